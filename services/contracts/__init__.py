@@ -1,0 +1,1 @@
+"""What crosses the wire between Urumi services. No I/O here."""

@@ -1,0 +1,40 @@
+"""Commands: what the gateway asks the provisioner to do (stream URUMI_COMMANDS)."""
+
+from datetime import datetime
+
+import msgspec
+
+from services.contracts.ids import StoreIdStr, TenantIdStr
+from services.contracts.store import StoreSpec
+
+
+class CreateStore(msgspec.Struct, frozen=True, tag="create-store", tag_field="type"):
+    """Bring the store to `spec` at `generation` (also used to re-apply)."""
+
+    command_id: str
+    generation: int
+    issued_at: datetime
+    actor: str
+    spec: StoreSpec
+
+    @property
+    def tenant(self) -> str:
+        return self.spec.tenant
+
+    @property
+    def store(self) -> str:
+        return self.spec.id
+
+
+class DeleteStore(msgspec.Struct, frozen=True, tag="delete-store", tag_field="type"):
+    """Remove every object of the store."""
+
+    command_id: str
+    generation: int
+    issued_at: datetime
+    actor: str
+    tenant: TenantIdStr
+    store: StoreIdStr
+
+
+Command = CreateStore | DeleteStore

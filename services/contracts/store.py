@@ -1,0 +1,45 @@
+"""What a store is: its spec, engine and plan."""
+
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+from services.contracts.ids import StoreIdStr, TenantIdStr, store_id_problem, tenant_id_problem
+
+
+class Engine(StrEnum):
+    WOOCOMMERCE = "woocommerce"
+    MEDUSA = "medusa"
+
+
+class Plan(StrEnum):
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+DisplayName = Annotated[str, msgspec.Meta(max_length=80, description="Shown to people.")]
+
+
+class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The desired store; identical specs make a create idempotent."""
+
+    id: StoreIdStr
+    tenant: TenantIdStr
+    engine: Engine = Engine.WOOCOMMERCE
+    plan: Plan = Plan.SMALL
+    display_name: DisplayName = ""
+
+    def __post_init__(self) -> None:
+        check_store_id(self.id)
+        problem = tenant_id_problem(self.tenant)
+        if problem:
+            raise ValueError(f"`tenant` {problem}")
+
+
+def check_store_id(value: str) -> None:
+    """Raise ValueError naming the `id` field when `value` breaks a rule."""
+    problem = store_id_problem(value)
+    if problem:
+        raise ValueError(f"`id` {problem} - at `$.id`")

@@ -1,0 +1,24 @@
+"""Encoding of every message that crosses NATS."""
+
+from typing import Final
+
+import msgspec
+
+from services.contracts.commands import Command
+from services.contracts.events import Event
+
+_encoder: Final = msgspec.json.Encoder()
+_commands: Final = msgspec.json.Decoder(Command)
+_events: Final = msgspec.json.Decoder(Event)
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode_command(data: bytes) -> Command:
+    return _commands.decode(data)
+
+
+def decode_event(data: bytes) -> Event:
+    return _events.decode(data)

@@ -1,0 +1,116 @@
+"""NATS connection and idempotent JetStream setup from the contract definitions."""
+
+import asyncio
+import logging
+from typing import Final
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import NotFoundError
+from nats.js.kv import KeyValue
+
+from services.contracts.streams import STREAMS, BucketDef, ConsumerDef, Retention, StreamDef
+
+log = logging.getLogger(__name__)
+
+_RETENTION: Final = {
+    Retention.WORK_QUEUE: RetentionPolicy.WORK_QUEUE,
+    Retention.LIMITS: RetentionPolicy.LIMITS,
+}
+
+
+async def connect(url: str, name: str, stop: asyncio.Event | None = None) -> Client:
+    """Connect, retrying until NATS answers (or `stop` is set); reconnect forever after."""
+    delay = 0.2
+    while True:
+        try:
+            return await nats.connect(
+                url,
+                name=name,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=1,
+                connect_timeout=2,
+                disconnected_cb=_on_disconnect,
+                reconnected_cb=_on_reconnect,
+                error_cb=_on_error,
+            )
+        except Exception as exc:
+            if stop is not None and stop.is_set():
+                raise
+            log.warning("nats unreachable, retrying", extra={"url": url, "error": str(exc)})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def _on_disconnect() -> None:
+    log.warning("nats disconnected")
+
+
+async def _on_reconnect() -> None:
+    log.info("nats reconnected")
+
+
+async def _on_error(exc: Exception) -> None:
+    log.warning("nats error", extra={"error": str(exc)})
+
+
+def stream_config(d: StreamDef) -> StreamConfig:
+    return StreamConfig(
+        name=d.name,
+        subjects=list(d.subjects),
+        retention=_RETENTION[d.retention],
+        storage=StorageType.FILE,
+        duplicate_window=d.duplicate_window_s,
+        max_age=d.max_age_s or None,
+        max_bytes=d.max_bytes,
+        max_msg_size=d.max_msg_size,
+    )
+
+
+def consumer_config(d: ConsumerDef) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=d.durable,
+        filter_subjects=list(d.filter_subjects),
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=d.ack_wait_s,
+        max_deliver=d.max_deliver,
+        max_ack_pending=d.max_ack_pending,
+    )
+
+
+async def ensure_streams(js: JetStreamContext, defs: tuple[StreamDef, ...] = STREAMS) -> None:
+    """Create each stream, or bring an existing one to the declared config."""
+    for d in defs:
+        config = stream_config(d)
+        try:
+            await js.stream_info(d.name)
+        except NotFoundError:
+            await js.add_stream(config)
+        else:
+            await js.update_stream(config)
+
+
+async def ensure_consumer(js: JetStreamContext, d: ConsumerDef) -> None:
+    """Create or update a durable consumer (NATS ≥ 2.10 updates in place)."""
+    await js.add_consumer(d.stream, consumer_config(d))
+
+
+async def ensure_bucket(js: JetStreamContext, d: BucketDef) -> KeyValue:
+    try:
+        return await js.key_value(d.name)
+    except Exception:  # nats-py raises BucketNotFoundError or NotFoundError by version
+        return await js.create_key_value(
+            KeyValueConfig(bucket=d.name, ttl=d.ttl_s, history=d.history)
+        )

@@ -1,0 +1,81 @@
+"""Typed settings from `URUMI_*` environment variables.
+
+One Struct for every service keeps the names in one documented place; each
+service reads the fields it needs. A bad value stops start-up naming the variable.
+"""
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Final
+
+import msgspec
+
+ENV_PREFIX: Final = "URUMI_"
+
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+
+
+class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    nats_url: str = "nats://127.0.0.1:4222"
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: Port = 8080
+    shutdown_grace_s: Seconds = 20.0
+    # gateway
+    database: str = ".urumi/urumi.db"
+    admin_token: str = ""
+    default_store_quota: Positive = 20
+    rate_limit_per_minute: Positive = 600
+    max_body_bytes: Positive = 64 * 1024
+    base_domain: str = "127.0.0.1.nip.io"
+    notifier_url: str = "ws://127.0.0.1:8082/ws"
+    dashboard_dir: str = ""
+    credentials_timeout_s: Seconds = 5.0
+    # gateway signs, notifier verifies
+    ticket_secret: str = ""
+    ticket_ttl_s: Seconds = 300.0
+    # provisioner and watcher
+    kubeconfig: str = ""
+    provision_concurrency: Positive = 8
+    provision_deadline_s: Seconds = 900.0
+    ingress_class: str = "nginx"
+    tls_issuer: str = ""
+    helm_binary: str = "helm"
+    charts_dir: str = ""
+    # notifier
+    socket_queue: Positive = 256
+    ping_interval_s: Seconds = 20.0
+
+
+SECRET_FIELDS: Final = frozenset({"admin_token", "ticket_secret"})
+
+
+class SettingsError(Exception):
+    """A variable that cannot be used; the message names it."""
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    fields = set(Settings.__struct_fields__)
+    raw = {
+        name: env[env_name(name)]
+        for name in fields
+        if env_name(name) in env
+    }
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(str(exc))) from None
+
+
+def _explain(error: str) -> str:
+    """Turn msgspec's `... - at `$.field`` into a message naming the variable."""
+    head, _, where = error.partition(" - at `$.")
+    field = where.rstrip("`")
+    return f"{env_name(field)}: {head}" if field else error
