@@ -1,0 +1,27 @@
+"""Kubernetes labels and annotations that the provisioner writes and the watcher reads."""
+
+from typing import Final
+
+MANAGED_BY: Final = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE: Final = "urumi"
+MANAGED_SELECTOR: Final = f"{MANAGED_BY}={MANAGED_BY_VALUE}"
+STORE: Final = "urumi.dev/store"
+TENANT: Final = "urumi.dev/tenant"
+ENGINE: Final = "urumi.dev/engine"
+COMPONENT: Final = "app.kubernetes.io/component"
+
+# Namespace annotations: the generation the provisioner applied (or is deleting),
+# and when that generation's apply started (the watcher's deadline clock).
+GENERATION: Final = "urumi.dev/generation"
+APPLIED_AT: Final = "urumi.dev/applied-at"
+HOST: Final = "urumi.dev/host"
+
+
+class Component:
+    """`app.kubernetes.io/component` values the watcher derives conditions from."""
+
+    DATABASE: Final = "database"  # StatefulSet(s): DatabaseReady
+    CACHE: Final = "cache"  # counted with the database tier
+    WEB: Final = "web"  # Deployment serving the shop: WebReady
+    WORKER: Final = "worker"  # background Deployment, counted with the web tier
+    SETUP: Final = "setup"  # Job configuring the store: StoreConfigured

@@ -1,0 +1,5 @@
+pytest_plugins = [
+    "tests.fixtures.nats",
+    "tests.fixtures.devcluster",
+    "tests.fixtures.processes",
+]
