@@ -14,9 +14,31 @@ TENANT_ID_MAX: Final = 40
 # obvious impersonation targets once they become `<id>.<base_domain>`.
 RESERVED_STORE_IDS: Final = frozenset(
     {
-        "admin", "api", "app", "auth", "cdn", "dashboard", "default", "dev", "docs",
-        "ftp", "help", "login", "mail", "nats", "ns", "platform", "root", "smtp",
-        "static", "status", "support", "system", "test", "urumi", "www",
+        "admin",
+        "api",
+        "app",
+        "auth",
+        "cdn",
+        "dashboard",
+        "default",
+        "dev",
+        "docs",
+        "ftp",
+        "help",
+        "login",
+        "mail",
+        "nats",
+        "ns",
+        "platform",
+        "root",
+        "smtp",
+        "static",
+        "status",
+        "support",
+        "system",
+        "test",
+        "urumi",
+        "www",
     }
 )
 RESERVED_PREFIXES: Final = ("kube-", "openshift-", "urumi-")

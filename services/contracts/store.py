@@ -42,4 +42,4 @@ def check_store_id(value: str) -> None:
     """Raise ValueError naming the `id` field when `value` breaks a rule."""
     problem = store_id_problem(value)
     if problem:
-        raise ValueError(f"`id` {problem} - at `$.id`")
+        raise ValueError(f"{problem} - at `$.id`")

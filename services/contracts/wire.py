@@ -17,8 +17,10 @@ def encode(message: msgspec.Struct) -> bytes:
 
 
 def decode_command(data: bytes) -> Command:
-    return _commands.decode(data)
+    command: Command = _commands.decode(data)
+    return command
 
 
 def decode_event(data: bytes) -> Event:
-    return _events.decode(data)
+    event: Event = _events.decode(data)
+    return event

@@ -1,0 +1,1 @@
+"""Provisioner: consumes store commands, renders the engine's chart, applies it."""

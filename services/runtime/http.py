@@ -31,4 +31,6 @@ async def serve(app: Litestar, host: str, port: int, stop: asyncio.Event) -> Non
 
 def health_app(health: Health) -> Litestar:
     """A bare app with the health endpoints, for services without an HTTP API."""
-    return Litestar(route_handlers=health_handlers(health), openapi_config=None)
+    return Litestar(
+        route_handlers=health_handlers(health), openapi_config=None, logging_config=None
+    )

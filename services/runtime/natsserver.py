@@ -42,9 +42,18 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self._proc = subprocess.Popen(
-                [str(nats_server_binary()), "-js", "-sd", str(self.store_dir),
-                 "-a", "127.0.0.1", "-p", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT,
+                [
+                    str(nats_server_binary()),
+                    "-js",
+                    "-sd",
+                    str(self.store_dir),
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

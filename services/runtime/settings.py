@@ -44,6 +44,11 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tls_issuer: str = ""
     helm_binary: str = "helm"
     charts_dir: str = ""
+    # provisioner: where the ingress controller runs (the only namespace allowed to
+    # reach a store's web tier) and an optional YAML file of operator overrides
+    # for store charts (images, storage class, network policy); per-store values win.
+    ingress_namespace: str = "ingress-nginx"
+    store_values_file: str = ""
     # notifier
     socket_queue: Positive = 256
     ping_interval_s: Seconds = 20.0
@@ -63,11 +68,7 @@ def env_name(field: str) -> str:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     fields = set(Settings.__struct_fields__)
-    raw = {
-        name: env[env_name(name)]
-        for name in fields
-        if env_name(name) in env
-    }
+    raw = {name: env[env_name(name)] for name in fields if env_name(name) in env}
     try:
         return msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:

@@ -1,0 +1,62 @@
+"""Audit log of every mutating API call: who, what, when, from where, result.
+
+An ASGI middleware, so rejected calls (401, 409, 422, 429, …) are recorded too.
+"""
+
+import logging
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway import repository as repo
+
+log = logging.getLogger(__name__)
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _audited(scope: dict[str, Any]) -> bool:
+    if scope.get("type") != "http" or not str(scope.get("path", "")).startswith("/api/"):
+        return False
+    return scope.get("method") in MUTATING or str(scope["path"]).endswith("/credentials")
+
+
+class AuditMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw: dict[str, Any] = scope  # type: ignore[assignment]
+        if not _audited(raw):
+            await self.app(scope, receive, send)
+            return
+        raw.setdefault("state", {})  # so handlers can name the actor and the target
+        status = {"code": 500}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            await _record(raw, status["code"])
+
+
+async def _record(scope: dict[str, Any], code: int) -> None:
+    state: dict[str, Any] = scope["state"]
+    client = scope.get("client")
+    row = {
+        "actor": state.get("actor", "anonymous"),
+        "action": f"{scope['method']} {scope['path']}",
+        "target": state.get("audit_target", ""),
+        "source": client[0] if client else "",
+        "status_code": code,
+        "result": "ok" if code < 400 else "rejected",
+    }
+    try:
+        async with scope["app"].state.db.transaction() as conn:
+            await repo.add_audit(conn, **row)
+    except Exception:
+        log.exception("audit row not written", extra=row)

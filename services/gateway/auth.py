@@ -1,0 +1,70 @@
+"""Bearer tokens: random, shown once, stored as SHA-256 (they carry 256 bits of
+entropy, so a slow password hash would add nothing)."""
+
+import hashlib
+import hmac
+import math
+import secrets
+import time
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+from services.gateway import repository as repo
+from services.gateway.errors import TooManyRequests
+from services.gateway.models import TenantView
+
+TOKEN_PREFIX = "urumi_"  # noqa: S105 - a label, not a secret
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _bearer(request: Request[object, object, State]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException("send `Authorization: Bearer <token>`")
+    return token.strip()
+
+
+def _limit(request: Request[object, object, State], key: str) -> None:
+    wait = request.app.state.limiter.check(key, time.monotonic())
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"rate limit reached for this token; retry in {seconds} s", retry_after=seconds
+        )
+
+
+async def require_tenant(request: Request[object, object, State]) -> TenantView:
+    token = _bearer(request)
+    digest = hash_token(token)
+    tenant = await repo.tenant_for_token(request.app.state.db.reader, digest)
+    if tenant is None:
+        if _is_admin(request, token):
+            raise PermissionDeniedException("the admin token manages tenants; use a tenant token")
+        raise NotAuthorizedException("unknown token")
+    request.state.actor = f"tenant:{tenant.id}"
+    _limit(request, digest)
+    return tenant
+
+
+async def require_admin(request: Request[object, object, State]) -> str:
+    token = _bearer(request)
+    if not _is_admin(request, token):
+        raise NotAuthorizedException("admin token required")
+    request.state.actor = "admin"
+    _limit(request, "admin")
+    return "admin"
+
+
+def _is_admin(request: Request[object, object, State], token: str) -> bool:
+    admin: str = request.app.state.settings.admin_token
+    return bool(admin) and hmac.compare_digest(token.encode(), admin.encode())

@@ -1,0 +1,38 @@
+"""/api/v1/me and /api/v1/tickets: who am I, and a websocket ticket for the notifier."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+
+from services.gateway import repository as repo
+from services.gateway.models import Me, TenantView, TicketView
+from services.runtime.tickets import sign_ticket
+
+AnyRequest = Request[Any, Any, State]
+
+
+class SessionController(Controller):
+    path = "/api/v1"
+    tags = ["session"]
+
+    @get("/me", summary="The tenant behind the token and its quota")
+    async def me(self, request: AnyRequest, tenant: TenantView) -> Me:
+        count = await repo.count_live_stores(request.app.state.db.reader, tenant.id)
+        return Me(tenant=tenant.id, max_stores=tenant.max_stores, store_count=count)
+
+    @post("/tickets", status_code=201, summary="A short-lived ticket for the live websocket")
+    async def ticket(self, request: AnyRequest, tenant: TenantView) -> TicketView:
+        settings = request.app.state.settings
+        if not settings.ticket_secret:
+            raise HTTPException(
+                status_code=503, detail="live updates are not configured (URUMI_TICKET_SECRET)"
+            )
+        issued = datetime.now(UTC).timestamp()
+        return TicketView(
+            ticket=sign_ticket(settings.ticket_secret, tenant.id, settings.ticket_ttl_s, issued),
+            expires_at=datetime.fromtimestamp(issued + settings.ticket_ttl_s, UTC),
+            url=settings.notifier_url,
+        )

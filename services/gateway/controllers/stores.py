@@ -1,0 +1,233 @@
+"""/api/v1/stores: create, list, get, events, credentials, delete."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+import uuid_utils
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.params import Parameter
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+
+from services.contracts.commands import CreateStore, DeleteStore
+from services.contracts.credentials import CredentialsReply, CredentialsRequest
+from services.contracts.phases import Phase
+from services.contracts.store import StoreSpec
+from services.contracts.subjects import command_subject, credentials_subject
+from services.contracts.wire import encode
+from services.gateway import repository as repo
+from services.gateway.models import (
+    CreateStoreRequest,
+    Credentials,
+    EventList,
+    StoreList,
+    StoreView,
+    TenantView,
+)
+
+AnyRequest = Request[Any, Any, State]
+
+
+def _conflict(detail: str) -> HTTPException:
+    return HTTPException(status_code=409, detail=detail)
+
+
+def _same_spec(view: StoreView, data: CreateStoreRequest) -> bool:
+    return (view.engine, view.plan, view.display_name) == (
+        data.engine,
+        data.plan,
+        data.display_name,
+    )
+
+
+def _check_existing(existing: StoreView, tenant: TenantView, data: CreateStoreRequest) -> None:
+    """Raise unless re-creating `existing` is allowed (it returns it as-is)."""
+    if existing.tenant != tenant.id:
+        raise _conflict(f"store id '{data.id}' is not available; choose another id")
+    if existing.phase is Phase.DELETING:
+        raise _conflict(f"store '{data.id}' is being deleted; create it again once it is deleted")
+    if not _same_spec(existing, data):
+        raise _conflict(
+            f"store '{data.id}' already exists as engine={existing.engine}, "
+            f"plan={existing.plan}; delete it first or choose another id"
+        )
+
+
+def _new_view(data: CreateStoreRequest, tenant: str, generation: int, url: str) -> StoreView:
+    at = datetime.now(UTC)
+    return StoreView(
+        id=data.id,
+        tenant=tenant,
+        engine=data.engine,
+        plan=data.plan,
+        display_name=data.display_name,
+        phase=Phase.PENDING,
+        generation=generation,
+        url=url,
+        reason="",
+        message="",
+        conditions=[],
+        created_at=at,
+        updated_at=at,
+    )
+
+
+class StoreController(Controller):
+    path = "/api/v1/stores"
+    tags = ["stores"]
+
+    @post("/", status_code=202, summary="Launch a store")
+    async def create(
+        self, request: AnyRequest, data: CreateStoreRequest, tenant: TenantView
+    ) -> Response[StoreView]:
+        request.state.audit_target = data.id
+        state = request.app.state
+        async with state.db.transaction() as conn:
+            existing = await repo.get_store(conn, data.id)
+            if existing is not None and existing.phase is not Phase.DELETED:
+                _check_existing(existing, tenant, data)
+                return Response(existing, status_code=200)
+            count = await repo.count_live_stores(conn, tenant.id)
+            if count >= tenant.max_stores:
+                raise PermissionDeniedException(
+                    f"store quota reached: {count} of {tenant.max_stores} stores in use; "
+                    "delete a store or ask your platform admin to raise the quota"
+                )
+            generation = existing.generation + 1 if existing else 1
+            view = _new_view(data, tenant.id, generation, state.store_url(data.id))
+            await repo.upsert_store(conn, view, first_generation=generation)
+            spec = StoreSpec(
+                id=data.id,
+                tenant=tenant.id,
+                engine=data.engine,
+                plan=data.plan,
+                display_name=data.display_name,
+            )
+            command = CreateStore(
+                command_id=str(uuid_utils.uuid7()),
+                generation=generation,
+                issued_at=view.created_at,
+                actor=f"tenant:{tenant.id}",
+                spec=spec,
+            )
+            await repo.add_outbox(
+                conn, command.command_id, command_subject(tenant.id, data.id), encode(command)
+            )
+        state.outbox.wake.set()
+        return Response(view, status_code=202)
+
+    @get("/", summary="List the tenant's stores")
+    async def list_stores(
+        self,
+        request: AnyRequest,
+        tenant: TenantView,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 500,
+        after: Annotated[str, Parameter(max_length=40)] = "",
+        include_deleted: bool = False,
+    ) -> StoreList:
+        items = await repo.list_stores(
+            request.app.state.db.reader, tenant.id, after, limit + 1, include_deleted
+        )
+        more = len(items) > limit
+        return StoreList(items=items[:limit], next_after=items[limit - 1].id if more else None)
+
+    @get("/{store_id:str}", summary="One store")
+    async def get_store(self, request: AnyRequest, store_id: str, tenant: TenantView) -> StoreView:
+        return await _owned(request, store_id, tenant)
+
+    @get(
+        "/{store_id:str}/events", summary="The store's timeline: steps, statuses, Kubernetes events"
+    )
+    async def events(
+        self,
+        request: AnyRequest,
+        store_id: str,
+        tenant: TenantView,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+    ) -> EventList:
+        await _owned(request, store_id, tenant)
+        reader = request.app.state.db.reader
+        since = await repo.first_generation(reader, store_id)
+        return EventList(items=await repo.list_events(reader, store_id, since, limit))
+
+    @delete("/{store_id:str}", status_code=202, summary="Delete a store and everything in it")
+    async def delete_store(
+        self, request: AnyRequest, store_id: str, tenant: TenantView
+    ) -> StoreView:
+        request.state.audit_target = store_id
+        state = request.app.state
+        async with state.db.transaction() as conn:
+            current = await repo.get_store(conn, store_id)
+            if current is None or current.tenant != tenant.id:
+                raise _not_found(store_id)
+            if current.phase in (Phase.DELETING, Phase.DELETED):
+                return current
+            generation = current.generation + 1
+            await repo.set_phase(conn, store_id, Phase.DELETING, generation)
+            command = DeleteStore(
+                command_id=str(uuid_utils.uuid7()),
+                generation=generation,
+                issued_at=datetime.now(UTC),
+                actor=f"tenant:{tenant.id}",
+                tenant=tenant.id,
+                store=store_id,
+            )
+            await repo.add_outbox(
+                conn, command.command_id, command_subject(tenant.id, store_id), encode(command)
+            )
+            updated = await repo.get_store(conn, store_id)
+        state.outbox.wake.set()
+        assert updated is not None
+        return updated
+
+    @get("/{store_id:str}/credentials", summary="The store's admin credentials (owner only)")
+    async def credentials(
+        self, request: AnyRequest, store_id: str, tenant: TenantView
+    ) -> Response[Credentials]:
+        request.state.audit_target = store_id
+        store = await _owned(request, store_id, tenant)
+        if store.phase not in (Phase.READY, Phase.DEGRADED):
+            raise _conflict(
+                f"credentials are available once the store is ready (now {store.phase})"
+            )
+        reply = await _ask_credentials(request, tenant.id, store_id)
+        body = Credentials(
+            username=reply.username, password=reply.password, admin_url=reply.admin_url
+        )
+        return Response(body, headers={"Cache-Control": "no-store"})
+
+
+def _not_found(store_id: str) -> NotFoundException:
+    return NotFoundException(f"no store '{store_id}'")
+
+
+async def _owned(request: AnyRequest, store_id: str, tenant: TenantView) -> StoreView:
+    """The tenant's store; another tenant's store is indistinguishable from none."""
+    store = await repo.get_store(request.app.state.db.reader, store_id)
+    if store is None or store.tenant != tenant.id:
+        raise _not_found(store_id)
+    return store
+
+
+async def _ask_credentials(request: AnyRequest, tenant: str, store_id: str) -> CredentialsReply:
+    state = request.app.state
+    unavailable = HTTPException(
+        status_code=503, detail="the provisioner did not answer; retry in a few seconds"
+    )
+    if state.nc is None:
+        raise unavailable
+    try:
+        msg = await state.nc.request(
+            credentials_subject(tenant, store_id),
+            encode(CredentialsRequest(tenant=tenant, store=store_id)),
+            timeout=state.settings.credentials_timeout_s,
+        )
+    except (NatsTimeout, NoRespondersError, TimeoutError):
+        raise unavailable from None
+    reply = msgspec.json.decode(msg.data, type=CredentialsReply)
+    if reply.error:
+        raise HTTPException(status_code=503, detail=f"credentials unavailable: {reply.error}")
+    return reply

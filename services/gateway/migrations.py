@@ -1,0 +1,65 @@
+"""Versioned SQLite schema; `PRAGMA user_version` records how far a file has come."""
+
+from typing import Final
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL DEFAULT '',
+        max_stores INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE stores (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        engine TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        first_generation INTEGER NOT NULL,
+        url TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '',
+        conditions TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX stores_by_tenant ON stores (tenant_id, id);
+    CREATE TABLE store_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_seq INTEGER UNIQUE,
+        store_id TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        at TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX store_events_by_store ON store_events (store_id, seq);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        command_id TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        source TEXT NOT NULL,
+        status_code INTEGER NOT NULL,
+        result TEXT NOT NULL
+    );
+    """,
+)

@@ -1,0 +1,79 @@
+"""Status projector: a durable consumer on URUMI_EVENTS that updates SQLite."""
+
+import asyncio
+import logging
+
+import msgspec
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+
+from services.contracts import streams
+from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
+from services.contracts.wire import decode_event
+from services.gateway import repository as repo
+from services.gateway.db import Database
+from services.gateway.projection import apply_progress, apply_status
+from services.runtime import bus
+
+log = logging.getLogger(__name__)
+
+KEEP_EVENTS_PER_STORE = 1000
+_KIND = {StoreStatus: "status", StoreProgress: "progress", KubeEvent: "kube"}
+
+
+async def project(db: Database, msg: Msg) -> None:
+    try:
+        event = decode_event(msg.data)
+    except msgspec.DecodeError:
+        log.warning("undecodable event dropped", extra={"subject": msg.subject})
+        return
+    seq = msg.metadata.sequence.stream
+    at = event.observed_at if isinstance(event, StoreStatus) else event.at
+    generation = 0 if isinstance(event, KubeEvent) else event.generation
+    async with db.transaction() as conn:
+        current = await repo.get_store(conn, event.store)
+        if current is None or current.tenant != event.tenant:
+            return
+        fresh = await repo.add_event(
+            conn,
+            seq,
+            event.store,
+            generation or current.generation,
+            _KIND[type(event)],
+            at,
+            msg.data,
+        )
+        if not fresh or isinstance(event, KubeEvent):
+            return
+        base = repo.projected_from_view(current)
+        merged = (
+            apply_status(base, event)
+            if isinstance(event, StoreStatus)
+            else apply_progress(base, event)
+        )
+        if merged is not None:
+            await repo.save_projection(conn, event.store, merged)
+
+
+async def run_projector(db: Database, js: JetStreamContext, stop: asyncio.Event) -> None:
+    consumer = streams.GATEWAY_PROJECTOR
+    await bus.ensure_consumer(js, consumer)
+    sub = await js.pull_subscribe_bind(consumer.durable, stream=consumer.stream)
+    while not stop.is_set():
+        try:
+            messages = await sub.fetch(200, timeout=1)
+        except (NatsTimeout, TimeoutError):
+            continue
+        except Exception as exc:
+            log.warning("projector fetch failed; retrying", extra={"error": repr(exc)})
+            await asyncio.sleep(1)
+            continue
+        for msg in messages:
+            try:
+                await project(db, msg)
+            except Exception as exc:
+                log.warning("event not projected; will retry", extra={"error": repr(exc)})
+                await msg.nak(delay=2)
+                continue
+            await msg.ack()

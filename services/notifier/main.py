@@ -1,0 +1,29 @@
+"""``urumi notifier``: URUMI_EVENTS → websockets, per tenant."""
+
+import asyncio
+import logging
+
+from services.notifier.app import create_app
+from services.runtime import bus
+from services.runtime.health import Health
+from services.runtime.http import serve
+from services.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    if not settings.ticket_secret:
+        # Without the gateway's secret no ticket can verify: refuse to look healthy.
+        raise SystemExit("urumi notifier: URUMI_TICKET_SECRET is required")
+    nc = await bus.connect(settings.nats_url, "notifier", stop)
+    try:
+        js = nc.jetstream()
+        await bus.ensure_streams(js)
+        health = Health()
+        health.add("nats", lambda: nc.is_connected)
+        app = create_app(settings, js, health, stop)
+        log.info("notifier listening", extra={"port": settings.http_port})
+        await serve(app, settings.http_host, settings.http_port, stop)
+    finally:
+        await nc.drain()

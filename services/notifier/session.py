@@ -1,0 +1,177 @@
+"""One websocket connection: authenticate, start (snapshot or resume), then stream.
+
+The frame protocol is in ``services.notifier.protocol`` and ``docs/websocket.md``.
+"""
+
+import asyncio
+import logging
+from typing import Final
+
+from litestar import WebSocket
+from nats.js import JetStreamContext
+from prometheus_client import Counter, Gauge
+
+from services.notifier.fanout import Feed, Overflow
+from services.notifier.protocol import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_INTERNAL,
+    CLOSE_RESTARTING,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAUTHORIZED,
+    Error,
+    EventFrame,
+    Frame,
+    Hello,
+    Ping,
+    Snapshot,
+    encode_frame,
+    parse_after,
+    resume_start,
+    too_slow_message,
+)
+from services.notifier.snapshot import last_statuses, stream_bounds
+from services.runtime.settings import Settings
+from services.runtime.tickets import TicketError, verify_ticket
+
+log = logging.getLogger(__name__)
+
+SOCKETS: Final = Gauge("urumi_notifier_sockets", "Open websocket connections")
+CLOSES: Final = Counter("urumi_notifier_closes_total", "Websocket closes by cause", ["cause"])
+FRAMES: Final = Counter("urumi_notifier_frames_total", "Frames sent", ["type"])
+
+# Bounds a final error/close frame to a client that stopped reading.
+CLOSE_TIMEOUT_S: Final = 2.0
+
+
+class Stalled(Exception):
+    """One frame could not be written for a whole stall interval."""
+
+
+class Session:
+    def __init__(
+        self, socket: WebSocket, js: JetStreamContext, settings: Settings, stop: asyncio.Event
+    ) -> None:
+        self.socket = socket
+        self.js = js
+        self.settings = settings
+        self.stop = stop
+        self.last_seq = 0
+        self._tenant = ""
+        # A client that cannot take one frame in two ping intervals is not reading.
+        self.stall_s = 2 * settings.ping_interval_s
+
+    async def run(self) -> None:
+        await self.socket.accept()
+        SOCKETS.inc()
+        try:
+            start = await self._open()
+            if start is None:
+                return
+            async with Feed(self.js, self._tenant, start, self.settings.socket_queue) as feed:
+                await self._stream(feed)
+        except Exception:
+            log.exception("websocket session failed", extra={"tenant": self._tenant})
+            reason = "event bus unavailable; reconnect with after=<last seq>"
+            await self._close(CLOSE_INTERNAL, reason, "internal")
+        finally:
+            SOCKETS.dec()
+
+    async def _open(self) -> int | None:
+        """Check the ticket and send hello (+ snapshot); the feed's start seq."""
+        params = self.socket.query_params
+        try:
+            self._tenant = verify_ticket(self.settings.ticket_secret, params.get("ticket") or "")
+        except TicketError as exc:
+            await self._close(CLOSE_UNAUTHORIZED, str(exc), "unauthorized")
+            return None
+        try:
+            after = parse_after(params.get("after"))
+        except ValueError as exc:
+            await self._close(CLOSE_BAD_REQUEST, str(exc), "bad_request")
+            return None
+        bounds = await stream_bounds(self.js)
+        start = resume_start(after, bounds.first_seq, bounds.last_seq)
+        interval = self.settings.ping_interval_s
+        if start is not None:
+            self.last_seq = start - 1
+            await self._send(Hello(self._tenant, self.last_seq, True, interval))
+            return start
+        self.last_seq = bounds.last_seq
+        statuses = await last_statuses(self.js, self._tenant, bounds.last_seq)
+        await self._send(Hello(self._tenant, self.last_seq, False, interval))
+        await self._send(Snapshot(seq=self.last_seq, statuses=statuses))
+        return self.last_seq + 1
+
+    async def _stream(self, feed: Feed) -> None:
+        writer = asyncio.create_task(self._write(feed))
+        reader = asyncio.create_task(self._read())
+        stopper = asyncio.create_task(self.stop.wait())
+        tasks = {writer, reader, stopper}
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if reader.done() and not reader.cancelled():
+            CLOSES.labels("client").inc()
+            return
+        if stopper.done() and not stopper.cancelled():
+            reason = f"notifier restarting; reconnect with after={self.last_seq}"
+            await self._close(CLOSE_RESTARTING, reason, "restart")
+            return
+        await self._end_writer(writer)
+
+    async def _end_writer(self, writer: "asyncio.Task[None]") -> None:
+        exc = writer.exception() if writer.done() and not writer.cancelled() else None
+        if isinstance(exc, Overflow | Stalled):
+            log.info("closing slow client", extra={"tenant": self._tenant, "seq": self.last_seq})
+            await self._close(CLOSE_TOO_SLOW, too_slow_message(self.last_seq), "too_slow")
+        else:
+            # The socket failed under the writer: the client is gone.
+            CLOSES.labels("client").inc()
+
+    async def _write(self, feed: Feed) -> None:
+        """Events as they come; a ping whenever nothing was sent for an interval."""
+        getter: asyncio.Task[EventFrame] | None = None
+        try:
+            while True:
+                if getter is None:
+                    getter = asyncio.create_task(feed.get())
+                done, _ = await asyncio.wait({getter}, timeout=self.settings.ping_interval_s)
+                if not done:
+                    await self._send(Ping(seq=self.last_seq))
+                    continue
+                frame = getter.result()
+                getter = None
+                await self._send(frame)
+                self.last_seq = frame.seq
+        finally:
+            if getter is not None:
+                getter.cancel()
+
+    async def _read(self) -> None:
+        """Drain (and ignore) client messages until it disconnects."""
+        while True:
+            message = await self.socket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+    async def _send(self, frame: Frame) -> None:
+        try:
+            async with asyncio.timeout(self.stall_s):
+                await self.socket.send_data(encode_frame(frame))
+        except TimeoutError:
+            raise Stalled from None
+        FRAMES.labels(type(frame).__name__.lower()).inc()
+
+    async def _close(self, code: int, message: str, cause: str) -> None:
+        CLOSES.labels(cause).inc()
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self.socket.send_data(encode_frame(Error(code=code, message=message)))
+                # Close reasons are limited to 123 bytes by RFC 6455.
+                await self.socket.close(code, message[:120])
+        except Exception as exc:
+            # A client that stopped reading gets its TCP connection dropped instead.
+            log.debug("close not delivered", extra={"error": str(exc)})

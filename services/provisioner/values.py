@@ -1,0 +1,171 @@
+"""Spec + platform settings → chart values. Pure: no I/O, no clock."""
+
+from datetime import datetime
+from typing import Any, Final, NamedTuple
+
+import msgspec
+
+from services.contracts.ids import host_for
+from services.contracts.store import Plan, StoreSpec
+from services.runtime.settings import Settings
+
+Values = dict[str, Any]
+
+
+class Platform(msgspec.Struct, frozen=True):
+    """The settings that shape every store's chart values."""
+
+    base_domain: str
+    ingress_class: str = "nginx"
+    tls_issuer: str = ""
+    ingress_namespace: str = "ingress-nginx"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Platform":
+        return cls(
+            base_domain=settings.base_domain,
+            ingress_class=settings.ingress_class,
+            tls_issuer=settings.tls_issuer,
+            ingress_namespace=settings.ingress_namespace,
+        )
+
+
+class Tier(NamedTuple):
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+    def resources(self) -> Values:
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
+
+
+class PlanPreset(NamedTuple):
+    """One plan: each tier's container resources, volumes, and namespace totals.
+
+    Quota totals leave room for all three tiers at their limits at once (the
+    setup Job runs beside the database and the web tier).
+    """
+
+    database: Tier
+    web: Tier
+    setup: Tier
+    database_storage: str
+    web_storage: str
+    quota_cpu_requests: str
+    quota_memory_requests: str
+    quota_cpu_limits: str
+    quota_memory_limits: str
+    quota_storage: str
+    max_cpu: str
+    max_memory: str
+
+
+PLANS: Final[dict[Plan, PlanPreset]] = {
+    Plan.SMALL: PlanPreset(
+        database=Tier("250m", "384Mi", "500m", "768Mi"),
+        web=Tier("250m", "256Mi", "750m", "512Mi"),
+        setup=Tier("100m", "128Mi", "500m", "256Mi"),
+        database_storage="2Gi",
+        web_storage="1Gi",
+        quota_cpu_requests="750m",
+        quota_memory_requests="1Gi",
+        quota_cpu_limits="2",
+        quota_memory_limits="2Gi",
+        quota_storage="5Gi",
+        max_cpu="1",
+        max_memory="1Gi",
+    ),
+    Plan.MEDIUM: PlanPreset(
+        database=Tier("500m", "768Mi", "1", "1536Mi"),
+        web=Tier("500m", "512Mi", "1500m", "1Gi"),
+        setup=Tier("100m", "128Mi", "500m", "256Mi"),
+        database_storage="10Gi",
+        web_storage="5Gi",
+        quota_cpu_requests="1500m",
+        quota_memory_requests="2Gi",
+        quota_cpu_limits="4",
+        quota_memory_limits="4Gi",
+        quota_storage="20Gi",
+        max_cpu="2",
+        max_memory="2Gi",
+    ),
+    Plan.LARGE: PlanPreset(
+        database=Tier("1", "2Gi", "2", "4Gi"),
+        web=Tier("1", "1Gi", "3", "2Gi"),
+        setup=Tier("100m", "128Mi", "500m", "256Mi"),
+        database_storage="50Gi",
+        web_storage="20Gi",
+        quota_cpu_requests="3",
+        quota_memory_requests="4Gi",
+        quota_cpu_limits="8",
+        quota_memory_limits="8Gi",
+        quota_storage="100Gi",
+        max_cpu="4",
+        max_memory="4Gi",
+    ),
+}
+
+
+def woocommerce_values(
+    spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform
+) -> Values:
+    """Chart values for `charts/woocommerce`; the chart's values.yaml has the rest."""
+    preset = PLANS[spec.plan]
+    return {
+        "store": _store(spec, generation, applied_at, platform),
+        "plan": spec.plan.value,
+        "quota": _quota(preset),
+        "limitRange": _limit_range(preset),
+        "database": {"storage": preset.database_storage, "resources": preset.database.resources()},
+        "web": {"storage": preset.web_storage, "resources": preset.web.resources()},
+        "setup": {"resources": preset.setup.resources()},
+        "ingress": {
+            "className": platform.ingress_class,
+            "tls": {"clusterIssuer": platform.tls_issuer},
+        },
+        "networkPolicy": {"ingressController": {"namespace": platform.ingress_namespace}},
+    }
+
+
+def _store(spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform) -> Values:
+    return {
+        "id": spec.id,
+        "tenant": spec.tenant,
+        "engine": spec.engine.value,
+        "generation": generation,
+        "appliedAt": applied_at.isoformat().replace("+00:00", "Z"),
+        "host": host_for(spec.id, platform.base_domain),
+        "displayName": spec.display_name,
+    }
+
+
+def _quota(preset: PlanPreset) -> Values:
+    return {
+        "requestsCpu": preset.quota_cpu_requests,
+        "requestsMemory": preset.quota_memory_requests,
+        "limitsCpu": preset.quota_cpu_limits,
+        "limitsMemory": preset.quota_memory_limits,
+        "requestsStorage": preset.quota_storage,
+    }
+
+
+def _limit_range(preset: PlanPreset) -> Values:
+    return {
+        "max": {"cpu": preset.max_cpu, "memory": preset.max_memory},
+        "maxStorage": preset.database_storage,
+    }
+
+
+def deep_merge(base: Values, override: Values) -> Values:
+    """`override` wins; nested mappings merge (as Helm merges values files)."""
+    merged = dict(base)
+    for k, v in override.items():
+        if isinstance(v, dict) and isinstance(merged.get(k), dict):
+            merged[k] = deep_merge(merged[k], v)
+        else:
+            merged[k] = v
+    return merged

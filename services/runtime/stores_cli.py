@@ -1,0 +1,138 @@
+"""`urumi stores …`: a terminal client of the gateway's HTTP API."""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEV_FILE = Path(".urumi/dev.json")
+
+
+def _defaults() -> tuple[str, str]:
+    api, token = os.environ.get("URUMI_API_URL", ""), os.environ.get("URUMI_TOKEN", "")
+    if DEV_FILE.exists() and (not api or not token):
+        dev = json.loads(DEV_FILE.read_text())
+        api, token = api or dev.get("api_url", ""), token or dev.get("token", "")
+    return api or "http://127.0.0.1:8080", token
+
+
+class ApiError(Exception):
+    pass
+
+
+def call(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
+    if not args.token:
+        raise ApiError("no token: pass --token, set URUMI_TOKEN, or run `make dev` first")
+    try:
+        response = httpx.request(
+            method,
+            f"{args.api.rstrip('/')}{path}",
+            json=body,
+            timeout=30,
+            headers={"Authorization": f"Bearer {args.token}"},
+        )
+    except httpx.HTTPError as exc:
+        raise ApiError(f"cannot reach {args.api}: {exc}; is the gateway running?") from exc
+    data = response.json() if response.content else {}
+    if response.status_code >= 400:
+        raise ApiError(f"{response.status_code}: {data.get('detail', response.text)}")
+    return data
+
+
+def _row(store: dict[str, Any]) -> str:
+    s = store
+    return f"{s['id']:<28} {s['engine']:<12} {s['plan']:<7} {s['phase']:<13} {s['url']}"
+
+
+def _print_store(args: argparse.Namespace, store: dict[str, Any]) -> None:
+    if args.json:
+        print(json.dumps(store, indent=2))
+        return
+    print(_row(store))
+    if store.get("reason"):
+        print(f"  reason: {store['reason']}: {store['message']}")
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    body = {"id": args.id, "engine": args.engine, "plan": args.plan, "display_name": args.name}
+    _print_store(args, call(args, "POST", "/api/v1/stores", body))
+    return _follow(args, args.id) if args.wait else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    items = call(args, "GET", "/api/v1/stores")["items"]
+    if args.json:
+        print(json.dumps(items, indent=2))
+        return 0
+    print(f"{'ID':<28} {'ENGINE':<12} {'PLAN':<7} {'PHASE':<13} URL")
+    for store in items:
+        print(_row(store))
+    return 0
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    _print_store(args, call(args, "GET", f"/api/v1/stores/{args.id}"))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    _print_store(args, call(args, "DELETE", f"/api/v1/stores/{args.id}"))
+    return _follow(args, args.id) if args.wait else 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    return _follow(args, args.id, until_settled=args.id is not None)
+
+
+def _follow(args: argparse.Namespace, store_id: str | None, until_settled: bool = True) -> int:
+    from services.runtime.watch_client import follow
+
+    try:
+        code: int = asyncio.run(follow(args.api, args.token, store_id, until_settled))
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _run(func: Any) -> Any:
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            code: int = func(args)
+        except ApiError as exc:
+            print(f"urumi: {exc}", file=sys.stderr)
+            return 1
+        return code
+
+    return wrapped
+
+
+def add_stores_parser(sub: Any) -> None:
+    api, token = _defaults()
+    stores = sub.add_parser("stores", help="create, list, get, delete and watch stores")
+    stores.add_argument("--api", default=api, help="gateway URL (env URUMI_API_URL)")
+    stores.add_argument("--token", default=token, help="tenant token (env URUMI_TOKEN)")
+    stores.add_argument("--json", action="store_true", help="print JSON")
+    verbs = stores.add_subparsers(dest="verb", required=True)
+    create = verbs.add_parser("create", help="launch a store")
+    create.add_argument("id")
+    create.add_argument("--engine", default="woocommerce", choices=["woocommerce", "medusa"])
+    create.add_argument("--plan", default="small", choices=["small", "medium", "large"])
+    create.add_argument("--name", default="", help="display name")
+    create.add_argument("--wait", action="store_true", help="follow until ready or failed")
+    create.set_defaults(func=_run(cmd_create))
+    verbs.add_parser("list", help="list your stores").set_defaults(func=_run(cmd_list))
+    get = verbs.add_parser("get", help="show one store")
+    get.add_argument("id")
+    get.set_defaults(func=_run(cmd_get))
+    remove = verbs.add_parser("delete", help="delete a store and everything in it")
+    remove.add_argument("id")
+    remove.add_argument("--wait", action="store_true", help="follow until deleted")
+    remove.set_defaults(func=_run(cmd_delete))
+    watch = verbs.add_parser("watch", help="live progress of one store (or all)")
+    watch.add_argument("id", nargs="?")
+    watch.set_defaults(func=_run(cmd_watch))

@@ -1,0 +1,248 @@
+"""Plain-data snapshots of a store's Kubernetes objects (pure, no I/O).
+
+The informers turn each raw API object (a JSON dict) into one of these as it
+arrives, keeping only what the state machine reads: the cache stays small and
+`status.evaluate` never touches the API's shapes.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from services.contracts import labels
+
+Raw = Mapping[str, Any]
+
+
+class NamespaceObs(msgspec.Struct, frozen=True):
+    name: str
+    tenant: str
+    store: str
+    generation: int = 0
+    created: datetime | None = None
+    applied_at: datetime | None = None  # when this generation's apply started
+    host: str = ""
+    terminating: bool = False
+
+
+class WorkloadObs(msgspec.Struct, frozen=True):
+    """A Deployment or StatefulSet."""
+
+    kind: str
+    name: str
+    component: str
+    replicas: int = 1
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    up_to_date: bool = True  # the controller has observed the latest spec
+    available: bool | None = None  # Deployment `Available` condition; None for StatefulSets
+
+
+class JobObs(msgspec.Struct, frozen=True):
+    name: str
+    component: str
+    complete: bool = False
+    failed: bool = False
+    reason: str = ""  # of the Failed condition
+    message: str = ""
+    active: int = 0
+    failed_pods: int = 0
+
+
+class ContainerObs(msgspec.Struct, frozen=True):
+    name: str
+    image: str
+    ready: bool = False
+    restarts: int = 0
+    waiting_reason: str = ""
+    waiting_message: str = ""
+    last_exit: str = ""  # how the previous run ended, for crash loops
+
+
+class PodObs(msgspec.Struct, frozen=True):
+    name: str
+    component: str
+    created: datetime | None = None
+    phase: str = "Pending"
+    deleting: bool = False
+    unschedulable: str | None = None  # the scheduler's message
+    containers: tuple[ContainerObs, ...] = ()
+
+
+class IngressObs(msgspec.Struct, frozen=True):
+    name: str
+    hosts: tuple[str, ...] = ()
+    tls_hosts: tuple[str, ...] = ()
+
+
+class StoreObjects(msgspec.Struct, frozen=True):
+    """Everything observed about one store; `namespace` is the last one seen."""
+
+    namespace: NamespaceObs
+    gone: bool = False  # the namespace no longer exists
+    workloads: tuple[WorkloadObs, ...] = ()
+    jobs: tuple[JobObs, ...] = ()
+    pods: tuple[PodObs, ...] = ()
+    ingresses: tuple[IngressObs, ...] = ()
+
+    def empty(self) -> bool:
+        return not (self.workloads or self.jobs or self.pods or self.ingresses)
+
+
+def _dig(raw: Raw | None, *keys: str) -> Any:
+    node: Any = raw
+    for key in keys:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _int(value: object, default: int = 0) -> int:
+    return value if isinstance(value, int) else default
+
+
+def _condition(raw: Raw, type_: str) -> Raw | None:
+    for cond in _dig(raw, "status", "conditions") or ():
+        if isinstance(cond, Mapping) and cond.get("type") == type_:
+            return cond
+    return None
+
+
+def _is_true(cond: Raw | None) -> bool:
+    return cond is not None and cond.get("status") == "True"
+
+
+def component_of(raw: Raw) -> str:
+    return str(_dig(raw, "metadata", "labels", labels.COMPONENT) or "")
+
+
+def parse_namespace(raw: Raw) -> NamespaceObs | None:
+    """None for a managed namespace that does not name its store (not ours to judge)."""
+    meta = raw.get("metadata") or {}
+    lbl = meta.get("labels") or {}
+    ann = meta.get("annotations") or {}
+    tenant, store = lbl.get(labels.TENANT), lbl.get(labels.STORE)
+    if not tenant or not store:
+        return None
+    try:
+        generation = int(ann.get(labels.GENERATION, "0"))
+    except ValueError:
+        generation = 0
+    return NamespaceObs(
+        name=meta.get("name", ""),
+        tenant=tenant,
+        store=store,
+        generation=generation,
+        created=parse_time(meta.get("creationTimestamp")),
+        applied_at=parse_time(ann.get(labels.APPLIED_AT)),
+        host=ann.get(labels.HOST, ""),
+        terminating=bool(meta.get("deletionTimestamp")) or _dig(raw, "status", "phase") == "Terminating",
+    )
+
+
+def parse_workload(raw: Raw) -> WorkloadObs:
+    meta = raw.get("metadata") or {}
+    status = raw.get("status") or {}
+    kind = str(raw.get("kind") or "")
+    available = None
+    if kind == "Deployment":
+        available = _is_true(_condition(raw, "Available"))
+    return WorkloadObs(
+        kind=kind,
+        name=meta.get("name", ""),
+        component=component_of(raw),
+        replicas=_int(_dig(raw, "spec", "replicas"), 1),
+        ready_replicas=_int(status.get("readyReplicas")),
+        available_replicas=_int(status.get("availableReplicas")),
+        up_to_date=_int(status.get("observedGeneration")) >= _int(meta.get("generation")),
+        available=available,
+    )
+
+
+def parse_job(raw: Raw) -> JobObs:
+    failed = _condition(raw, "Failed")
+    status = raw.get("status") or {}
+    return JobObs(
+        name=_dig(raw, "metadata", "name") or "",
+        component=component_of(raw),
+        complete=_is_true(_condition(raw, "Complete")),
+        failed=_is_true(failed),
+        reason=str((failed or {}).get("reason") or ""),
+        message=str((failed or {}).get("message") or ""),
+        active=_int(status.get("active")),
+        failed_pods=_int(status.get("failed")),
+    )
+
+
+def _last_exit(status: Raw) -> str:
+    term = _dig(status, "lastState", "terminated")
+    if not isinstance(term, Mapping):
+        return ""
+    text = f"exit code {term.get('exitCode', '?')}"
+    if term.get("reason"):
+        text += f" ({term['reason']})"
+    if term.get("message"):
+        text += f": {term['message']}"
+    return text
+
+
+def _containers(spec: Sequence[Raw], statuses: Sequence[Raw]) -> tuple[ContainerObs, ...]:
+    by_name = {s.get("name"): s for s in statuses if isinstance(s, Mapping)}
+    out = []
+    for c in spec:
+        st = by_name.get(c.get("name"), {})
+        waiting = _dig(st, "state", "waiting") or {}
+        out.append(
+            ContainerObs(
+                name=c.get("name", ""),
+                image=st.get("image") or c.get("image", ""),
+                ready=bool(st.get("ready")),
+                restarts=_int(st.get("restartCount")),
+                waiting_reason=str(waiting.get("reason") or ""),
+                waiting_message=str(waiting.get("message") or ""),
+                last_exit=_last_exit(st),
+            )
+        )
+    return tuple(out)
+
+
+def parse_pod(raw: Raw) -> PodObs:
+    meta = raw.get("metadata") or {}
+    spec = raw.get("spec") or {}
+    status = raw.get("status") or {}
+    scheduled = _condition(raw, "PodScheduled")
+    unschedulable = None
+    if scheduled is not None and scheduled.get("status") == "False":
+        if scheduled.get("reason") == "Unschedulable":
+            unschedulable = str(scheduled.get("message") or "no node fits the pod")
+    containers = _containers(
+        list(spec.get("initContainers") or ()), list(status.get("initContainerStatuses") or ())
+    ) + _containers(list(spec.get("containers") or ()), list(status.get("containerStatuses") or ()))
+    return PodObs(
+        name=meta.get("name", ""),
+        component=component_of(raw),
+        created=parse_time(meta.get("creationTimestamp")),
+        phase=str(status.get("phase") or "Pending"),
+        deleting=bool(meta.get("deletionTimestamp")),
+        unschedulable=unschedulable,
+        containers=containers,
+    )
+
+
+def parse_ingress(raw: Raw) -> IngressObs:
+    spec = raw.get("spec") or {}
+    hosts = tuple(r["host"] for r in spec.get("rules") or () if r.get("host"))
+    tls = tuple(h for t in spec.get("tls") or () for h in t.get("hosts") or ())
+    return IngressObs(name=_dig(raw, "metadata", "name") or "", hosts=hosts, tls_hosts=tls)
