@@ -148,7 +148,8 @@ def parse_namespace(raw: Raw) -> NamespaceObs | None:
         created=parse_time(meta.get("creationTimestamp")),
         applied_at=parse_time(ann.get(labels.APPLIED_AT)),
         host=ann.get(labels.HOST, ""),
-        terminating=bool(meta.get("deletionTimestamp")) or _dig(raw, "status", "phase") == "Terminating",
+        terminating=bool(meta.get("deletionTimestamp"))
+        or _dig(raw, "status", "phase") == "Terminating",
     )
 
 
@@ -222,11 +223,10 @@ def parse_pod(raw: Raw) -> PodObs:
     meta = raw.get("metadata") or {}
     spec = raw.get("spec") or {}
     status = raw.get("status") or {}
-    scheduled = _condition(raw, "PodScheduled")
+    scheduled = _condition(raw, "PodScheduled") or {}
     unschedulable = None
-    if scheduled is not None and scheduled.get("status") == "False":
-        if scheduled.get("reason") == "Unschedulable":
-            unschedulable = str(scheduled.get("message") or "no node fits the pod")
+    if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+        unschedulable = str(scheduled.get("message") or "no node fits the pod")
     containers = _containers(
         list(spec.get("initContainers") or ()), list(status.get("initContainerStatuses") or ())
     ) + _containers(list(spec.get("containers") or ()), list(status.get("containerStatuses") or ()))
