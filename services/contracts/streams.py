@@ -82,3 +82,10 @@ GATEWAY_PROJECTOR: Final = ConsumerDef(
 )
 
 WATCHER_LEASE: Final = BucketDef(name="urumi-watcher-lease", ttl_s=10)
+
+# Per-store mutual exclusion across provisioner replicas: a key per store,
+# created to take it, refreshed by compare-and-swap; a crashed holder's key
+# expires with the bucket TTL.
+PROVISIONER_LOCKS: Final = BucketDef(name="urumi-provisioner-locks", ttl_s=30)
+# Newest command generation handled per store (no TTL): older ones are dropped.
+PROVISIONER_GENERATIONS: Final = BucketDef(name="urumi-provisioner-generations", ttl_s=0)

@@ -25,9 +25,8 @@ class PermanentError(ProvisionError):
 
 def api_message(exc: ApiException) -> str:
     """The API server's own message (`Status.message`), else the raw reason."""
-    body = exc.body
-    if isinstance(body, bytes):
-        body = body.decode(errors="replace")
+    raw = exc.body
+    body = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
     if body:
         try:
             message = json.loads(body).get("message")

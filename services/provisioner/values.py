@@ -158,14 +158,3 @@ def _limit_range(preset: PlanPreset) -> Values:
         "max": {"cpu": preset.max_cpu, "memory": preset.max_memory},
         "maxStorage": preset.database_storage,
     }
-
-
-def deep_merge(base: Values, override: Values) -> Values:
-    """`override` wins; nested mappings merge (as Helm merges values files)."""
-    merged = dict(base)
-    for k, v in override.items():
-        if isinstance(v, dict) and isinstance(merged.get(k), dict):
-            merged[k] = deep_merge(merged[k], v)
-        else:
-            merged[k] = v
-    return merged

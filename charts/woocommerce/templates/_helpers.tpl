@@ -1,0 +1,65 @@
+{{/* The store's namespace: store-<id>. */}}
+{{- define "woocommerce.namespace" -}}
+store-{{ .Values.store.id }}
+{{- end }}
+
+{{/* Labels on every object; the watcher selects on these (services/contracts/labels.py). */}}
+{{- define "woocommerce.labels" -}}
+app.kubernetes.io/managed-by: urumi
+app.kubernetes.io/part-of: urumi-store
+app.kubernetes.io/instance: {{ .Values.store.id }}
+urumi.dev/store: {{ .Values.store.id }}
+urumi.dev/tenant: {{ .Values.store.tenant }}
+urumi.dev/engine: {{ .Values.store.engine }}
+urumi.dev/plan: {{ .Values.plan }}
+{{- end }}
+
+{{/* Labels plus the component: `include "woocommerce.componentLabels" (list . "web")`. */}}
+{{- define "woocommerce.componentLabels" -}}
+{{ include "woocommerce.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{/* Stable pod selector of one tier (selectors are immutable: no plan or generation). */}}
+{{- define "woocommerce.selector" -}}
+app.kubernetes.io/instance: {{ (index . 0).Values.store.id }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{- define "woocommerce.image" -}}
+{{ .repository }}:{{ .tag }}
+{{- end }}
+
+{{- define "woocommerce.url" -}}
+{{ if .Values.ingress.tls.clusterIssuer }}https{{ else }}http{{ end }}://{{ .Values.store.host }}
+{{- end }}
+
+{{/* Container hardening required by the `restricted` Pod Security level. */}}
+{{- define "woocommerce.containerSecurity" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "woocommerce.secretEnv" -}}
+- name: {{ index . 0 }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ (index . 1).Values.secretName }}
+      key: {{ index . 2 }}
+{{- end }}
+
+{{/* WordPress's database settings, shared by the web tier and the setup Job. */}}
+{{- define "woocommerce.wordpressEnv" -}}
+- name: WORDPRESS_DB_HOST
+  value: mariadb:3306
+- name: WORDPRESS_DB_NAME
+  value: {{ .Values.database.name | quote }}
+- name: WORDPRESS_DB_USER
+  value: {{ .Values.database.user | quote }}
+{{ include "woocommerce.secretEnv" (list "WORDPRESS_DB_PASSWORD" . .Values.secretKeys.databasePassword) }}
+{{- end }}

@@ -1,0 +1,107 @@
+"""Per-store mutual exclusion across replicas, and the newest handled generation.
+
+Both live in NATS KV: `create` takes a lock only if nobody holds it, and
+`update(..., last=rev)` (compare-and-swap) refreshes it only while it is still
+ours. A holder that dies stops refreshing, and the bucket TTL frees the key.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Final
+
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from services.contracts.streams import PROVISIONER_LOCKS
+
+log = logging.getLogger(__name__)
+
+LOCK_TTL_S: Final = PROVISIONER_LOCKS.ttl_s
+REFRESH_S: Final = LOCK_TTL_S / 3
+
+
+class StoreLock:
+    """One holder's lock on one store; `lost` is set if it stops being ours."""
+
+    def __init__(self, kv: KeyValue, store: str, owner: str) -> None:
+        self.kv = kv
+        self.store = store
+        self.owner = owner.encode()
+        self.lost = asyncio.Event()
+        self._rev = 0
+        self._refresher: asyncio.Task[None] | None = None
+
+    async def acquire(self) -> bool:
+        """Take the lock now, or return False when another holder has it."""
+        try:
+            self._rev = await self.kv.create(self.store, self.owner)
+        except KeyWrongLastSequenceError:
+            return False
+        self._refresher = asyncio.create_task(self._refresh(), name=f"lock-{self.store}")
+        return True
+
+    async def _refresh(self) -> None:
+        confirmed = time.monotonic()
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            try:
+                self._rev = await self.kv.update(self.store, self.owner, last=self._rev)
+                confirmed = time.monotonic()
+            except KeyWrongLastSequenceError:
+                log.warning("store lock taken over", extra={"store": self.store})
+                self.lost.set()
+                return
+            except Exception as exc:  # NATS briefly away: keep trying until the TTL
+                if time.monotonic() - confirmed >= LOCK_TTL_S:
+                    log.warning("store lock expired", extra={"store": self.store})
+                    self.lost.set()
+                    return
+                log.info(
+                    "store lock refresh failed", extra={"store": self.store, "error": str(exc)}
+                )
+
+    async def release(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        if self._rev and not self.lost.is_set():
+            # Only our revision: never delete a lock someone else took since.
+            with contextlib.suppress(Exception):
+                await self.kv.delete(self.store, last=self._rev)
+        self._rev = 0
+
+
+class Generations:
+    """The newest generation handled per store (applied, deleted, or failed)."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self.kv = kv
+
+    async def newest(self, store: str) -> int:
+        try:
+            entry = await self.kv.get(store)
+        except KeyNotFoundError:  # also covers a deleted key
+            return 0
+        return int(entry.value or b"0")
+
+    async def record(self, store: str, generation: int) -> None:
+        """Raise the stored generation to `generation` (never lower it)."""
+        while True:
+            try:
+                entry = await self.kv.get(store)
+                current, rev = int(entry.value or b"0"), entry.revision or 0
+            except KeyNotFoundError:
+                current, rev = 0, 0
+            if generation <= current:
+                return
+            try:
+                if rev:
+                    await self.kv.update(store, str(generation).encode(), last=rev)
+                else:
+                    await self.kv.create(store, str(generation).encode())
+                return
+            except KeyWrongLastSequenceError:
+                continue  # raced another writer: re-read and decide again

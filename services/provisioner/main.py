@@ -1,0 +1,63 @@
+"""`urumi provisioner`: consume store commands, answer credentials requests."""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+
+from services.contracts.streams import PROVISIONER, PROVISIONER_GENERATIONS, PROVISIONER_LOCKS
+from services.provisioner.apply import Applier
+from services.provisioner.consumer import CommandConsumer
+from services.provisioner.credentials import CredentialsResponder
+from services.provisioner.kube import kube_client
+from services.provisioner.locking import Generations, StoreLock
+from services.provisioner.progress import Progress
+from services.provisioner.provision import Provisioner
+from services.runtime import bus
+from services.runtime.health import Health
+from services.runtime.http import health_app, serve
+from services.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    health = Health()
+    server = asyncio.create_task(
+        serve(health_app(health), settings.http_host, settings.http_port, stop)
+    )
+    nc = await bus.connect(settings.nats_url, "provisioner", stop)
+    api = await kube_client(settings)
+    try:
+        js = nc.jetstream()
+        await bus.ensure_streams(js)
+        await bus.ensure_consumer(js, PROVISIONER)
+        locks_kv = await bus.ensure_bucket(js, PROVISIONER_LOCKS)
+        generations = Generations(await bus.ensure_bucket(js, PROVISIONER_GENERATIONS))
+        # Unique per process: a restarted replica must not mistake an old lock for its own.
+        owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+        provisioner = Provisioner(settings, Applier(api), Progress(js))
+        credentials = await CredentialsResponder(api, settings).subscribe(nc)
+        consumer = CommandConsumer(
+            js,
+            provisioner,
+            lambda store: StoreLock(locks_kv, store, owner),
+            generations,
+            settings.provision_concurrency,
+        )
+        health.add("nats", lambda: nc.is_connected)
+        health.add("consumer", lambda: consumer.bound)
+        log.info(
+            "provisioner started",
+            extra={"owner": owner, "concurrency": settings.provision_concurrency},
+        )
+        await consumer.run(stop, settings.shutdown_grace_s)
+        await credentials.unsubscribe()
+    finally:
+        stop.set()
+        await api.close()
+        with contextlib.suppress(Exception):
+            await nc.drain()
+        await server

@@ -1,0 +1,152 @@
+"""What one command does to the cluster: create/update a store, or delete it."""
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from services.contracts import labels
+from services.contracts.commands import CreateStore, DeleteStore
+from services.contracts.events import StepState
+from services.contracts.ids import namespace_for
+from services.contracts.phases import Phase
+from services.contracts.store import StoreSpec
+from services.provisioner.apply import Applier, describe
+from services.provisioner.engines import (
+    SECRET_NAME,
+    EngineDef,
+    chart_path,
+    engine_for,
+    generate_secret,
+)
+from services.provisioner.errors import TransientError
+from services.provisioner.ordering import Manifest, apply_order
+from services.provisioner.progress import Progress, utcnow
+from services.provisioner.render import check_manifests, render
+from services.provisioner.values import Platform
+from services.runtime.settings import Settings
+
+
+def secret_manifest(spec: StoreSpec, engine: EngineDef) -> Manifest:
+    """The generated Secret: created once, never re-applied or pruned."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": SECRET_NAME,
+            "namespace": namespace_for(spec.id),
+            "labels": {
+                labels.MANAGED_BY: labels.MANAGED_BY_VALUE,
+                labels.STORE: spec.id,
+                labels.TENANT: spec.tenant,
+                labels.ENGINE: spec.engine.value,
+                labels.COMPONENT: "credentials",
+            },
+        },
+        "stringData": generate_secret(engine),
+    }
+
+
+def applied_at(live_ns: dict[str, Any] | None, generation: int, now: datetime) -> datetime:
+    """Keep the start time of a generation already being applied, so retries and
+    redeliveries neither reset the watcher's deadline nor change the object."""
+    notes = ((live_ns or {}).get("metadata") or {}).get("annotations") or {}
+    if notes.get(labels.GENERATION) == str(generation) and notes.get(labels.APPLIED_AT):
+        try:
+            return datetime.fromisoformat(notes[labels.APPLIED_AT])
+        except ValueError:
+            pass
+    return now
+
+
+class Provisioner:
+    def __init__(
+        self,
+        settings: Settings,
+        applier: Applier,
+        progress: Progress,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.platform = Platform.from_settings(settings)
+        self.overrides = Path(settings.store_values_file) if settings.store_values_file else None
+        self.applier = applier
+        self.progress = progress
+        self.clock = clock
+
+    async def create(self, cmd: CreateStore) -> None:
+        spec, ns = cmd.spec, namespace_for(cmd.spec.id)
+        await self.progress.step(
+            cmd,
+            "provision",
+            StepState.STARTED,
+            f"applying generation {cmd.generation}",
+            phase=Phase.PROVISIONING,
+        )
+        engine = engine_for(spec.engine)
+        live = await self.applier.namespace(ns)
+        if live and live["metadata"].get("deletionTimestamp"):
+            raise TransientError(f"namespace {ns} is still being deleted; re-creating after that")
+        manifests = await self._render(cmd, engine, live)
+        await self.progress.step(cmd, "render", StepState.SUCCEEDED, f"{len(manifests)} objects")
+        await self.applier.apply(manifests[0])  # the Namespace, so the Secret has a home
+        created = await self.applier.create_once(secret_manifest(spec, engine))
+        await self.progress.step(
+            cmd,
+            "secret",
+            StepState.SUCCEEDED,
+            "credentials generated" if created else "existing credentials kept",
+        )
+        for manifest in manifests[1:]:
+            await self.applier.apply(manifest)
+            await self.progress.step(cmd, "apply", StepState.SUCCEEDED, describe(manifest))
+        pruned = await self.applier.prune(ns, spec.id, manifests)
+        if pruned:
+            await self.progress.step(cmd, "prune", StepState.SUCCEEDED, ", ".join(pruned))
+        await self.progress.step(
+            cmd, "provision", StepState.SUCCEEDED, f"{len(manifests)} objects applied"
+        )
+
+    async def _render(
+        self, cmd: CreateStore, engine: EngineDef, live: dict[str, Any] | None
+    ) -> list[Manifest]:
+        spec, ns = cmd.spec, namespace_for(cmd.spec.id)
+        started = applied_at(live, cmd.generation, self.clock())
+        values = engine.values(spec, cmd.generation, started, self.platform)
+        chart = chart_path(self.settings, engine)
+        rendered = await render(
+            self.settings.helm_binary, chart, spec.id, ns, values, self.overrides
+        )
+        manifests = apply_order(rendered)
+        check_manifests(manifests, ns, spec.id)
+        return manifests
+
+    async def delete(self, cmd: DeleteStore) -> None:
+        ns = namespace_for(cmd.store)
+        await self.progress.step(
+            cmd, "delete", StepState.STARTED, f"deleting namespace {ns}", phase=Phase.DELETING
+        )
+        notes = {labels.GENERATION: str(cmd.generation), labels.APPLIED_AT: _iso(self.clock())}
+        existed = await self.applier.annotate_namespace(ns, notes)
+        existed = existed and await self.applier.delete_namespace(ns)
+        if existed:
+            await self.progress.step(
+                cmd,
+                "delete",
+                StepState.SUCCEEDED,
+                f"namespace {ns} is being deleted (its objects first)",
+            )
+            return
+        # Nothing exists, so no watcher will ever see it go: say so ourselves.
+        await self.progress.step(
+            cmd,
+            "delete",
+            StepState.SUCCEEDED,
+            f"namespace {ns} does not exist",
+            phase=Phase.DELETED,
+        )
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
