@@ -44,6 +44,11 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tls_issuer: str = ""
     helm_binary: str = "helm"
     charts_dir: str = ""
+    watcher_pod_grace_s: Seconds = 120.0  # a stuck pod fails a provisioning store after this
+    watcher_resync_s: Seconds = 5.0  # re-evaluate every store (time-based rules)
+    watcher_watch_timeout_s: Positive = 300  # server-side end of each watch request
+    watcher_events_per_s: Seconds = 1.0  # Kubernetes Events forwarded per store, sustained
+    watcher_events_burst: Positive = 20
     # provisioner: where the ingress controller runs (the only namespace allowed to
     # reach a store's web tier) and an optional YAML file of operator overrides
     # for store charts (images, storage class, network policy); per-store values win.
