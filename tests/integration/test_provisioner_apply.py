@@ -1,0 +1,282 @@
+"""The provisioner in-process against real NATS and the devcluster: create,
+re-apply, prune, delete, credentials, stale and invalid commands."""
+
+import base64
+from collections.abc import AsyncIterator
+
+import msgspec
+import pytest
+from kubernetes_asyncio.client import (
+    ApiClient,
+    AppsV1Api,
+    BatchV1Api,
+    CoreV1Api,
+    NetworkingV1Api,
+)
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from services.contracts import labels
+from services.contracts.credentials import CredentialsReply, CredentialsRequest
+from services.contracts.events import StepState
+from services.contracts.phases import Phase
+from services.contracts.store import Plan
+from services.contracts.subjects import credentials_subject
+from services.contracts.wire import encode
+from services.runtime.devcluster import DevCluster
+from services.runtime.natsserver import NatsServer
+from tests.integration import provisioner_support as ps
+from tests.integration.provisioner_support import ProgressLog, eventually, until
+
+
+@pytest.fixture
+async def progress(nc: Client) -> ProgressLog:
+    return await ProgressLog().start(nc)
+
+
+@pytest.fixture
+async def stores(kube: ApiClient) -> AsyncIterator[list[str]]:
+    made: list[str] = []
+    yield made
+    await ps.drop_namespaces(kube, made)
+
+
+@pytest.fixture
+async def provisioner(nats_server: NatsServer, devcluster: DevCluster) -> AsyncIterator[None]:
+    async with ps.running(ps.settings(nats_server.url, devcluster.kubeconfig)):
+        yield
+
+
+async def provisioned(progress: ProgressLog, store: str, generation: int = 1) -> None:
+    await until(
+        lambda: (
+            progress.has(store, "provision", StepState.SUCCEEDED, generation)
+            or progress.has(store, "provision", StepState.FAILED, generation)
+        ),
+        within=90,
+        what=f"{store} generation {generation} handled",
+    )
+    assert not progress.has(store, "provision", StepState.FAILED), progress.of(store)
+
+
+async def test_create_applies_every_object(
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    provisioner: None,
+    stores: list[str],
+) -> None:
+    store = ps.store_id()
+    stores.append(store)
+    await ps.publish(js, ps.create(store, 1, Plan.MEDIUM))
+    await provisioned(progress, store)
+    ns = f"store-{store}"
+    core, apps, net = CoreV1Api(kube), AppsV1Api(kube), NetworkingV1Api(kube)
+
+    namespace = await core.read_namespace(ns)
+    assert namespace.metadata.annotations[labels.GENERATION] == "1"
+    assert namespace.metadata.annotations[labels.HOST] == f"{store}.{ps.BASE_DOMAIN}"
+    assert namespace.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    quota = await core.read_namespaced_resource_quota("store-quota", ns)
+    assert quota.spec.hard["limits.cpu"] == "4"
+    limits = await core.read_namespaced_limit_range("store-limits", ns)
+    assert limits.spec.limits[0].max == {"cpu": "2", "memory": "2Gi"}
+    policies = {p.metadata.name for p in (await net.list_namespaced_network_policy(ns)).items}
+    assert policies == {
+        "default-deny",
+        "web-from-ingress-controller",
+        "database-from-web",
+        "web-egress",
+    }
+    web = await apps.read_namespaced_deployment("wordpress", ns)
+    assert web.spec.template.spec.containers[0].readiness_probe.http_get.path == "/wp-login.php"
+    assert web.spec.template.spec.containers[0].liveness_probe is not None
+    db = await apps.read_namespaced_stateful_set("mariadb", ns)
+    assert db.metadata.labels[labels.COMPONENT] == "database"
+    assert (await net.read_namespaced_ingress("wordpress", ns)).spec.rules[0].host.startswith(store)
+    for kind_list in (
+        core.list_namespaced_service(ns),
+        core.list_namespaced_persistent_volume_claim(ns),
+        apps.list_namespaced_deployment(ns),
+        BatchV1Api(kube).list_namespaced_job(ns),
+    ):
+        for item in (await kind_list).items:
+            assert item.metadata.labels[labels.STORE] == store
+            assert item.metadata.labels[labels.TENANT] == ps.TENANT
+            assert item.metadata.labels[labels.MANAGED_BY] == "urumi"
+    await eventually(lambda: ps.tiers_ready(kube, store), within=120, what="pods Ready")
+
+    phases = [e.phase for e in progress.of(store) if e.phase]
+    assert phases == [Phase.PROVISIONING]
+    steps = {(e.step, e.state) for e in progress.of(store)}
+    assert {("render", StepState.SUCCEEDED), ("secret", StepState.SUCCEEDED)} <= steps
+
+
+async def test_credentials_for_the_owner_only(
+    nc: Client,
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    provisioner: None,
+    stores: list[str],
+) -> None:
+    store = ps.store_id()
+    stores.append(store)
+    await ps.publish(js, ps.create(store))
+    await provisioned(progress, store)
+    data = await ps.secret_data(kube, store)
+
+    async def ask(tenant: str, name: str) -> CredentialsReply:
+        req = encode(CredentialsRequest(tenant=tenant, store=name))
+        msg = await nc.request(credentials_subject(tenant, name), req, timeout=5)
+        return msgspec.json.decode(msg.data, type=CredentialsReply)
+
+    reply = await ask(ps.TENANT, store)
+    assert reply.error == ""
+    assert reply.username == "admin"
+    assert reply.password == base64.b64decode(data["wordpress-admin-password"]).decode()
+    assert reply.admin_url == f"http://{store}.{ps.BASE_DOMAIN}/wp-admin/"
+    other = await ask("someone-else", store)
+    assert other.error
+    assert other.password == ""
+    missing = await ask(ps.TENANT, "never-made")
+    assert "no credentials" in missing.error
+    # Never on a stream: the progress log carries no password.
+    assert reply.password not in repr(progress.events)
+
+
+async def test_same_command_twice_keeps_secret_and_state(
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    provisioner: None,
+    stores: list[str],
+) -> None:
+    store = ps.store_id()
+    stores.append(store)
+    cmd = ps.create(store)
+    await ps.publish(js, cmd)
+    await provisioned(progress, store)
+    before = await ps.secret_data(kube, store)
+    ns_before = await ps.namespace_or_none(kube, store)
+    # A redelivery past the duplicate window looks like this: a new message id.
+    await ps.publish(js, cmd, msg_id=f"{cmd.command_id}-again")
+    await until(
+        lambda: (
+            sum(
+                e.step == "provision" and e.state == StepState.SUCCEEDED for e in progress.of(store)
+            )
+            == 2
+        ),
+        within=60,
+        what="second apply",
+    )
+    assert await ps.secret_data(kube, store) == before
+    ns_after = await ps.namespace_or_none(kube, store)
+    assert ns_after.metadata.annotations == ns_before.metadata.annotations
+    secret_steps = [e.message for e in progress.of(store) if e.step == "secret"]
+    assert secret_steps == ["credentials generated", "existing credentials kept"]
+
+
+async def test_new_generation_prunes_what_it_no_longer_renders(
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    provisioner: None,
+    stores: list[str],
+) -> None:
+    store = ps.store_id()
+    stores.append(store)
+    batch = BatchV1Api(kube)
+    await ps.publish(js, ps.create(store, 1, Plan.SMALL))
+    await provisioned(progress, store, 1)
+    (old_job,) = (await batch.list_namespaced_job(f"store-{store}")).items
+    await ps.publish(js, ps.create(store, 2, Plan.LARGE))
+    await provisioned(progress, store, 2)
+
+    async def one_new_job() -> bool:
+        jobs = (await batch.list_namespaced_job(f"store-{store}")).items
+        live = [j for j in jobs if not j.metadata.deletion_timestamp]
+        return len(live) == 1 and live[0].metadata.name != old_job.metadata.name
+
+    await eventually(one_new_job, within=30, what="old setup Job pruned")
+    assert progress.has(store, "prune", StepState.SUCCEEDED, 2)
+    # The database's PVC comes from the StatefulSet controller, not from us: kept.
+    pvcs = await CoreV1Api(kube).list_namespaced_persistent_volume_claim(f"store-{store}")
+    assert {"data-mariadb-0", "wordpress"} <= {p.metadata.name for p in pvcs.items}
+
+
+async def test_delete_removes_the_namespace(
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    provisioner: None,
+    stores: list[str],
+) -> None:
+    store = ps.store_id()
+    stores.append(store)
+    await ps.publish(js, ps.create(store, 1))
+    await provisioned(progress, store)
+    await ps.publish(js, ps.delete(store, 2))
+    await until(lambda: progress.has(store, "delete", StepState.STARTED, 2), within=30)
+    deleting = [e for e in progress.of(store) if e.phase == Phase.DELETING]
+    assert deleting
+    assert deleting[0].generation == 2
+
+    async def gone() -> bool:
+        return await ps.namespace_or_none(kube, store) is None
+
+    await eventually(gone, within=120, what="namespace deleted")
+
+
+async def test_delete_of_a_never_provisioned_store_is_harmless(
+    js: JetStreamContext,
+    progress: ProgressLog,
+    provisioner: None,
+) -> None:
+    store = ps.store_id("ghost")
+    await ps.publish(js, ps.delete(store, 2))
+    await until(lambda: progress.has(store, "delete", StepState.SUCCEEDED), within=30)
+    phases = [e.phase for e in progress.of(store) if e.phase]
+    assert phases == [Phase.DELETING, Phase.DELETED]
+
+
+async def test_stale_generation_is_dropped(
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    provisioner: None,
+    stores: list[str],
+) -> None:
+    store = ps.store_id()
+    stores.append(store)
+    await ps.publish(js, ps.create(store, 3, Plan.MEDIUM))
+    await provisioned(progress, store, 3)
+    await ps.publish(js, ps.create(store, 2, Plan.SMALL))
+    marker = ps.store_id("marker")  # a later command: once it is done, gen 2 was seen
+    await ps.publish(js, ps.delete(marker, 1))
+    await until(lambda: progress.has(marker, "delete", StepState.SUCCEEDED), within=30)
+    assert not any(e.generation == 2 for e in progress.of(store))
+    ns = await ps.namespace_or_none(kube, store)
+    assert ns.metadata.annotations[labels.GENERATION] == "3"
+    assert ns.metadata.labels["urumi.dev/plan"] == "medium"
+
+
+async def test_invalid_chart_value_fails_with_an_actionable_message(
+    nats_server: NatsServer,
+    devcluster: DevCluster,
+    js: JetStreamContext,
+    progress: ProgressLog,
+    kube: ApiClient,
+) -> None:
+    bad = ps.settings(nats_server.url, devcluster.kubeconfig, ingress_class="Public_Nginx")
+    store = ps.store_id()
+    async with ps.running(bad):
+        await ps.publish(js, ps.create(store))
+        await until(lambda: progress.has(store, "provision", StepState.FAILED), within=30)
+    (failed,) = [e for e in progress.of(store) if e.state == StepState.FAILED]
+    assert failed.phase == Phase.FAILED
+    assert "ingress.className" in failed.message
+    assert "pattern" in failed.message
+    # Nothing half-made: values are checked before anything is applied.
+    assert await ps.namespace_or_none(kube, store) is None

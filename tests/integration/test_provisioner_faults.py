@@ -1,0 +1,240 @@
+"""The provisioner as real processes: SIGKILL mid-apply, 20 stores under a
+concurrency bound, two replicas racing generations, the API server away."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes_asyncio.client import ApiClient
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from services.contracts import labels
+from services.contracts.events import StepState, StoreProgress
+from services.contracts.store import Plan
+from services.runtime.devcluster import DevCluster
+from services.runtime.natsserver import NatsServer, free_port
+from tests.fixtures.processes import StartService
+from tests.integration import provisioner_support as ps
+from tests.integration.provisioner_support import ProgressLog, eventually, until
+
+
+@pytest.fixture
+async def progress(nc: Client) -> ProgressLog:
+    return await ProgressLog().start(nc)
+
+
+@pytest.fixture
+async def stores(kube: ApiClient) -> AsyncIterator[list[str]]:
+    made: list[str] = []
+    yield made
+    await ps.drop_namespaces(kube, made)
+
+
+def done(progress: ProgressLog, store: str, generation: int | None = None) -> bool:
+    return progress.has(store, "provision", StepState.SUCCEEDED, generation)
+
+
+async def test_sigkill_mid_apply_then_restart_converges(
+    nats_server: NatsServer,
+    devcluster: DevCluster,
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    start_service: StartService,
+    stores: list[str],
+) -> None:
+    env = ps.env(ps.settings(nats_server.url, devcluster.kubeconfig))
+    first = start_service("provisioner", env)
+    store = ps.store_id()
+    stores.append(store)
+    killed_mid_apply: list[bool] = []
+
+    def kill_on_first_apply(event: StoreProgress) -> None:
+        if event.store == store and event.step == "apply" and not killed_mid_apply:
+            first.kill()  # synchronous SIGKILL, right inside the apply loop
+            killed_mid_apply.append(not done(progress, store))
+
+    progress.callbacks.append(kill_on_first_apply)
+    cmd = ps.create(store)
+    await ps.publish(js, cmd)
+    await until(lambda: bool(killed_mid_apply), within=60, what="kill mid-apply")
+    assert killed_mid_apply == [True]
+    secret_before = await ps.secret_data(kube, store)  # made before the first apply step
+
+    start_service("provisioner", env)
+    # The same command again too: a duplicate delivery must change nothing either.
+    await ps.publish(js, cmd, msg_id=f"{cmd.command_id}-dup")
+    # Redelivery waits out the consumer's ack wait (60 s) and the dead lock's TTL.
+    await until(lambda: done(progress, store), within=150, what="converged after restart")
+    await eventually(lambda: ps.tiers_ready(kube, store), within=120, what="pods Ready")
+    assert await ps.secret_data(kube, store) == secret_before
+    ns = await ps.namespace_or_none(kube, store)
+    assert ns.metadata.annotations[labels.GENERATION] == "1"
+
+
+async def test_twenty_stores_within_the_concurrency_bound(
+    nats_server: NatsServer,
+    devcluster: DevCluster,
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    start_service: StartService,
+    stores: list[str],
+) -> None:
+    bound = 4
+    env = ps.env(ps.settings(nats_server.url, devcluster.kubeconfig, provision_concurrency=bound))
+    start_service("provisioner", env)
+    stores.extend(ps.store_id(f"s{i:02d}") for i in range(20))
+    await asyncio.gather(*(ps.publish(js, ps.create(s)) for s in stores))
+    await until(lambda: all(done(progress, s) for s in stores), within=240, what="20 stores")
+
+    # One process publishes in order on one connection: from its progress
+    # events, started-but-not-finished never exceeds the bound.
+    in_flight, peak = 0, 0
+    for e in progress.events:
+        if e.step != "provision":
+            continue
+        if e.state == StepState.STARTED:
+            in_flight += 1
+        elif e.state in (StepState.SUCCEEDED, StepState.FAILED, StepState.RETRYING):
+            in_flight -= 1
+        peak = max(peak, in_flight)
+    assert 1 < peak <= bound
+    assert not any(e.state == StepState.FAILED for e in progress.events)
+    for s in stores:
+        assert await ps.namespace_or_none(kube, s) is not None
+
+
+async def test_two_replicas_apply_generations_in_order(
+    nats_server: NatsServer,
+    devcluster: DevCluster,
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    start_service: StartService,
+    stores: list[str],
+) -> None:
+    env = ps.env(ps.settings(nats_server.url, devcluster.kubeconfig))
+    start_service("provisioner", env)
+    start_service("provisioner", env)
+    racing = [ps.store_id("race") for _ in range(4)]
+    stores.extend(racing)
+    for s in racing:
+        await ps.publish(js, ps.create(s, 1, Plan.SMALL))
+        await ps.publish(js, ps.create(s, 2, Plan.LARGE))
+    await until(lambda: all(done(progress, s, 2) for s in racing), within=120, what="gen 2")
+    # Let any straggling generation-1 delivery be handled (and dropped).
+    marker = ps.store_id("marker")
+    await ps.publish(js, ps.delete(marker, 1))
+    await until(lambda: progress.has(marker, "delete", StepState.SUCCEEDED), within=30)
+
+    for s in racing:
+        finished = [
+            e.generation
+            for e in progress.of(s)
+            if e.step == "provision" and e.state == StepState.SUCCEEDED
+        ]
+        assert finished == sorted(finished), f"{s}: applied out of order {finished}"
+        started = [
+            e.generation
+            for e in progress.of(s)
+            if e.step == "provision" and e.state == StepState.STARTED
+        ]
+        assert started == sorted(started), f"{s}: started out of order {started}"
+        ns = await ps.namespace_or_none(kube, s)
+        assert ns.metadata.annotations[labels.GENERATION] == "2"
+        assert ns.metadata.labels["urumi.dev/plan"] == "large"
+
+
+class TcpProxy:
+    """A TCP relay to the API server that the test can switch off and on."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        """Refuse new connections and cut the open ones, as an outage would."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for w in list(self._writers):
+            w.close()
+        self._writers.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(OSError, ConnectionError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+def proxied_kubeconfig(source: Path, port: int, dest: Path) -> Path:
+    config = yaml.safe_load(source.read_text())
+    for cluster in config["clusters"]:
+        cluster["cluster"]["server"] = f"https://127.0.0.1:{port}"
+    dest.write_text(yaml.safe_dump(config))
+    return dest
+
+
+async def test_api_server_away_for_ten_seconds_mid_apply(
+    nats_server: NatsServer,
+    devcluster: DevCluster,
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    start_service: StartService,
+    stores: list[str],
+    tmp_path: Path,
+) -> None:
+    proxy = TcpProxy(devcluster.ports["apiserver"])
+    await proxy.start()
+    kubeconfig = proxied_kubeconfig(devcluster.kubeconfig, proxy.port, tmp_path / "kubeconfig")
+    start_service("provisioner", ps.env(ps.settings(nats_server.url, kubeconfig)))
+    store = ps.store_id()
+    stores.append(store)
+    cut: list[bool] = []
+
+    def cut_on_first_apply(event: StoreProgress) -> None:
+        if event.store == store and event.step == "apply" and not cut:
+            cut.append(True)
+            asyncio.get_running_loop().create_task(proxy.stop())
+
+    progress.callbacks.append(cut_on_first_apply)
+    try:
+        await ps.publish(js, ps.create(store))
+        await until(lambda: bool(cut), within=60, what="outage started")
+        await until(
+            lambda: progress.has(store, "provision", StepState.RETRYING),
+            within=30,
+            what="a retry reported",
+        )
+        await asyncio.sleep(10)  # the outage itself, not a wait for a result
+        await proxy.start()
+        await until(lambda: done(progress, store), within=90, what="converged after outage")
+    finally:
+        await proxy.stop()
+    await eventually(lambda: ps.tiers_ready(kube, store), within=120, what="pods Ready")
+    retry = next(e for e in progress.of(store) if e.state == StepState.RETRYING)
+    assert "unreachable" in retry.message or "retrying" in retry.message

@@ -1,0 +1,295 @@
+"""`helm template` of charts/woocommerce per plan: what the cluster will get."""
+
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.contracts import labels
+from services.contracts.labels import Component
+from services.contracts.store import Plan, StoreSpec
+from services.provisioner.engines import DEFAULT_CHARTS, SECRET_NAME
+from services.provisioner.errors import PermanentError
+from services.provisioner.ordering import Manifest, apply_order
+from services.provisioner.render import check_manifests, render
+from services.provisioner.values import PLANS, Platform, woocommerce_values
+
+CHART = DEFAULT_CHARTS / "woocommerce"
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+PLATFORM = Platform(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
+OFFICIAL = {"wordpress", "mariadb"}
+
+
+@pytest.fixture(scope="session")
+def helm() -> str:
+    """URUMI_HELM_BINARY, a helm on PATH, or the one built beside the devcluster."""
+    chosen = os.environ.get("URUMI_HELM_BINARY") or shutil.which("helm")
+    if chosen:
+        return chosen
+    from services.runtime.devcluster import helm_binary
+
+    return str(helm_binary())
+
+
+async def rendered(
+    helm: str, plan: Plan = Plan.SMALL, platform: Platform = PLATFORM, store: str = "acme-shop"
+) -> list[Manifest]:
+    spec = StoreSpec(id=store, tenant="acme", plan=plan)
+    values = woocommerce_values(spec, 2, AT, platform)
+    manifests = apply_order(await render(helm, CHART, store, f"store-{store}", values))
+    check_manifests(manifests, f"store-{store}", store)
+    return manifests
+
+
+def one(manifests: list[Manifest], kind: str, name: str | None = None) -> Manifest:
+    found = [m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)}"
+    return found[0]
+
+
+def pod_spec(m: Manifest) -> dict[str, Any]:
+    spec: dict[str, Any] = m["spec"]["template"]["spec"]
+    return spec
+
+
+def workloads(manifests: list[Manifest]) -> list[Manifest]:
+    return [m for m in manifests if m["kind"] in ("StatefulSet", "Deployment", "Job")]
+
+
+def test_helm_lint_is_clean(helm: str) -> None:
+    result = subprocess.run(
+        [helm, "lint", "--strict", str(CHART)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_objects_and_order(helm: str) -> None:
+    kinds = [(m["kind"], m["metadata"]["name"]) for m in await rendered(helm)]
+    assert kinds[0] == ("Namespace", "store-acme-shop")
+    assert kinds[-1] == ("Ingress", "wordpress")
+    assert {k for k, _ in kinds} == {
+        "Namespace",
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "Service",
+        "StatefulSet",
+        "Deployment",
+        "Job",
+        "Ingress",
+    }
+    assert "Secret" not in {k for k, _ in kinds}  # created by the provisioner, once
+
+
+async def test_every_object_is_labelled(helm: str) -> None:
+    expected_component = {
+        "StatefulSet": Component.DATABASE,
+        "Deployment": Component.WEB,
+        "Job": Component.SETUP,
+    }
+    for m in await rendered(helm):
+        got = m["metadata"]["labels"]
+        assert got[labels.MANAGED_BY] == labels.MANAGED_BY_VALUE
+        assert got[labels.STORE] == "acme-shop"
+        assert got[labels.TENANT] == "acme"
+        assert got[labels.ENGINE] == "woocommerce"
+        assert got[labels.COMPONENT]
+        if m["kind"] in expected_component:
+            assert got[labels.COMPONENT] == expected_component[m["kind"]]
+            pod_labels = m["spec"]["template"]["metadata"]["labels"]
+            assert pod_labels[labels.COMPONENT] == expected_component[m["kind"]]
+            assert pod_labels[labels.STORE] == "acme-shop"
+
+
+async def test_namespace_annotations_and_pod_security(helm: str) -> None:
+    ns = one(await rendered(helm), "Namespace")
+    assert ns["metadata"]["annotations"] == {
+        labels.GENERATION: "2",
+        labels.APPLIED_AT: "2026-01-02T03:04:05Z",
+        labels.HOST: "acme-shop.shops.example.com",
+    }
+    got = ns["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert got[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+
+
+@pytest.mark.parametrize("plan", list(Plan))
+async def test_quota_and_limits_follow_the_plan(helm: str, plan: Plan) -> None:
+    manifests = await rendered(helm, plan)
+    preset = PLANS[plan]
+    hard = one(manifests, "ResourceQuota")["spec"]["hard"]
+    assert hard["requests.cpu"] == preset.quota_cpu_requests
+    assert hard["requests.memory"] == preset.quota_memory_requests
+    assert hard["limits.cpu"] == preset.quota_cpu_limits
+    assert hard["limits.memory"] == preset.quota_memory_limits
+    assert hard["requests.storage"] == preset.quota_storage
+    assert hard["services.loadbalancers"] == "0"
+    assert hard["services.nodeports"] == "0"
+    container_limits = one(manifests, "LimitRange")["spec"]["limits"][0]
+    assert container_limits["type"] == "Container"
+    assert container_limits["max"] == {"cpu": preset.max_cpu, "memory": preset.max_memory}
+    tiers = {"StatefulSet": preset.database, "Deployment": preset.web, "Job": preset.setup}
+    for m in workloads(manifests):
+        (container,) = pod_spec(m)["containers"]
+        assert container["resources"] == tiers[m["kind"]].resources()
+    db = one(manifests, "StatefulSet")
+    claim = db["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["resources"]["requests"]["storage"] == preset.database_storage
+    web_pvc = one(manifests, "PersistentVolumeClaim", "wordpress")
+    assert web_pvc["spec"]["resources"]["requests"]["storage"] == preset.web_storage
+
+
+async def test_official_pinned_images(helm: str) -> None:
+    images = {
+        c["image"] for m in workloads(await rendered(helm)) for c in pod_spec(m)["containers"]
+    }
+    assert len(images) == 3
+    for image in images:
+        repo, _, tag = image.partition(":")
+        assert repo in OFFICIAL
+        assert tag
+        assert tag != "latest"
+        assert any(ch.isdigit() for ch in tag)
+    assert any(i.startswith("wordpress:cli-") for i in images)
+
+
+async def test_hardened_pods_with_resources(helm: str) -> None:
+    for m in workloads(await rendered(helm)):
+        spec = pod_spec(m)
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["runAsUser"] in (33, 999)
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert spec["automountServiceAccountToken"] is False
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False
+            assert sc["capabilities"] == {"drop": ["ALL"]}
+            assert sc["runAsNonRoot"] is True
+            assert sc["readOnlyRootFilesystem"] is True
+            assert set(c["resources"]) == {"requests", "limits"}
+            assert set(c["resources"]["limits"]) == {"cpu", "memory"}
+
+
+async def test_probes_on_long_running_tiers(helm: str) -> None:
+    manifests = await rendered(helm)
+    for kind in ("StatefulSet", "Deployment"):
+        (c,) = pod_spec(one(manifests, kind))["containers"]
+        assert c["readinessProbe"]
+        assert c["livenessProbe"]
+    (web,) = pod_spec(one(manifests, "Deployment"))["containers"]
+    assert web["readinessProbe"]["httpGet"]["path"] == "/wp-login.php"
+
+
+async def test_secrets_by_reference_only(helm: str) -> None:
+    manifests = await rendered(helm)
+    refs = set()
+    for m in workloads(manifests):
+        for c in pod_spec(m)["containers"]:
+            for env in c.get("env", []):
+                assert "password" not in env["name"].lower() or "valueFrom" in env
+                if "valueFrom" in env:
+                    refs.add(env["valueFrom"]["secretKeyRef"]["name"])
+    assert refs == {SECRET_NAME}
+
+
+async def test_network_policies(helm: str) -> None:
+    policies = {
+        m["metadata"]["name"]: m["spec"]
+        for m in await rendered(helm)
+        if m["kind"] == "NetworkPolicy"
+    }
+    deny = policies["default-deny"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+    web_in = policies["web-from-ingress-controller"]
+    assert web_in["podSelector"]["matchLabels"][labels.COMPONENT] == "web"
+    (rule,) = web_in["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 80}]
+
+    db_in = policies["database-from-web"]
+    assert db_in["podSelector"]["matchLabels"][labels.COMPONENT] == "database"
+    (rule,) = db_in["ingress"]
+    assert rule["from"][0]["podSelector"]["matchExpressions"][0]["values"] == ["web", "setup"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 3306}]
+
+    egress = policies["web-egress"]
+    assert egress["policyTypes"] == ["Egress"]
+    to_db, dns, internet = egress["egress"]
+    assert to_db["to"][0]["podSelector"]["matchLabels"][labels.COMPONENT] == "database"
+    assert to_db["ports"] == [{"protocol": "TCP", "port": 3306}]
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "kube-system"
+    }
+    block = internet["to"][0]["ipBlock"]
+    assert block["cidr"] == "0.0.0.0/0"
+    assert {"10.0.0.0/8", "169.254.0.0/16", "192.168.0.0/16"} <= set(block["except"])
+    assert {p["port"] for p in internet["ports"]} == {80, 443}
+    # Only the web tier and the setup Job get egress; the database stays offline.
+    for p in policies.values():
+        if "Egress" in p["policyTypes"] and p["podSelector"]:
+            assert "database" not in p["podSelector"]["matchExpressions"][0]["values"]
+
+
+async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
+    plain = one(await rendered(helm), "Ingress")
+    assert plain["spec"]["ingressClassName"] == "nginx"
+    assert plain["spec"]["rules"][0]["host"] == "acme-shop.shops.example.com"
+    assert "tls" not in plain["spec"]
+    tls_platform = Platform(
+        base_domain="shops.example.com", tls_issuer="letsencrypt", ingress_class="traefik"
+    )
+    tls = one(await rendered(helm, platform=tls_platform), "Ingress")
+    assert tls["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
+    assert tls["spec"]["tls"] == [
+        {"hosts": ["acme-shop.shops.example.com"], "secretName": "acme-shop-tls"}
+    ]
+    assert tls["spec"]["ingressClassName"] == "traefik"
+
+
+async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
+    small = one(await rendered(helm), "Job")
+    again = one(await rendered(helm), "Job")
+    assert small["metadata"]["name"] == again["metadata"]["name"]
+    medium = one(await rendered(helm, Plan.MEDIUM), "Job")
+    # A changed pod template (here the plan label) is a new Job, never an
+    # in-place edit of an immutable one.
+    assert medium["metadata"]["name"].startswith("setup-")
+    assert medium["metadata"]["name"] != small["metadata"]["name"]
+    script = pod_spec(small)["containers"][0]["args"][0]
+    for step in (
+        "wp core is-installed",
+        "wp plugin install woocommerce",
+        "storefront",
+        "woocommerce_cod_settings",
+        "woocommerce_coming_soon no",
+        "wp wc product create",
+    ):
+        assert step in script
+    env = {e["name"]: e for e in pod_spec(small)["containers"][0]["env"]}
+    assert env["HOME"]["value"] == "/tmp"
+    assert env["STORE_URL"]["value"] == "http://acme-shop.shops.example.com"
+
+
+async def test_invalid_value_is_rejected_with_a_useful_message(helm: str) -> None:
+    bad = Platform(base_domain="shops.example.com", ingress_class="Not_A_Class")
+    with pytest.raises(PermanentError) as info:
+        await rendered(helm, platform=bad)
+    message = str(info.value)
+    assert "ingress.className" in message or "ingress" in message
+    assert "pattern" in message.lower()
+
+
+def test_chart_defaults_render(helm: str) -> None:
+    """The chart's defaults alone render (operators can `helm template` it)."""
+    result = subprocess.run(
+        [helm, "template", "demo", str(CHART)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,86 @@
+"""Spec + platform → chart values, and the plan presets' arithmetic."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from services.contracts.store import Plan, StoreSpec
+from services.provisioner.values import PLANS, Platform, woocommerce_values
+from services.runtime.settings import load_settings
+
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+PLATFORM = Platform(base_domain="shops.example.com", ingress_class="traefik")
+
+_UNITS = {"m": 1e-3, "": 1.0, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def qty(text: str) -> float:
+    match = re.fullmatch(r"([0-9.]+)(m|Ki|Mi|Gi|Ti)?", text)
+    assert match, text
+    return float(match[1]) * _UNITS[match[2] or ""]
+
+
+def test_store_identity_and_host() -> None:
+    spec = StoreSpec(id="acme-shop", tenant="acme", plan=Plan.MEDIUM, display_name="Acme")
+    values = woocommerce_values(spec, 3, AT, PLATFORM)
+    assert values["store"] == {
+        "id": "acme-shop",
+        "tenant": "acme",
+        "engine": "woocommerce",
+        "generation": 3,
+        "appliedAt": "2026-01-02T03:04:05Z",
+        "host": "acme-shop.shops.example.com",
+        "displayName": "Acme",
+    }
+    assert values["plan"] == "medium"
+
+
+def test_platform_settings_reach_the_chart() -> None:
+    platform = Platform.from_settings(
+        load_settings(
+            {
+                "URUMI_BASE_DOMAIN": "example.org",
+                "URUMI_INGRESS_CLASS": "traefik",
+                "URUMI_TLS_ISSUER": "letsencrypt",
+                "URUMI_INGRESS_NAMESPACE": "kube-system",
+            }
+        )
+    )
+    values = woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, platform)
+    assert values["ingress"] == {"className": "traefik", "tls": {"clusterIssuer": "letsencrypt"}}
+    assert values["networkPolicy"]["ingressController"]["namespace"] == "kube-system"
+    assert values["store"]["host"] == "shop.example.org"
+
+
+def test_no_secret_material_in_values() -> None:
+    values = woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, PLATFORM)
+    assert "password" not in repr(values).lower()
+
+
+@pytest.mark.parametrize("plan", list(Plan))
+def test_each_plan_fits_its_own_quota(plan: Plan) -> None:
+    """All three tiers at their limits at once stay inside the namespace quota,
+    and no container exceeds the LimitRange maximum."""
+    preset = PLANS[plan]
+    tiers = (preset.database, preset.web, preset.setup)
+    assert sum(qty(t.cpu_limit) for t in tiers) <= qty(preset.quota_cpu_limits)
+    assert sum(qty(t.memory_limit) for t in tiers) <= qty(preset.quota_memory_limits)
+    assert sum(qty(t.cpu_request) for t in tiers) <= qty(preset.quota_cpu_requests)
+    assert sum(qty(t.memory_request) for t in tiers) <= qty(preset.quota_memory_requests)
+    storage = qty(preset.database_storage) + qty(preset.web_storage)
+    assert storage <= qty(preset.quota_storage)
+    for tier in tiers:
+        assert qty(tier.cpu_request) <= qty(tier.cpu_limit) <= qty(preset.max_cpu)
+        assert qty(tier.memory_request) <= qty(tier.memory_limit) <= qty(preset.max_memory)
+
+
+def test_plans_grow() -> None:
+    small, medium, large = (PLANS[p] for p in (Plan.SMALL, Plan.MEDIUM, Plan.LARGE))
+    for field in ("quota_cpu_limits", "quota_memory_limits", "quota_storage"):
+        assert qty(getattr(small, field)) < qty(getattr(medium, field)) < qty(getattr(large, field))
+
+
+def test_values_are_deterministic() -> None:
+    spec = StoreSpec(id="shop", tenant="t")
+    assert woocommerce_values(spec, 1, AT, PLATFORM) == woocommerce_values(spec, 1, AT, PLATFORM)
