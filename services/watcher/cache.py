@@ -24,8 +24,8 @@ from services.watcher.observed import (
 )
 
 PARSERS: Final[dict[str, Callable[[Raw], Any]]] = {
-    "Deployment": parse_workload,
-    "StatefulSet": parse_workload,
+    "Deployment": lambda raw: parse_workload(raw, "Deployment"),
+    "StatefulSet": lambda raw: parse_workload(raw, "StatefulSet"),
     "Job": parse_job,
     "Pod": parse_pod,
     "Ingress": parse_ingress,

@@ -153,10 +153,10 @@ def parse_namespace(raw: Raw) -> NamespaceObs | None:
     )
 
 
-def parse_workload(raw: Raw) -> WorkloadObs:
+def parse_workload(raw: Raw, kind: str) -> WorkloadObs:
+    """`kind` is passed in: items of a list response carry no `kind` of their own."""
     meta = raw.get("metadata") or {}
     status = raw.get("status") or {}
-    kind = str(raw.get("kind") or "")
     available = None
     if kind == "Deployment":
         available = _is_true(_condition(raw, "Available"))

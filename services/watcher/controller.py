@@ -1,0 +1,171 @@
+"""Glue: informer events → cache → state machine → publisher, while holding the lease.
+
+The informers only touch the cache and mark stores dirty (synchronous, cheap);
+one loop evaluates and publishes, so a store's statuses go out in order. Every
+store is also re-evaluated each `resync_s`, because time alone moves some
+rules (grace periods, the provisioning deadline).
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from services.contracts.events import KubeEvent, StoreStatus
+from services.contracts.ids import namespace_for
+from services.contracts.phases import Phase
+from services.watcher import metrics
+from services.watcher.cache import StoreCache
+from services.watcher.events import RateLimiter, dedupe_id, to_kube_event
+from services.watcher.history import last_statuses
+from services.watcher.kinds import EVENT
+from services.watcher.lease import Lease
+from services.watcher.observed import NamespaceObs
+from services.watcher.publisher import Publisher
+from services.watcher.status import Policy, evaluate
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Controller:
+    def __init__(
+        self,
+        publisher: Publisher,
+        lease: Lease,
+        policy: Policy,
+        limiter: RateLimiter,
+        *,
+        resync_s: float = 5.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.cache = StoreCache()
+        self.publisher = publisher
+        self.lease = lease
+        self.policy = policy
+        self.limiter = limiter
+        self.resync_s = resync_s
+        self.clock = clock
+        self._dirty: set[str] = set()
+        self._force: set[str] = set()  # announce whatever they show (after taking over)
+        self._wake = asyncio.Event()
+        self._kube: asyncio.Queue[tuple[KubeEvent, str]] = asyncio.Queue(maxsize=1024)
+        self._term = 0  # the lease term whose take-over has been done
+
+    # -- informer sink (synchronous) --------------------------------------------------
+
+    def synced(self, kind: str, items: list[dict[str, Any]]) -> None:
+        if kind == EVENT:
+            return  # a list holds history; only new events go to the live log
+        self._mark(self.cache.replace(kind, items))
+
+    def event(self, kind: str, event_type: str, obj: dict[str, Any]) -> None:
+        if kind == EVENT:
+            self._kube_event(event_type, obj)
+        else:
+            self._mark(self.cache.apply(kind, event_type, obj))
+
+    def _mark(self, namespaces: Iterable[str]) -> None:
+        self._dirty.update(namespaces)
+        self._wake.set()
+
+    def _kube_event(self, event_type: str, raw: dict[str, Any]) -> None:
+        ns = self.cache.namespace((raw.get("metadata") or {}).get("namespace", ""))
+        if event_type == "DELETED" or ns is None or not self.lease.active():
+            return
+        if not self.limiter.allow(ns.name, time.monotonic()):
+            metrics.KUBE_EVENTS.labels("rate_limited").inc()
+            return
+        try:
+            self._kube.put_nowait((to_kube_event(raw, ns, self.clock()), dedupe_id(raw)))
+        except asyncio.QueueFull:
+            metrics.KUBE_EVENTS.labels("queue_full").inc()
+
+    # -- loops ------------------------------------------------------------------------
+
+    async def run(self, synced: Callable[[], bool]) -> None:
+        """Evaluate and publish until cancelled; idle until every informer has listed."""
+        last_full = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            self._wake.clear()
+            if not synced():
+                continue
+            if not self.lease.active():
+                self._term = 0
+                continue
+            if self._term != self.lease.term:
+                await self._take_over()
+                continue
+            names, self._dirty = self._dirty | self._force, set()
+            if time.monotonic() - last_full >= self.resync_s:
+                names, last_full = set(self.cache.stores()), time.monotonic()
+            await self.reconcile(names)
+
+    async def _take_over(self) -> None:
+        """On becoming active: continue from the stream, then announce every store."""
+        try:
+            history = await last_statuses(self.publisher.js)
+        except Exception as exc:
+            log.warning("cannot read previous statuses, retrying", extra={"error": str(exc)})
+            await asyncio.sleep(1.0)
+            return
+        self.publisher.prime(sorted(history, key=lambda s: s.observed_at))
+        for status in self.publisher.known().values():
+            self._remember_vanished(status)
+        self._force = set(self.cache.stores())
+        self._term = self.lease.term
+        log.info("announcing every store", extra={"stores": len(self._force)})
+        await self.reconcile(set(self._force))
+
+    def _remember_vanished(self, status: StoreStatus) -> None:
+        """A store with a live status but no namespace was deleted while no watcher ran."""
+        name = namespace_for(status.store)
+        if status.phase != Phase.DELETED and self.cache.namespace(name) is None:
+            ns = NamespaceObs(name, status.tenant, status.store, generation=status.generation)
+            self.cache.mark_gone(ns)
+
+    async def reconcile(self, names: Iterable[str]) -> None:
+        now = self.clock()
+        pending = sorted(names)
+        for i, name in enumerate(pending):
+            objs = self.cache.snapshot(name)
+            if objs is None:
+                self._force.discard(name)
+                continue
+            status = evaluate(objs, self.publisher.previous(name), now, self.policy)
+            try:
+                await self.publisher.status(name, status, force=name in self._force)
+            except Exception as exc:  # NATS away: keep the rest for the next round
+                log.warning(
+                    "publish failed", extra={"store": objs.namespace.store, "error": str(exc)}
+                )
+                self._mark(pending[i:])
+                await asyncio.sleep(1.0)
+                return
+            self._force.discard(name)
+            if status.phase == Phase.DELETED:
+                self.cache.forget(name)
+                self.limiter.forget(name)
+        metrics.STORES.set(len(self.cache.stores()))
+
+    async def forward_kube_events(self) -> None:
+        while True:
+            event, msg_id = await self._kube.get()
+            if not self.lease.active():
+                continue
+            try:
+                await self.publisher.kube_event(event, msg_id)
+                metrics.KUBE_EVENTS.labels("published").inc()
+            except Exception as exc:
+                metrics.KUBE_EVENTS.labels("publish_failed").inc()
+                log.warning("kube event not published", extra={"error": str(exc)})

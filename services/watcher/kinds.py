@@ -1,0 +1,56 @@
+"""The Kubernetes kinds the watcher lists and watches, and the RBAC that needs."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, NamedTuple
+
+from kubernetes_asyncio.client import (
+    ApiClient,
+    AppsV1Api,
+    BatchV1Api,
+    CoreV1Api,
+    NetworkingV1Api,
+)
+
+from services.contracts.labels import MANAGED_SELECTOR
+
+ListCall = Callable[..., Awaitable[Any]]
+
+
+class KindSpec(NamedTuple):
+    kind: str
+    group: str  # API group, "" for core: for the RBAC rule
+    resource: str
+    selector: str  # label selector, "" for every object of the kind
+    list_call: Callable[[ApiClient], ListCall]  # cluster-wide list (and watch) function
+
+
+EVENT: Final = "Event"
+
+KINDS: Final = (
+    KindSpec("Namespace", "", "namespaces", MANAGED_SELECTOR,
+             lambda api: CoreV1Api(api).list_namespace),
+    KindSpec("Deployment", "apps", "deployments", MANAGED_SELECTOR,
+             lambda api: AppsV1Api(api).list_deployment_for_all_namespaces),
+    KindSpec("StatefulSet", "apps", "statefulsets", MANAGED_SELECTOR,
+             lambda api: AppsV1Api(api).list_stateful_set_for_all_namespaces),
+    KindSpec("Job", "batch", "jobs", MANAGED_SELECTOR,
+             lambda api: BatchV1Api(api).list_job_for_all_namespaces),
+    KindSpec("Pod", "", "pods", MANAGED_SELECTOR,
+             lambda api: CoreV1Api(api).list_pod_for_all_namespaces),
+    KindSpec("Ingress", "networking.k8s.io", "ingresses", MANAGED_SELECTOR,
+             lambda api: NetworkingV1Api(api).list_ingress_for_all_namespaces),
+    # Events carry no labels; the watcher keeps those from store namespaces only.
+    KindSpec(EVENT, "", "events", "",
+             lambda api: CoreV1Api(api).list_event_for_all_namespaces),
+)  # fmt: skip
+
+
+def rbac_rules() -> list[dict[str, list[str]]]:
+    """ClusterRole rules: read-only, only the kinds above (the platform chart mirrors these)."""
+    by_group: dict[str, list[str]] = {}
+    for spec in KINDS:
+        by_group.setdefault(spec.group, []).append(spec.resource)
+    return [
+        {"apiGroups": [group], "resources": sorted(resources), "verbs": ["get", "list", "watch"]}
+        for group, resources in sorted(by_group.items())
+    ]

@@ -1,0 +1,94 @@
+"""`urumi watcher`: Kubernetes state → StoreStatus and KubeEvent on URUMI_EVENTS."""
+
+import asyncio
+import contextlib
+import logging
+import os
+
+from kubernetes_asyncio import config
+from kubernetes_asyncio.client import ApiClient
+from nats.aio.client import Client
+
+from services.contracts.streams import WATCHER_LEASE
+from services.runtime import bus
+from services.runtime.health import Health
+from services.runtime.http import health_app, serve
+from services.runtime.settings import Settings
+from services.watcher.controller import Controller
+from services.watcher.events import RateLimiter
+from services.watcher.informer import Informer
+from services.watcher.kinds import KINDS
+from services.watcher.lease import Lease
+from services.watcher.publisher import Publisher
+from services.watcher.status import Policy
+
+log = logging.getLogger(__name__)
+
+
+async def kube_client(settings: Settings) -> ApiClient:
+    """The kubeconfig setting, else the pod's service account, else ~/.kube/config."""
+    if settings.kubeconfig:
+        return await config.new_client_from_config(config_file=settings.kubeconfig)
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+        return ApiClient()
+    return await config.new_client_from_config()
+
+
+def build(settings: Settings, nc: Client, lease: Lease) -> Controller:
+    policy = Policy(settings.provision_deadline_s, settings.watcher_pod_grace_s)
+    limiter = RateLimiter(settings.watcher_events_per_s, settings.watcher_events_burst)
+    return Controller(
+        Publisher(nc.jetstream()), lease, policy, limiter, resync_s=settings.watcher_resync_s
+    )
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    nc = await bus.connect(settings.nats_url, "watcher", stop)
+    js = nc.jetstream()
+    await bus.ensure_streams(js)
+    lease = Lease(await bus.ensure_bucket(js, WATCHER_LEASE), WATCHER_LEASE.ttl_s)
+    api = await kube_client(settings)
+    controller = build(settings, nc, lease)
+    informers = [
+        Informer(api, spec, controller, watch_timeout_s=settings.watcher_watch_timeout_s)
+        for spec in KINDS
+    ]
+    health = Health()
+    health.add("nats", lambda: nc.is_connected)
+    health.add("lease", lease.healthy)  # active or standby, both ready
+    tasks = [asyncio.create_task(i.run(), name=f"informer-{i.spec.kind}") for i in informers]
+    tasks += [
+        asyncio.create_task(lease.run(), name="lease"),
+        asyncio.create_task(
+            controller.run(lambda: all(i.synced.is_set() for i in informers)), name="controller"
+        ),
+        asyncio.create_task(controller.forward_kube_events(), name="kube-events"),
+    ]
+    server = asyncio.create_task(
+        serve(health_app(health), settings.http_host, settings.http_port, stop)
+    )
+    log.info("watcher started", extra={"holder": lease.holder})
+    try:
+        await _until_stopped(stop, tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await lease.release()  # a standby takes over now, not after the TTL
+        stop.set()
+        await server
+        await api.close()
+        with contextlib.suppress(Exception):
+            await nc.drain()
+
+
+async def _until_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Return on `stop`; a loop that ends on its own is a bug: raise it."""
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({stopper, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    for task in done:
+        if task is not stopper:
+            task.result()
+            raise RuntimeError(f"{task.get_name()} stopped unexpectedly")

@@ -1,0 +1,118 @@
+"""The watcher's lease and its read-back of previous statuses, on a real nats-server."""
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from nats.js import JetStreamContext
+
+from services.contracts.events import StoreStatus
+from services.contracts.phases import Phase
+from services.contracts.streams import BucketDef
+from services.runtime import bus
+from services.watcher.history import last_statuses
+from services.watcher.lease import KEY, Lease
+from services.watcher.publisher import Publisher
+
+TTL = 2.0
+
+
+async def until(check: Callable[[], bool], limit_s: float, what: str) -> float:
+    """Poll `check`; return the seconds it took."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > limit_s:
+            raise AssertionError(f"timed out after {limit_s}s waiting for {what}")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - start
+
+
+async def lease_pair(js: JetStreamContext, name: str) -> tuple[Lease, Lease]:
+    kv = await bus.ensure_bucket(js, BucketDef(name=name, ttl_s=TTL))
+    return Lease(kv, TTL, holder="a"), Lease(kv, TTL, holder="b")
+
+
+async def test_one_holder_and_takeover_after_expiry(js: JetStreamContext) -> None:
+    a, b = await lease_pair(js, "lease-expiry")
+    await a.step()
+    await b.step()
+    assert a.active()
+    assert not b.active()
+    assert a.healthy()
+    assert b.healthy()
+    assert (await a.kv.get(KEY)).value == b"a"
+    # `a` dies silently (no renewals): the key expires and `b` takes over.
+    took = await _standby_loop_until_active(b, limit_s=TTL + 5)
+    assert took <= TTL + 3
+    assert (await b.kv.get(KEY)).value == b"b"
+    # The old holder, back from a pause, finds another revision and steps down.
+    a._renewed_at = time.monotonic()  # as if it had not noticed the pause
+    await a.step()
+    assert not a.active()
+
+
+async def _standby_loop_until_active(lease: Lease, limit_s: float) -> float:
+    task = asyncio.create_task(lease.run())
+    try:
+        return await until(lease.active, limit_s, "standby to take over")
+    finally:
+        task.cancel()
+
+
+async def test_release_hands_over_at_once(js: JetStreamContext) -> None:
+    a, b = await lease_pair(js, "lease-release")
+    await a.step()
+    assert a.active()
+    await a.release()
+    assert not a.active()
+    await b.step()
+    assert b.active()
+    assert b.term == 1
+
+
+async def test_holder_steps_down_without_renewals(js: JetStreamContext) -> None:
+    a, _ = await lease_pair(js, "lease-stale")
+    await a.step()
+    assert a.active()
+    await until(lambda: not a.active(), TTL, "the unrenewed lease to lapse locally")
+
+
+async def test_renewals_keep_the_lease(js: JetStreamContext) -> None:
+    a, b = await lease_pair(js, "lease-renew")
+    runner = asyncio.create_task(a.run())
+    try:
+        await until(a.active, 2, "a active")
+        deadline = time.monotonic() + 2.5 * TTL
+        while time.monotonic() < deadline:
+            await b.step()
+            assert not b.active()
+            assert a.active()
+            await asyncio.sleep(0.3)
+    finally:
+        runner.cancel()
+
+
+def status(store: str, phase: Phase, generation: int = 1) -> StoreStatus:
+    return StoreStatus("acme", store, phase, generation, datetime.now(UTC))
+
+
+async def test_last_statuses_reads_one_per_store(js: JetStreamContext) -> None:
+    assert await last_statuses(js) == []
+    pub = Publisher(js)
+    assert await pub.status("store-one", status("one", Phase.PENDING))
+    assert await pub.status("store-one", status("one", Phase.PROVISIONING))
+    assert await pub.status("store-two", status("two", Phase.READY))
+    got = {s.store: s.phase for s in await last_statuses(js)}
+    assert got == {"one": Phase.PROVISIONING, "two": Phase.READY}
+
+
+async def test_publisher_sends_only_changes(js: JetStreamContext) -> None:
+    pub = Publisher(js)
+    first = status("shop", Phase.PROVISIONING)
+    assert await pub.status("store-shop", first)
+    again = StoreStatus("acme", "shop", Phase.PROVISIONING, 1, datetime.now(UTC))
+    assert not await pub.status("store-shop", again)
+    assert await pub.status("store-shop", again, force=True)
+    info = await js.stream_info("URUMI_EVENTS")
+    assert info.state.messages == 2

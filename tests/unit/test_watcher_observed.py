@@ -1,0 +1,226 @@
+"""Raw API objects → observed snapshots, and the per-namespace cache."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from services.contracts import labels
+from services.watcher.cache import StoreCache
+from services.watcher.kinds import KINDS, rbac_rules
+from services.watcher.observed import parse_ingress, parse_job, parse_pod, parse_workload
+
+T0 = "2025-06-01T12:00:00Z"
+
+
+def meta(name: str, namespace: str = "store-shop", component: str = "", **extra: Any) -> Any:
+    lbl = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+    if component:
+        lbl[labels.COMPONENT] = component
+    return {"name": name, "namespace": namespace, "labels": lbl, **extra}
+
+
+def namespace(name: str = "store-shop", generation: str = "2", **extra: Any) -> Any:
+    m = meta(name, "")
+    m["labels"] |= {labels.TENANT: "acme", labels.STORE: name.removeprefix("store-")}
+    m["annotations"] = {
+        labels.GENERATION: generation,
+        labels.APPLIED_AT: T0,
+        labels.HOST: "shop.example.test",
+    }
+    return {"metadata": {**m, "creationTimestamp": T0, **extra}, "status": {"phase": "Active"}}
+
+
+def deployment(available: str = "True", observed: int = 3) -> Any:
+    return {
+        "metadata": meta("wordpress", component="web", generation=3),
+        "spec": {"replicas": 2},
+        "status": {
+            "observedGeneration": observed,
+            "readyReplicas": 2,
+            "availableReplicas": 2,
+            "conditions": [{"type": "Available", "status": available}],
+        },
+    }
+
+
+def pod(**status: Any) -> Any:
+    return {
+        "metadata": meta("wordpress-abc", component="web", creationTimestamp=T0),
+        "spec": {
+            "initContainers": [{"name": "init", "image": "busybox:1"}],
+            "containers": [{"name": "wordpress", "image": "wordpress:6.8"}],
+        },
+        "status": status,
+    }
+
+
+def test_namespace_parse_reads_annotations() -> None:
+    cache = StoreCache()
+    cache.apply("Namespace", "ADDED", namespace())
+    ns = cache.namespace("store-shop")
+    assert ns is not None
+    assert (ns.tenant, ns.store, ns.generation, ns.host) == ("acme", "shop", 2, "shop.example.test")
+    assert ns.applied_at == datetime(2025, 6, 1, 12, tzinfo=UTC)
+    assert not ns.terminating
+
+
+def test_namespace_without_store_labels_is_ignored() -> None:
+    cache = StoreCache()
+    raw = {"metadata": meta("store-x", ""), "status": {}}
+    assert cache.apply("Namespace", "ADDED", raw) == set()
+    assert cache.stores() == []
+
+
+def test_bad_generation_annotation_reads_as_zero() -> None:
+    cache = StoreCache()
+    cache.apply("Namespace", "ADDED", namespace(generation="x"))
+    ns = cache.namespace("store-shop")
+    assert ns is not None
+    assert ns.generation == 0
+
+
+def test_deployment_parse() -> None:
+    w = parse_workload(deployment(), "Deployment")
+    assert (w.kind, w.name, w.component, w.replicas) == ("Deployment", "wordpress", "web", 2)
+    assert w.available is True
+    assert w.up_to_date
+    assert parse_workload(deployment(observed=2), "Deployment").up_to_date is False
+    assert parse_workload(deployment(available="False"), "Deployment").available is False
+
+
+def test_statefulset_parse_has_no_available_flag() -> None:
+    raw = {"metadata": meta("mariadb", component="database"), "spec": {}, "status": {}}
+    w = parse_workload(raw, "StatefulSet")
+    assert (w.replicas, w.ready_replicas, w.available) == (1, 0, None)
+
+
+def test_job_parse_failed_condition() -> None:
+    raw = {
+        "metadata": meta("setup", component="setup"),
+        "status": {
+            "failed": 3,
+            "conditions": [
+                {
+                    "type": "Failed",
+                    "status": "True",
+                    "reason": "BackoffLimitExceeded",
+                    "message": "Job has reached the specified backoff limit",
+                },
+            ],
+        },
+    }
+    j = parse_job(raw)
+    assert (j.failed, j.complete, j.reason, j.failed_pods) == (
+        True,
+        False,
+        "BackoffLimitExceeded",
+        3,
+    )
+    assert "backoff limit" in j.message
+
+
+def test_pod_parse_waiting_and_last_exit() -> None:
+    p = parse_pod(
+        pod(
+            phase="Running",
+            containerStatuses=[
+                {
+                    "name": "wordpress",
+                    "image": "wordpress:6.8",
+                    "restartCount": 4,
+                    "ready": False,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}},
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}},
+                }
+            ],
+        )
+    )
+    assert [c.name for c in p.containers] == ["init", "wordpress"]
+    c = p.containers[1]
+    assert (c.waiting_reason, c.restarts, c.last_exit) == (
+        "CrashLoopBackOff",
+        4,
+        "exit code 1 (Error)",
+    )
+    assert p.containers[0].image == "busybox:1"  # no status yet: the spec's image
+    assert p.unschedulable is None
+
+
+def test_pod_parse_unschedulable() -> None:
+    cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/1 nodes are available"}  # fmt: skip
+    assert parse_pod(pod(conditions=[cond])).unschedulable == "0/1 nodes are available"
+    scheduled = {**cond, "status": "True"}
+    assert parse_pod(pod(conditions=[scheduled])).unschedulable is None
+
+
+def test_ingress_parse() -> None:
+    raw = {
+        "metadata": meta("shop"),
+        "spec": {
+            "rules": [{"host": "shop.example.test"}],
+            "tls": [{"hosts": ["shop.example.test"]}],
+        },
+    }
+    ing = parse_ingress(raw)
+    assert ing.hosts == ("shop.example.test",)
+    assert ing.tls_hosts == ("shop.example.test",)
+
+
+def test_cache_groups_objects_by_namespace() -> None:
+    cache = StoreCache()
+    cache.apply("Namespace", "ADDED", namespace())
+    assert cache.apply("Deployment", "ADDED", deployment()) == {"store-shop"}
+    cache.apply("Pod", "ADDED", pod())
+    snap = cache.snapshot("store-shop")
+    assert snap is not None
+    assert not snap.gone
+    assert [w.name for w in snap.workloads] == ["wordpress"]
+    assert len(snap.pods) == 1
+    cache.apply("Pod", "DELETED", pod())
+    snap = cache.snapshot("store-shop")
+    assert snap is not None
+    assert snap.pods == ()
+
+
+def test_cache_namespace_deleted_keeps_last_generation_until_forgotten() -> None:
+    cache = StoreCache()
+    cache.apply("Namespace", "ADDED", namespace(generation="3"))
+    cache.apply("Namespace", "DELETED", namespace(generation="4"))
+    snap = cache.snapshot("store-shop")
+    assert snap is not None
+    assert snap.gone
+    assert snap.namespace.generation == 4
+    assert cache.namespace("store-shop") is None
+    cache.forget("store-shop")
+    assert cache.snapshot("store-shop") is None
+    assert cache.stores() == []
+
+
+def test_cache_relist_finds_vanished_namespaces_and_objects() -> None:
+    cache = StoreCache()
+    cache.apply("Namespace", "ADDED", namespace("store-a"))
+    cache.apply("Namespace", "ADDED", namespace("store-b"))
+    cache.apply("Deployment", "ADDED", deployment())
+    touched = cache.replace("Namespace", [namespace("store-b")])
+    assert touched == {"store-a", "store-b"}
+    snap_a = cache.snapshot("store-a")
+    assert snap_a is not None
+    assert snap_a.gone
+    assert cache.replace("Deployment", []) == {"store-shop"}
+
+
+def test_recreated_namespace_is_live_again() -> None:
+    cache = StoreCache()
+    cache.apply("Namespace", "DELETED", namespace())
+    cache.apply("Namespace", "ADDED", namespace(generation="5"))
+    snap = cache.snapshot("store-shop")
+    assert snap is not None
+    assert not snap.gone
+    assert snap.namespace.generation == 5
+
+
+def test_rbac_is_read_only_and_covers_every_kind() -> None:
+    rules = rbac_rules()
+    assert all(r["verbs"] == ["get", "list", "watch"] for r in rules)
+    covered = {(g, res) for r in rules for g in r["apiGroups"] for res in r["resources"]}
+    assert covered == {(k.group, k.resource) for k in KINDS}
