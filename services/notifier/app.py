@@ -1,6 +1,7 @@
 """The notifier's Litestar app: ``/ws`` plus health and metrics."""
 
 import asyncio
+from typing import Any
 
 from litestar import Litestar, WebSocket, websocket
 from nats.js import JetStreamContext
@@ -16,7 +17,7 @@ def create_app(
     """``stop`` closes every socket with 1012 so clients resume on another replica."""
 
     @websocket("/ws")
-    async def ws(socket: WebSocket) -> None:
+    async def ws(socket: WebSocket[Any, Any, Any]) -> None:
         await Session(socket, js, settings, stop).run()
 
     return Litestar(route_handlers=[ws, *health_handlers(health)], openapi_config=None)

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 INACTIVE_THRESHOLD_S: Final = 30.0
 
 
-class Overflow(Exception):
+class ClientTooSlowError(Exception):
     """The client fell a whole queue behind while live."""
 
 
@@ -77,7 +77,7 @@ class Feed:
                 log.debug("feed unsubscribe failed", extra={"error": str(exc_)})
 
     async def get(self) -> EventFrame:
-        """The next frame; raises Overflow as soon as the client fell behind.
+        """The next frame; raises ClientTooSlowError as soon as the client fell behind.
 
         What is still queued is dropped: the client resumes from its last seq.
         """
@@ -89,12 +89,11 @@ class Feed:
             overflow.cancel()
             getter.cancel()
         if self._overflow.is_set():
-            raise Overflow
+            raise ClientTooSlowError
         return getter.result()
 
-    @property
-    def overflowed(self) -> bool:
-        return self._overflow.is_set()
+    async def wait_overflow(self) -> None:
+        await self._overflow.wait()
 
     async def _on_msg(self, msg: Msg) -> None:
         if self._overflow.is_set():

@@ -82,7 +82,8 @@ def encode_frame(frame: Frame) -> str:
 
 
 def decode_frame(data: str | bytes) -> Frame:
-    return _decoder.decode(data)
+    frame: Frame = _decoder.decode(data)
+    return frame
 
 
 def too_slow_message(last_seq: int) -> str:

@@ -5,13 +5,13 @@ The frame protocol is in ``services.notifier.protocol`` and ``docs/websocket.md`
 
 import asyncio
 import logging
-from typing import Final
+from typing import Any, Final, NamedTuple
 
 from litestar import WebSocket
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 
-from services.notifier.fanout import Feed, Overflow
+from services.notifier.fanout import ClientTooSlowError, Feed
 from services.notifier.protocol import (
     CLOSE_BAD_REQUEST,
     CLOSE_INTERNAL,
@@ -39,17 +39,28 @@ SOCKETS: Final = Gauge("urumi_notifier_sockets", "Open websocket connections")
 CLOSES: Final = Counter("urumi_notifier_closes_total", "Websocket closes by cause", ["cause"])
 FRAMES: Final = Counter("urumi_notifier_frames_total", "Frames sent", ["type"])
 
-# Bounds a final error/close frame to a client that stopped reading.
-CLOSE_TIMEOUT_S: Final = 2.0
+
+class Ending(NamedTuple):
+    code: int
+    message: str
+    cause: str
 
 
-class Stalled(Exception):
+def _finished(task: "asyncio.Task[Any]") -> bool:
+    return task.done() and not task.cancelled()
+
+
+class StalledError(Exception):
     """One frame could not be written for a whole stall interval."""
 
 
 class Session:
     def __init__(
-        self, socket: WebSocket, js: JetStreamContext, settings: Settings, stop: asyncio.Event
+        self,
+        socket: WebSocket[Any, Any, Any],
+        js: JetStreamContext,
+        settings: Settings,
+        stop: asyncio.Event,
     ) -> None:
         self.socket = socket
         self.js = js
@@ -68,7 +79,10 @@ class Session:
             if start is None:
                 return
             async with Feed(self.js, self._tenant, start, self.settings.socket_queue) as feed:
-                await self._stream(feed)
+                ending = await self._stream(feed)
+            # Closed after the feed is gone: a stuck client holds no NATS consumer.
+            if ending is not None:
+                await self._close(*ending)
         except Exception:
             log.exception("websocket session failed", extra={"tenant": self._tenant})
             reason = "event bus unavailable; reconnect with after=<last seq>"
@@ -102,34 +116,33 @@ class Session:
         await self._send(Snapshot(seq=self.last_seq, statuses=statuses))
         return self.last_seq + 1
 
-    async def _stream(self, feed: Feed) -> None:
+    async def _stream(self, feed: Feed) -> Ending | None:
+        """Run until the client leaves (None) or the server must close (why)."""
         writer = asyncio.create_task(self._write(feed))
         reader = asyncio.create_task(self._read())
         stopper = asyncio.create_task(self.stop.wait())
-        tasks = {writer, reader, stopper}
+        # The writer may be stuck in a send to a client that stopped reading.
+        overflow = asyncio.create_task(feed.wait_overflow())
+        tasks = {writer, reader, stopper, overflow}
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        if reader.done() and not reader.cancelled():
+        if _finished(reader):
             CLOSES.labels("client").inc()
-            return
-        if stopper.done() and not stopper.cancelled():
+            return None
+        if _finished(stopper):
             reason = f"notifier restarting; reconnect with after={self.last_seq}"
-            await self._close(CLOSE_RESTARTING, reason, "restart")
-            return
-        await self._end_writer(writer)
-
-    async def _end_writer(self, writer: "asyncio.Task[None]") -> None:
-        exc = writer.exception() if writer.done() and not writer.cancelled() else None
-        if isinstance(exc, Overflow | Stalled):
+            return Ending(CLOSE_RESTARTING, reason, "restart")
+        exc = writer.exception() if _finished(writer) else None
+        if _finished(overflow) or isinstance(exc, ClientTooSlowError | StalledError):
             log.info("closing slow client", extra={"tenant": self._tenant, "seq": self.last_seq})
-            await self._close(CLOSE_TOO_SLOW, too_slow_message(self.last_seq), "too_slow")
-        else:
-            # The socket failed under the writer: the client is gone.
-            CLOSES.labels("client").inc()
+            return Ending(CLOSE_TOO_SLOW, too_slow_message(self.last_seq), "too_slow")
+        # The socket failed under the writer: the client is gone.
+        CLOSES.labels("client").inc()
+        return None
 
     async def _write(self, feed: Feed) -> None:
         """Events as they come; a ping whenever nothing was sent for an interval."""
@@ -162,13 +175,13 @@ class Session:
             async with asyncio.timeout(self.stall_s):
                 await self.socket.send_data(encode_frame(frame))
         except TimeoutError:
-            raise Stalled from None
+            raise StalledError from None
         FRAMES.labels(type(frame).__name__.lower()).inc()
 
     async def _close(self, code: int, message: str, cause: str) -> None:
         CLOSES.labels(cause).inc()
         try:
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            async with asyncio.timeout(self.stall_s):
                 await self.socket.send_data(encode_frame(Error(code=code, message=message)))
                 # Close reasons are limited to 123 bytes by RFC 6455.
                 await self.socket.close(code, message[:120])

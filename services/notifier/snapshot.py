@@ -1,6 +1,6 @@
 """The tenant's current state: the last status of each store, from JetStream.
 
-A short-lived ordered consumer with ``DeliverPolicy.LAST_PER_SUBJECT`` on
+A short-lived pull consumer with ``DeliverPolicy.LAST_PER_SUBJECT`` on
 ``urumi.evt.<tenant>.*.status`` yields one message per store. The snapshot is cut at
 a stream position ``seq`` read first: a status newer than ``seq`` is left out, because
 the live feed (which starts at ``seq + 1``) will deliver it. So snapshot + feed never
@@ -13,7 +13,7 @@ from typing import Final, NamedTuple
 
 import msgspec
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.contracts import subjects, wire
 from services.contracts.events import StoreStatus
@@ -23,6 +23,8 @@ from services.contracts.streams import EVENTS
 log = logging.getLogger(__name__)
 
 SNAPSHOT_TIMEOUT_S: Final = 5.0
+BATCH: Final = 256
+INACTIVE_THRESHOLD_S: Final = 30.0
 
 
 class Bounds(NamedTuple):
@@ -37,27 +39,34 @@ async def stream_bounds(js: JetStreamContext) -> Bounds:
 
 async def last_statuses(js: JetStreamContext, tenant: str, upto: int) -> list[StoreStatus]:
     """The newest status at or before stream position ``upto`` of each live store."""
-    sub = await js.subscribe(
+    # A pull consumer delivers nothing until asked, so its pending count at creation
+    # is exactly the number of stores (a push consumer may already have sent some).
+    sub = await js.pull_subscribe(
         subjects.tenant_statuses(tenant),
         stream=EVENTS.name,
-        ordered_consumer=True,
-        deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+        config=ConsumerConfig(
+            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=INACTIVE_THRESHOLD_S,
+            mem_storage=True,
+        ),
     )
     statuses: list[StoreStatus] = []
+    info = await sub.consumer_info()
     try:
-        info = await sub.consumer_info()
         pending = info.num_pending or 0
         while pending > 0:
-            msg = await sub.next_msg(timeout=SNAPSHOT_TIMEOUT_S)
-            # Delivery is in stream order, so the first one past the cut ends it.
-            if msg.metadata.sequence.stream > upto:
-                break
-            pending = msg.metadata.num_pending
-            status = _status(msg.data)
-            if status is not None and status.phase != Phase.DELETED:
-                statuses.append(status)
+            for msg in await sub.fetch(min(pending, BATCH), timeout=SNAPSHOT_TIMEOUT_S):
+                pending = msg.metadata.num_pending
+                # Delivery is in stream order, so the first one past the cut ends it.
+                if msg.metadata.sequence.stream > upto:
+                    pending = 0
+                    break
+                status = _status(msg.data)
+                if status is not None and status.phase != Phase.DELETED:
+                    statuses.append(status)
     finally:
-        await _quietly_unsubscribe(sub)
+        await _cleanup(js, sub, info.name)
     return statuses
 
 
@@ -70,9 +79,10 @@ def _status(data: bytes) -> StoreStatus | None:
     return event if isinstance(event, StoreStatus) else None
 
 
-async def _quietly_unsubscribe(sub: JetStreamContext.PushSubscription) -> None:
+async def _cleanup(js: JetStreamContext, sub: JetStreamContext.PullSubscription, name: str) -> None:
     # The ephemeral consumer also expires by itself; a failed cleanup is harmless.
     try:
         await asyncio.shield(sub.unsubscribe())
+        await asyncio.shield(js.delete_consumer(EVENTS.name, name))
     except Exception as exc:
-        log.debug("snapshot unsubscribe failed", extra={"error": str(exc)})
+        log.debug("snapshot cleanup failed", extra={"error": str(exc)})
