@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any, Final
 
+import aiohttp
 from kubernetes_asyncio.client import ApiClient, CoreV1Api
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.dynamic import DynamicClient
@@ -13,8 +14,8 @@ from services.provisioner.errors import classify
 from services.provisioner.ordering import Manifest, key
 
 FIELD_MANAGER: Final = "urumi-provisioner"
-# (connect, read) seconds: a hung API server must fail the step, not hold it.
-REQUEST_TIMEOUT: Final = (5, 30)
+# A hung API server must fail the step (and be retried), not hold it forever.
+REQUEST_TIMEOUT: Final = aiohttp.ClientTimeout(total=30, sock_connect=5)
 
 # Kinds a store chart may render, checked for leftovers after each apply.
 # Secrets are absent on purpose: the generated one is never pruned.
@@ -70,90 +71,100 @@ class Applier:
         except Exception as exc:
             raise classify(exc, f"find API for {kind} ({api_version})") from exc
 
-    async def apply(self, manifest: Manifest) -> None:
-        resource = await self._resource(manifest["apiVersion"], manifest["kind"])
-        client = await self._client()
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        doing: str,
+        body: Any = None,
+        query: list[tuple[str, str]] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        """One API request; non-2xx raises ApiException.
+
+        Not DynamicClient.request: it reads responses unchecked, so a 409 or a
+        422 would come back as a "Status" object instead of an error.
+        """
         try:
-            await client.server_side_apply(
-                resource,
-                body=manifest,
-                namespace=manifest["metadata"].get("namespace"),
-                field_manager=FIELD_MANAGER,
-                force_conflicts=True,
+            result: dict[str, Any] = await self.api.call_api(
+                path,
+                method,
+                query_params=query or [],
+                header_params={"Content-Type": content_type, "Accept": "application/json"},
+                body=body,
+                response_types_map={200: "object", 201: "object", 202: "object"},
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=True,
                 _request_timeout=REQUEST_TIMEOUT,
             )
+        except ApiException:
+            raise
         except Exception as exc:
-            raise classify(exc, f"apply {describe(manifest)}") from exc
+            raise classify(exc, doing) from exc
+        return result
+
+    async def _path(self, manifest: Manifest, name: str | None = None) -> str:
+        resource = await self._resource(manifest["apiVersion"], manifest["kind"])
+        namespace = manifest["metadata"].get("namespace") if resource.namespaced else None
+        path: str = resource.path(name=name, namespace=namespace)
+        return path
+
+    async def apply(self, manifest: Manifest) -> None:
+        doing = f"apply {describe(manifest)}"
+        path = await self._path(manifest, manifest["metadata"]["name"])
+        query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+        try:
+            await self._call("PATCH", path, doing, manifest, query, "application/apply-patch+yaml")
+        except ApiException as exc:
+            raise classify(exc, doing) from exc
 
     async def create_once(self, manifest: Manifest) -> bool:
         """Create; an existing object is kept as it is. True when created."""
-        resource = await self._resource(manifest["apiVersion"], manifest["kind"])
-        client = await self._client()
+        doing = f"create {describe(manifest)}"
+        path = await self._path(manifest)
         try:
-            await client.create(
-                resource,
-                body=manifest,
-                namespace=manifest["metadata"].get("namespace"),
-                field_manager=FIELD_MANAGER,
-                _request_timeout=REQUEST_TIMEOUT,
-            )
+            await self._call("POST", path, doing, manifest, [("fieldManager", FIELD_MANAGER)])
         except ApiException as exc:
             if exc.status == 409:
                 return False
-            raise classify(exc, f"create {describe(manifest)}") from exc
-        except Exception as exc:
-            raise classify(exc, f"create {describe(manifest)}") from exc
+            raise classify(exc, doing) from exc
         return True
 
     async def prune(self, namespace: str, store: str, keep: list[Manifest]) -> list[str]:
         """Delete what we applied earlier and the new render no longer has."""
         wanted = {key(m) for m in keep}
         selector = f"{labels.MANAGED_SELECTOR},{labels.STORE}={store}"
-        client = await self._client()
         pruned: list[str] = []
         for api_version, kind in PRUNE_KINDS:
-            resource = await self._resource(api_version, kind)
+            probe = {"apiVersion": api_version, "kind": kind, "metadata": {"namespace": namespace}}
+            path = await self._path(probe)
             try:
-                listing = await client.get(
-                    resource,
-                    namespace=namespace,
-                    label_selector=selector,
-                    _request_timeout=REQUEST_TIMEOUT,
+                listing = await self._call(
+                    "GET", path, f"list {kind}", query=[("labelSelector", selector)]
                 )
-            except Exception as exc:
+            except ApiException as exc:
                 raise classify(exc, f"list {kind}") from exc
-            for item in listing.to_dict().get("items", []):
+            for item in listing.get("items") or []:
                 name = item["metadata"]["name"]
-                live = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+                live = {**probe, "metadata": {"name": name, "namespace": namespace}}
                 if key(live) in wanted or not applied_by_us(item):
                     continue
-                await self._delete(resource, name, namespace, f"prune {kind}/{name}")
+                await self._delete(live, f"prune {kind}/{name}")
                 pruned.append(f"{kind}/{name}")
         return pruned
 
     async def _delete(
-        self,
-        resource: Resource,
-        name: str,
-        namespace: str | None,
-        doing: str,
-        propagation: str = "Background",
+        self, manifest: Manifest, doing: str, propagation: str = "Background"
     ) -> bool:
         """Delete; False when it was already gone."""
-        client = await self._client()
+        path = await self._path(manifest, manifest["metadata"]["name"])
+        options = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation}
         try:
-            await client.delete(
-                resource,
-                name=name,
-                namespace=namespace,
-                propagation_policy=propagation,
-                _request_timeout=REQUEST_TIMEOUT,
-            )
+            await self._call("DELETE", path, doing, options)
         except ApiException as exc:
             if exc.status == 404:
                 return False
-            raise classify(exc, doing) from exc
-        except Exception as exc:
             raise classify(exc, doing) from exc
         return True
 
@@ -173,27 +184,26 @@ class Applier:
 
     async def annotate_namespace(self, name: str, annotations: Mapping[str, str]) -> bool:
         """Merge `annotations` into the namespace; False when it does not exist."""
-        body = {"metadata": {"name": name, "annotations": dict(annotations)}}
-        resource = await self._resource("v1", "Namespace")
-        client = await self._client()
+        doing = f"annotate Namespace/{name}"
+        ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        body = {"metadata": {"annotations": dict(annotations)}}
+        path = await self._path(ns, name)
         try:
-            await client.patch(
-                resource,
-                body=body,
-                name=name,
-                content_type="application/merge-patch+json",
-                field_manager=FIELD_MANAGER,
-                _request_timeout=REQUEST_TIMEOUT,
+            await self._call(
+                "PATCH",
+                path,
+                doing,
+                body,
+                [("fieldManager", FIELD_MANAGER)],
+                "application/merge-patch+json",
             )
         except ApiException as exc:
             if exc.status == 404:
                 return False
-            raise classify(exc, f"annotate Namespace/{name}") from exc
-        except Exception as exc:
-            raise classify(exc, f"annotate Namespace/{name}") from exc
+            raise classify(exc, doing) from exc
         return True
 
     async def delete_namespace(self, name: str) -> bool:
         """Foreground deletion (children first); False when it did not exist."""
-        resource = await self._resource("v1", "Namespace")
-        return await self._delete(resource, name, None, f"delete Namespace/{name}", "Foreground")
+        ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        return await self._delete(ns, f"delete Namespace/{name}", "Foreground")

@@ -19,11 +19,11 @@ from services.provisioner.engines import (
     engine_for,
     generate_secret,
 )
-from services.provisioner.errors import TransientError
+from services.provisioner.errors import PermanentError, TransientError
 from services.provisioner.ordering import Manifest, apply_order
 from services.provisioner.progress import Progress, utcnow
 from services.provisioner.render import check_manifests, render
-from services.provisioner.values import Platform
+from services.provisioner.values import Platform, explain
 from services.runtime.settings import Settings
 
 
@@ -115,9 +115,12 @@ class Provisioner:
         started = applied_at(live, cmd.generation, self.clock())
         values = engine.values(spec, cmd.generation, started, self.platform)
         chart = chart_path(self.settings, engine)
-        rendered = await render(
-            self.settings.helm_binary, chart, spec.id, ns, values, self.overrides
-        )
+        try:
+            rendered = await render(
+                self.settings.helm_binary, chart, spec.id, ns, values, self.overrides
+            )
+        except PermanentError as exc:
+            raise PermanentError(explain(str(exc))) from exc
         manifests = apply_order(rendered)
         check_manifests(manifests, ns, spec.id)
         return manifests

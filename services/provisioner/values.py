@@ -158,3 +158,23 @@ def _limit_range(preset: PlanPreset) -> Values:
         "max": {"cpu": preset.max_cpu, "memory": preset.max_memory},
         "maxStorage": preset.database_storage,
     }
+
+
+# Chart values that come from platform settings, so a rejected value can name
+# the variable an operator has to fix.
+SETTING_FOR_VALUE: Final = {
+    "/ingress/className": "URUMI_INGRESS_CLASS",
+    "/ingress/tls/clusterIssuer": "URUMI_TLS_ISSUER",
+    "/store/host": "URUMI_BASE_DOMAIN",
+    "/networkPolicy/ingressController/namespace": "URUMI_INGRESS_NAMESPACE",
+}
+
+
+def explain(message: str) -> str:
+    """Append which setting feeds each chart value named in a helm error."""
+    hints = [
+        f"{path} comes from {env}"
+        for path, env in SETTING_FOR_VALUE.items()
+        if f"'{path}'" in message
+    ]
+    return f"{message} ({'; '.join(hints)})" if hints else message

@@ -14,7 +14,6 @@ from nats.js import JetStreamContext
 
 from services.contracts import labels
 from services.contracts.events import StepState, StoreProgress
-from services.contracts.store import Plan
 from services.runtime.devcluster import DevCluster
 from services.runtime.natsserver import NatsServer, free_port
 from tests.fixtures.processes import StartService
@@ -124,8 +123,8 @@ async def test_two_replicas_apply_generations_in_order(
     racing = [ps.store_id("race") for _ in range(4)]
     stores.extend(racing)
     for s in racing:
-        await ps.publish(js, ps.create(s, 1, Plan.SMALL))
-        await ps.publish(js, ps.create(s, 2, Plan.LARGE))
+        await ps.publish(js, ps.create(s, 1, name="First"))
+        await ps.publish(js, ps.create(s, 2, name="Second"))
     await until(lambda: all(done(progress, s, 2) for s in racing), within=120, what="gen 2")
     # Let any straggling generation-1 delivery be handled (and dropped).
     marker = ps.store_id("marker")
@@ -147,7 +146,7 @@ async def test_two_replicas_apply_generations_in_order(
         assert started == sorted(started), f"{s}: started out of order {started}"
         ns = await ps.namespace_or_none(kube, s)
         assert ns.metadata.annotations[labels.GENERATION] == "2"
-        assert ns.metadata.labels["urumi.dev/plan"] == "large"
+        assert ns.metadata.annotations["urumi.dev/display-name"] == "Second"
 
 
 class TcpProxy:

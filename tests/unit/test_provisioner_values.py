@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.contracts.store import Plan, StoreSpec
-from services.provisioner.values import PLANS, Platform, woocommerce_values
+from services.provisioner.values import PLANS, Platform, explain, woocommerce_values
 from services.runtime.settings import load_settings
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -84,3 +84,9 @@ def test_plans_grow() -> None:
 def test_values_are_deterministic() -> None:
     spec = StoreSpec(id="shop", tenant="t")
     assert woocommerce_values(spec, 1, AT, PLATFORM) == woocommerce_values(spec, 1, AT, PLATFORM)
+
+
+def test_rejected_values_name_their_setting() -> None:
+    helm = "- at '/ingress/className': 'Bad_Class' does not match pattern '^[a-z]$'"
+    assert explain(helm).endswith("(/ingress/className comes from URUMI_INGRESS_CLASS)")
+    assert explain("- at '/setup/currency': bad") == "- at '/setup/currency': bad"
