@@ -1,0 +1,250 @@
+"""The HTTP API as a tenant sees it, with the gateway as a process on real NATS."""
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nats.js import JetStreamContext
+
+from services.contracts.events import Condition, StepState, StoreProgress, StoreStatus
+from services.contracts.phases import Phase
+from services.contracts.subjects import EventKind, event_subject
+from services.contracts.wire import encode
+from services.runtime.natsserver import NatsServer
+from services.runtime.procs import ServiceProcess
+from tests.fixtures.processes import StartService
+from tests.integration.gateway_support import (
+    ADMIN,
+    auth,
+    command_count,
+    eventually,
+    gateway_env,
+    new_tenant,
+)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "gateway.db"
+
+
+@pytest.fixture
+def gateway(nats_server: NatsServer, start_service: StartService, db_path: Path) -> ServiceProcess:
+    return start_service("gateway", gateway_env(nats_server.url, str(db_path)))
+
+
+@pytest.fixture
+async def acme(gateway: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    token = await new_tenant(gateway.base_url, "acme", max_stores=3)
+    async with httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token)) as http:
+        yield http
+
+
+@pytest.fixture
+async def globex(gateway: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    token = await new_tenant(gateway.base_url, "globex")
+    async with httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token)) as http:
+        yield http
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_status_event_is_visible_through_get(
+    acme: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    assert (await acme.post("/api/v1/stores", json={"id": "live-shop"})).status_code == 202
+    now = datetime.now(UTC)
+    status = StoreStatus(
+        tenant="acme",
+        store="live-shop",
+        phase=Phase.READY,
+        generation=1,
+        observed_at=now,
+        url="http://live-shop.example.test",
+        conditions=[Condition(type="WebReady", status="True", last_transition_time=now)],
+    )
+    await js.publish(event_subject("acme", "live-shop", EventKind.STATUS), encode(status))
+
+    async def ready() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await acme.get("/api/v1/stores/live-shop")).json()
+        return body if body["phase"] == "ready" else None
+
+    store = await eventually(ready)
+    assert store["url"] == "http://live-shop.example.test"
+    assert store["conditions"][0]["type"] == "WebReady"
+    events = (await acme.get("/api/v1/stores/live-shop/events")).json()["items"]
+    assert [e["type"] for e in events] == ["status"]
+
+
+async def test_provisioner_failure_shows_reason_and_watcher_cannot_hide_it(
+    acme: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    await acme.post("/api/v1/stores", json={"id": "bad-shop"})
+    now = datetime.now(UTC)
+    failed = StoreProgress(
+        tenant="acme",
+        store="bad-shop",
+        generation=1,
+        command_id="c1",
+        step="apply",
+        state=StepState.FAILED,
+        at=now,
+        phase=Phase.FAILED,
+        message="Deployment.apps is invalid: spec.replicas: must be >= 0",
+    )
+    stale = StoreStatus(
+        tenant="acme", store="bad-shop", phase=Phase.PROVISIONING, generation=1, observed_at=now
+    )
+    await js.publish(event_subject("acme", "bad-shop", EventKind.PROGRESS), encode(failed))
+    await js.publish(event_subject("acme", "bad-shop", EventKind.STATUS), encode(stale))
+
+    async def projected() -> dict[str, Any] | None:
+        events = (await acme.get("/api/v1/stores/bad-shop/events")).json()["items"]
+        body: dict[str, Any] = (await acme.get("/api/v1/stores/bad-shop")).json()
+        return body if len(events) == 2 else None
+
+    store = await eventually(projected)
+    assert store["phase"] == "failed"
+    assert "spec.replicas" in store["message"]
+
+
+async def test_identical_recreate_is_200_and_different_spec_is_409(
+    acme: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    body = {"id": "twice", "engine": "woocommerce", "plan": "medium", "display_name": "Twice"}
+    assert (await acme.post("/api/v1/stores", json=body)).status_code == 202
+    same = await acme.post("/api/v1/stores", json=body)
+    assert same.status_code == 200 and same.json()["plan"] == "medium"
+    other = await acme.post("/api/v1/stores", json={**body, "plan": "large"})
+    assert other.status_code == 409
+    assert "already exists" in other.json()["detail"]
+    await eventually(lambda: _count_equals(js, 1))
+
+
+async def _count_equals(js: JetStreamContext, n: int) -> bool:
+    return await command_count(js) == n
+
+
+async def test_other_tenants_stores_are_invisible(
+    acme: httpx.AsyncClient, globex: httpx.AsyncClient
+) -> None:
+    await acme.post("/api/v1/stores", json={"id": "secret-shop"})
+    assert (await globex.get("/api/v1/stores")).json()["items"] == []
+    missing = await globex.get("/api/v1/stores/no-such-shop")
+    for method, path in [
+        ("GET", "/api/v1/stores/secret-shop"),
+        ("GET", "/api/v1/stores/secret-shop/events"),
+        ("GET", "/api/v1/stores/secret-shop/credentials"),
+        ("DELETE", "/api/v1/stores/secret-shop"),
+    ]:
+        r = await globex.request(method, path)
+        assert r.status_code == 404, (method, path)
+        assert r.json()["detail"] == missing.json()["detail"].replace("no-such-shop", "secret-shop")
+    assert (await acme.get("/api/v1/stores/secret-shop")).json()["phase"] == "pending"
+
+
+async def test_quota_answers_with_a_clear_message(acme: httpx.AsyncClient) -> None:
+    for n in range(3):
+        assert (await acme.post("/api/v1/stores", json={"id": f"quota-{n}"})).status_code == 202
+    over = await acme.post("/api/v1/stores", json={"id": "quota-3"})
+    assert over.status_code == 403
+    assert "quota reached: 3 of 3" in over.json()["detail"]
+    await acme.delete("/api/v1/stores/quota-0")
+    # A store being deleted still holds its namespace, so it still counts.
+    assert (await acme.post("/api/v1/stores", json={"id": "quota-3"})).status_code == 403
+
+
+async def test_rate_limit_is_429_with_retry_after(
+    nats_server: NatsServer, start_service: StartService, tmp_path: Path
+) -> None:
+    env = gateway_env(nats_server.url, str(tmp_path / "g.db"), URUMI_RATE_LIMIT_PER_MINUTE="12")
+    gw = start_service("gateway", env)
+    token = await new_tenant(gw.base_url, "acme")
+    async with httpx.AsyncClient(base_url=gw.base_url, headers=auth(token)) as http:
+        codes = [(await http.get("/api/v1/stores")).status_code for _ in range(4)]
+        limited = await http.get("/api/v1/stores")
+    assert codes[:2] == [200, 200]
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert "rate limit" in limited.json()["detail"]
+
+
+async def test_every_mutation_has_an_audit_row(acme: httpx.AsyncClient, db_path: Path) -> None:
+    await acme.post("/api/v1/stores", json={"id": "audited"})
+    await acme.post("/api/v1/stores", json={"id": "Bad"})
+    await acme.delete("/api/v1/stores/audited")
+    rows = _rows(
+        db_path,
+        "SELECT actor, action, target, source, status_code, result FROM audit "
+        "WHERE actor = 'tenant:acme' ORDER BY id",
+    )
+    assert rows == [
+        ("tenant:acme", "POST /api/v1/stores", "audited", "127.0.0.1", 202, "ok"),
+        ("tenant:acme", "POST /api/v1/stores", "", "127.0.0.1", 422, "rejected"),
+        ("tenant:acme", "DELETE /api/v1/stores/audited", "audited", "127.0.0.1", 202, "ok"),
+    ]
+    assert _rows(db_path, "SELECT actor, status_code FROM audit WHERE actor = 'admin'") == [
+        ("admin", 201)
+    ]
+
+
+async def test_oversized_body_is_413(acme: httpx.AsyncClient, db_path: Path) -> None:
+    r = await acme.post("/api/v1/stores", json={"id": "big", "display_name": "x" * 100_000})
+    assert r.status_code == 413
+    assert _rows(db_path, "SELECT COUNT(*) FROM stores") == [(0,)]
+
+
+async def test_tokens_are_required_and_stored_hashed(
+    gateway: ServiceProcess, db_path: Path
+) -> None:
+    token = await new_tenant(gateway.base_url, "hashed")
+    async with httpx.AsyncClient(base_url=gateway.base_url) as http:
+        assert (await http.get("/api/v1/stores")).status_code == 401
+        bad = await http.get("/api/v1/stores", headers=auth("nope"))
+        assert bad.status_code == 401
+        admin = await http.get("/api/v1/stores", headers=auth(ADMIN))
+        assert admin.status_code == 403
+    stored = [row[0] for row in _rows(db_path, "SELECT hash FROM tokens")]
+    assert token not in stored and len(stored[0]) == 64
+
+
+async def test_delete_is_idempotent_and_recreate_after_deleted_gets_new_generation(
+    acme: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    await acme.post("/api/v1/stores", json={"id": "cycle"})
+    first = await acme.delete("/api/v1/stores/cycle")
+    again = await acme.delete("/api/v1/stores/cycle")
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["phase"] == "deleting" and first.json()["generation"] == 2
+    busy = await acme.post("/api/v1/stores", json={"id": "cycle"})
+    assert busy.status_code == 409 and "being deleted" in busy.json()["detail"]
+    gone = StoreStatus(
+        tenant="acme",
+        store="cycle",
+        phase=Phase.DELETED,
+        generation=2,
+        observed_at=datetime.now(UTC),
+    )
+    await js.publish(event_subject("acme", "cycle", EventKind.STATUS), encode(gone))
+
+    async def deleted() -> bool:
+        return bool((await acme.get("/api/v1/stores/cycle")).json()["phase"] == "deleted")
+
+    await eventually(deleted)
+    assert (await acme.get("/api/v1/stores")).json()["items"] == []
+    reborn = await acme.post("/api/v1/stores", json={"id": "cycle"})
+    assert reborn.status_code == 202 and reborn.json()["generation"] == 3
+    await eventually(lambda: _count_equals(js, 3))
+
+
+async def test_openapi_schema_is_served(gateway: ServiceProcess) -> None:
+    async with httpx.AsyncClient(base_url=gateway.base_url) as http:
+        doc = (await http.get("/schema/openapi.json")).json()
+    assert "/api/v1/stores" in doc["paths"]
