@@ -37,7 +37,7 @@ def test_dependencies_first_and_ingress_last() -> None:
 
 def test_stable_within_a_kind() -> None:
     ordered = apply_order([m("NetworkPolicy", "b"), m("Namespace"), m("NetworkPolicy", "a")])
-    assert [x["metadata"]["name"] for x in ordered] == ["x", "b", "a"]  # type: ignore[index]
+    assert [x["metadata"]["name"] for x in ordered] == ["x", "b", "a"]
 
 
 def test_unknown_kinds_go_before_workloads() -> None:
