@@ -30,7 +30,7 @@ async def test_create_publishes_one_command_even_when_retried(
 
     await eventually(lambda: _count_is(js, 1))
     msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", "shop-one"))
-    command = decode_command(msg.data)
+    command = decode_command(msg.data or b"")
     assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == command.command_id
     assert (command.tenant, command.store, command.generation) == ("acme", "shop-one", 1)
     assert await command_count(js) == 1
@@ -57,7 +57,7 @@ async def test_gateway_killed_before_publish_delivers_after_restart(
     start_service("gateway", gateway_env(nats_server.url, db))
     await eventually(lambda: _count_is(js, 1))
     msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", "crash-shop"))
-    assert decode_command(msg.data).store == "crash-shop"
+    assert decode_command(msg.data or b"").store == "crash-shop"
 
 
 async def test_nats_down_during_post_is_delivered_when_back(
@@ -78,6 +78,6 @@ async def test_nats_down_during_post_is_delivered_when_back(
         js = nc.jetstream()
         await eventually(lambda: _count_is(js, 1), timeout=30)
         msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", "offline-shop"))
-        assert decode_command(msg.data).store == "offline-shop"
+        assert decode_command(msg.data or b"").store == "offline-shop"
     finally:
         await nc.close()
