@@ -17,7 +17,6 @@ from nats.aio.subscription import Subscription
 from services.contracts import labels
 from services.contracts.credentials import CredentialsReply, CredentialsRequest
 from services.contracts.ids import host_for, namespace_for
-from services.contracts.store import Engine
 from services.contracts.subjects import CREDENTIALS_ALL, parse_store_subject
 from services.contracts.wire import encode
 from services.provisioner.apply import REQUEST_TIMEOUT
@@ -81,7 +80,7 @@ class CredentialsResponder:
         # Another tenant's store looks exactly like a missing one.
         if found.get(labels.TENANT) != tenant:
             return missing
-        engine = ENGINES.get(Engine(found.get(labels.ENGINE, Engine.WOOCOMMERCE.value)))
+        engine = next((d for e, d in ENGINES.items() if e.value == found.get(labels.ENGINE)), None)
         if engine is None:
             return missing
         data = secret.data or {}

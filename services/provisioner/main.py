@@ -4,8 +4,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import socket
 import uuid
+
+import msgspec
 
 from services.contracts.streams import PROVISIONER, PROVISIONER_GENERATIONS, PROVISIONER_LOCKS
 from services.provisioner.apply import Applier
@@ -23,7 +26,19 @@ from services.runtime.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def resolve_helm(settings: Settings) -> Settings:
+    """Fail at start-up, not per store, when helm is missing."""
+    found = shutil.which(settings.helm_binary)
+    if found is None:
+        raise RuntimeError(
+            f"helm not found ({settings.helm_binary!r}): set URUMI_HELM_BINARY "
+            "(the devcluster build puts one beside its binaries)"
+        )
+    return msgspec.structs.replace(settings, helm_binary=found)
+
+
 async def main(settings: Settings, stop: asyncio.Event) -> None:
+    settings = resolve_helm(settings)
     health = Health()
     server = asyncio.create_task(
         serve(health_app(health), settings.http_host, settings.http_port, stop)
