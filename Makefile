@@ -1,4 +1,4 @@
-.PHONY: dev test lint install
+.PHONY: dev test test-unit lint install devcluster system-deps clean
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -11,14 +11,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## make dev: NATS, a devcluster and every service on this machine
 dev: $(STAMP)
 	$(VENV)/bin/urumi dev
 
+## make test: lint, build (or reuse) the devcluster, run the whole suite
+test: $(STAMP) system-deps lint devcluster
+	$(VENV)/bin/pytest
+
+test-unit: $(STAMP)
+	$(VENV)/bin/pytest tests/unit
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check services tests bench
-	$(VENV)/bin/ruff format --check services tests bench
+	$(VENV)/bin/ruff check services tests
+	$(VENV)/bin/ruff format --check services tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP) lint
-	$(VENV)/bin/pytest -q
+devcluster:
+	deploy/devcluster/build.sh >/dev/null
+
+system-deps:
+	scripts/system-deps.sh
+
+clean:
+	rm -rf .urumi
