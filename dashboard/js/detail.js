@@ -1,0 +1,192 @@
+// One store: live phase, what to do on failure, progress checklist, timeline,
+// Visit store, admin credentials on demand, delete with typed confirmation.
+
+import { h, icon } from "./dom.js";
+import { stores as api } from "./api.js";
+import { ENGINES, PHASES, clock, conditionLabel, nextStep, stepLabel } from "./format.js";
+import { eventTime, loadTimeline, putStore, state } from "./state.js";
+import { backLink, phaseBadge, storeLink, timeAgo } from "./widgets.js";
+
+export function renderDetail(main, id) {
+  const parts = {
+    head: h("div", { class: "detail-head" }),
+    alert: h("div", { id: "store-alert" }),
+    progress: h("div", { id: "store-progress" }),
+    timeline: h("ol", { class: "timeline", id: "timeline", role: "log", "aria-label": "Store activity, newest first" }),
+  };
+  const credentials = credentialsPanel(id);
+  const danger = deletePanel(id);
+  main.replaceChildren(backLink(), parts.head, parts.alert,
+    h("div", { class: "detail-grid" },
+      h("section", { class: "card", "aria-labelledby": "activity-heading" },
+        h("h2", { id: "activity-heading", text: "Activity" }),
+        h("p", { class: "hint", text: "Steps and Kubernetes events appear here as they happen." }),
+        parts.timeline),
+      h("div", { class: "side" }, parts.progress, credentials, danger)));
+  const update = () => {
+    const s = state.stores.get(id);
+    renderHead(parts.head, s, id);
+    renderAlert(parts.alert, s);
+    renderProgress(parts.progress, s);
+    credentials.hidden = !s || s.phase !== "ready";
+    danger.hidden = !s || s.phase === "deleted" || s.phase === "deleting";
+  };
+  const missing = !state.stores.has(id);
+  update();
+  if (missing) api.get(id).then(putStore, () => renderGone(parts.head, id));
+  loadTimeline(id).catch(() => {});
+  renderTimeline(parts.timeline, id);
+  return (change) => {
+    if (change.id !== id && change.kind !== "list") return;
+    if (change.kind === "timeline") renderTimeline(parts.timeline, id);
+    else update();
+  };
+}
+
+function renderHead(el, s, id) {
+  if (!s) return el.replaceChildren(h("h1", { tabindex: "-1", text: id }), h("p", { class: "muted", text: "Loading…" }));
+  const visit = s.phase === "ready" && s.url ? storeLink(s.url) : null;
+  el.replaceChildren(
+    h("div", {},
+      h("h1", { tabindex: "-1" }, s.display_name || s.id),
+      h("p", { class: "store-meta" }, `${s.id} · ${ENGINES[s.engine] || s.engine} · ${s.plan} plan · created `, timeAgo(s.created_at))),
+    h("div", { class: "head-status" }, phaseBadge(s.phase), visit),
+    s.url && s.phase === "ready" ? h("p", { class: "url" }, h("a", { href: s.url, target: "_blank", rel: "noopener" }, s.url)) : null,
+  );
+}
+
+function renderGone(el, id) {
+  el.replaceChildren(h("h1", { tabindex: "-1", text: id }),
+    h("p", { class: "muted", text: "This store does not exist, or it was deleted." }));
+}
+
+function renderAlert(el, s) {
+  if (!s) return el.replaceChildren();
+  if (s.phase === "failed" || s.phase === "degraded") {
+    const title = s.phase === "failed" ? "This store could not be set up" : "This store needs attention";
+    return el.replaceChildren(h("div", { class: `alert alert-${s.phase}`, role: "alert" },
+      icon("warn", 20),
+      h("div", {},
+        h("h2", { text: title }),
+        h("p", { class: "reason" }, h("strong", { text: s.reason || "Unknown reason" }), s.message ? ` — ${s.message}` : ""),
+        h("p", {}, h("strong", { text: "What to do: " }), nextStep(s.reason)))));
+  }
+  if (s.phase === "deleted") {
+    return el.replaceChildren(h("div", { class: "alert alert-info", role: "status" },
+      h("p", {}, "This store was deleted. ", h("a", { href: "#/", text: "Back to your stores" }))));
+  }
+  el.replaceChildren();
+}
+
+function renderProgress(el, s) {
+  if (!s || s.phase === "deleted") return el.replaceChildren();
+  const conditions = s.conditions || [];
+  const note = PHASES[s.phase]?.hint || "";
+  el.replaceChildren(h("section", { class: "card", "aria-labelledby": "progress-heading" },
+    h("h2", { id: "progress-heading", text: "Progress" }),
+    h("p", { class: "muted", text: note }),
+    conditions.length
+      ? h("ul", { class: "checklist", role: "list" }, conditions.map((c) => {
+        const ok = c.status === "True";
+        return h("li", { class: ok ? "ok" : "wait" }, icon(ok ? "check" : "dot", 16),
+          h("span", {}, conditionLabel(c.type)),
+          h("span", { class: "sr-only", text: ok ? " — done" : " — not yet" }));
+      }))
+      : h("p", { class: "hint", text: "Details appear once the cluster reports on this store." })));
+}
+
+function renderTimeline(el, id) {
+  const events = state.timelines.get(id) || [];
+  if (events.length === 0) {
+    return el.replaceChildren(h("li", { class: "muted empty-log", text: "Nothing yet — waiting for the first step." }));
+  }
+  el.replaceChildren(...[...events].reverse().map(entry));
+}
+
+function entry(e) {
+  const when = h("time", { datetime: eventTime(e) }, clock(eventTime(e)));
+  if (e.type === "store-progress") {
+    const mark = { succeeded: "check", failed: "cross", retrying: "retry", started: "dot" }[e.state] || "dot";
+    return h("li", { class: `ev ev-step step-${e.state}` }, icon(mark, 16), when,
+      h("span", { class: "ev-title" }, stepLabel(e.step), e.state === "retrying" ? " — retrying" : e.state === "failed" ? " — failed" : ""),
+      e.message ? h("span", { class: "ev-msg" }, e.message) : null);
+  }
+  if (e.type === "kube-event") {
+    const warn = e.event_type === "Warning";
+    return h("li", { class: `ev ev-kube${warn ? " warning" : ""}` }, icon(warn ? "warn" : "cube", 16), when,
+      h("span", { class: "ev-title" }, `${e.object_kind}/${e.object_name} · ${e.reason}`, e.count > 1 ? ` ×${e.count}` : ""),
+      h("span", { class: "ev-msg" }, e.message));
+  }
+  const label = PHASES[e.phase]?.label || e.phase;
+  return h("li", { class: `ev ev-phase phase-${e.phase}` }, icon("dot", 16), when,
+    h("span", { class: "ev-title" }, `Now ${label.toLowerCase()}`),
+    e.reason || e.message ? h("span", { class: "ev-msg" }, [e.reason, e.message].filter(Boolean).join(" — ")) : null);
+}
+
+function credentialsPanel(id) {
+  const body = h("div", {});
+  const reveal = h("button", { type: "button", class: "btn" }, icon("eye", 16), "Show admin login");
+  const panel = h("section", { class: "card", "aria-labelledby": "creds-heading" },
+    h("h2", { id: "creds-heading", text: "Store admin" }),
+    h("p", { class: "hint", text: "Fetched from the store when you ask; never stored by Urumi." }), reveal, body);
+  reveal.addEventListener("click", async () => {
+    reveal.disabled = true;
+    try {
+      const c = await api.credentials(id);
+      reveal.hidden = true;
+      body.replaceChildren(h("dl", { class: "creds" },
+        pair("Admin page", h("a", { href: c.admin_url, target: "_blank", rel: "noopener" }, c.admin_url)),
+        pair("Username", h("code", {}, c.username), copyButton(c.username, "username")),
+        pair("Password", h("code", {}, c.password), copyButton(c.password, "password"))));
+    } catch (err) {
+      body.replaceChildren(h("p", { class: "form-error", role: "alert", text: err.message }));
+    } finally {
+      reveal.disabled = false;
+    }
+  });
+  return panel;
+}
+
+function pair(label, ...values) {
+  return h("div", { class: "pair" }, h("dt", { text: label }), h("dd", {}, ...values));
+}
+
+function copyButton(text, what) {
+  const btn = h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": `Copy ${what}` }, icon("copy", 14), "Copy");
+  btn.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      btn.lastChild.textContent = "Copied";
+    } catch {
+      btn.lastChild.textContent = "Select and copy";
+    }
+  });
+  return btn;
+}
+
+function deletePanel(id) {
+  const input = h("input", { id: "confirm-delete", autocomplete: "off", spellcheck: "false", autocapitalize: "none", "aria-describedby": "confirm-hint" });
+  const button = h("button", { type: "submit", class: "btn btn-danger", disabled: true }, "Delete this store");
+  const error = h("p", { class: "form-error", role: "alert" });
+  const form = h("form", { class: "card danger", "aria-labelledby": "delete-heading" },
+    h("h2", { id: "delete-heading", text: "Delete store" }),
+    h("p", { id: "confirm-hint", class: "hint" }, "Removes the store, its database, orders and files. This cannot be undone. Type ", h("code", {}, id), " to confirm."),
+    h("div", { class: "field" }, h("label", { for: "confirm-delete", text: "Store id" }), input),
+    button, error);
+  input.addEventListener("input", () => { button.disabled = input.value !== id; });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (input.value !== id) return;
+    button.disabled = true;
+    button.textContent = "Deleting…";
+    try {
+      putStore(await api.remove(id));
+    } catch (err) {
+      error.textContent = err.message;
+      button.disabled = false;
+    } finally {
+      button.textContent = "Delete this store";
+    }
+  });
+  return form;
+}

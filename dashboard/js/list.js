@@ -1,0 +1,138 @@
+// The stores page: launch a store, and every store with its live phase.
+
+import { h, icon } from "./dom.js";
+import { ApiError, stores as api } from "./api.js";
+import { ENGINES, PLANS } from "./format.js";
+import { putStore, state } from "./state.js";
+import { storeIdProblem, suggestId } from "./validate.js";
+import { phaseBadge, timeAgo } from "./widgets.js";
+
+export function renderList(main) {
+  const list = h("div", { id: "store-list" });
+  const count = h("p", { class: "muted", id: "store-count" });
+  main.replaceChildren(
+    h("div", { class: "page-head" },
+      h("div", {}, h("h1", { tabindex: "-1", text: "Your stores" }), count)),
+    createForm(),
+    h("section", { "aria-labelledby": "stores-heading" },
+      h("h2", { id: "stores-heading", class: "sr-only", text: "Stores" }), list),
+  );
+  const update = () => {
+    fillList(list);
+    const me = state.me;
+    const n = [...state.stores.values()].filter((s) => s.phase !== "deleted").length;
+    count.textContent = me ? `${n} of ${me.max_stores} stores in use` : "";
+  };
+  update();
+  return (change) => {
+    if (change.kind === "list" || change.kind === "store") update();
+  };
+}
+
+function fillList(list) {
+  if (!state.loaded) return list.replaceChildren(h("p", { class: "muted", text: "Loading stores…" }));
+  const items = [...state.stores.values()]
+    .filter((s) => s.phase !== "deleted")
+    .sort((a, b) => (b.created_at || "").localeCompare(a.created_at || ""));
+  if (items.length === 0) {
+    return list.replaceChildren(h("div", { class: "empty card" },
+      icon("cube", 28), h("p", { text: "No stores yet. Launch your first one above." })));
+  }
+  list.replaceChildren(h("ul", { class: "stores", role: "list" }, items.map(row)));
+}
+
+function row(s) {
+  const ready = s.phase === "ready" && s.url;
+  return h("li", { class: "store-row card", "data-store": s.id },
+    h("div", { class: "store-main" },
+      h("a", { class: "store-name", href: `#/stores/${encodeURIComponent(s.id)}` }, s.display_name || s.id),
+      h("span", { class: "store-meta" }, `${s.id} · ${ENGINES[s.engine] || s.engine} · ${s.plan}`),
+    ),
+    h("div", { class: "store-phase" }, phaseBadge(s.phase)),
+    h("div", { class: "store-url" }, ready
+      ? h("a", { href: s.url, target: "_blank", rel: "noopener" }, s.url.replace(/^https?:\/\//, ""))
+      : h("span", { class: "muted", text: s.phase === "failed" ? "Not available" : "Address appears when ready" })),
+    h("div", { class: "store-created muted" }, "Created ", timeAgo(s.created_at)),
+  );
+}
+
+function field(id, label, control, hint) {
+  const error = h("p", { class: "field-error", id: `${id}-error`, "aria-live": "polite" });
+  control.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
+  return h("div", { class: "field" }, h("label", { for: id, text: label }), control,
+    h("p", { class: "hint", id: `${id}-hint` }, hint), error);
+}
+
+function createForm() {
+  const name = h("input", { id: "display_name", name: "display_name", maxlength: "80", autocomplete: "off" });
+  const id = h("input", {
+    id: "store_id", name: "id", required: true, maxlength: "40", autocomplete: "off",
+    autocapitalize: "none", spellcheck: "false", inputmode: "url", pattern: "[a-z0-9]([a-z0-9-]*[a-z0-9])?",
+  });
+  const engine = h("select", { id: "engine", name: "engine" },
+    Object.entries(ENGINES).map(([v, l]) => h("option", { value: v }, l)));
+  const plan = h("select", { id: "plan", name: "plan" },
+    Object.entries(PLANS).map(([v, l]) => h("option", { value: v }, l)));
+  const formError = h("p", { class: "form-error", role: "alert" });
+  const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Launch store");
+  const addressHint = h("span", {}, "Becomes the store's address. 3–40 characters: a–z, 0–9, '-'.");
+  const form = h("form", { class: "card create", novalidate: true, "aria-labelledby": "create-heading" },
+    h("h2", { id: "create-heading", text: "Launch a store" }),
+    h("div", { class: "grid" },
+      field("display_name", "Store name", name, "Shown to you; customers see the name you set in WooCommerce."),
+      field("store_id", "Store id", id, addressHint),
+      field("engine", "Engine", engine, "WooCommerce on WordPress."),
+      field("plan", "Plan", plan, "Sets CPU, memory and storage; change by re-creating."),
+    ),
+    h("div", { class: "actions" }, submit, formError),
+  );
+  let idTouched = false;
+  const check = (show) => {
+    const problem = storeIdProblem(id.value);
+    setError(form, "store_id", show ? problem : null);
+    return problem;
+  };
+  name.addEventListener("input", () => {
+    if (!idTouched) id.value = suggestId(name.value);
+    if (id.value) check(true);
+  });
+  id.addEventListener("input", () => { idTouched = id.value !== ""; check(true); });
+  id.addEventListener("blur", () => check(id.value !== ""));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    formError.textContent = "";
+    if (check(true)) return id.focus();
+    submit.disabled = true;
+    submit.textContent = "Launching…";
+    try {
+      const view = await api.create({ id: id.value, engine: engine.value, plan: plan.value, display_name: name.value.trim() });
+      putStore(view);
+      location.hash = `#/stores/${encodeURIComponent(view.id)}`;
+    } catch (err) {
+      showApiError(form, formError, err);
+    } finally {
+      submit.disabled = false;
+      submit.textContent = "Launch store";
+    }
+  });
+  return form;
+}
+
+function setError(form, fieldId, message) {
+  const input = form.querySelector(`#${fieldId}`);
+  form.querySelector(`#${fieldId}-error`).textContent = message || "";
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+function showApiError(form, formError, err) {
+  if (err instanceof ApiError && err.status === 409) {
+    setError(form, "store_id", "That id is taken. Choose another.");
+    return form.querySelector("#store_id").focus();
+  }
+  const known = { id: "store_id", display_name: "display_name", engine: "engine", plan: "plan" };
+  const fields = (err.errors || []).filter((e) => known[e.field]);
+  fields.forEach((e) => setError(form, known[e.field], e.message));
+  if (fields.length) return form.querySelector(`#${known[fields[0].field]}`).focus();
+  formError.textContent = err.message;
+}

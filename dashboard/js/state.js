@@ -1,0 +1,120 @@
+// What the page knows: stores (from the API, kept current by live events) and
+// each store's timeline. Views subscribe and re-render what changed.
+
+import { stores as api } from "./api.js";
+
+const TIMELINE_MAX = 400;
+
+export const state = {
+  me: null,
+  stores: new Map(),
+  timelines: new Map(),
+  loaded: false,
+  listeners: new Set(),
+  fetching: new Set(),
+};
+
+export function subscribe(fn) {
+  state.listeners.add(fn);
+  return () => state.listeners.delete(fn);
+}
+
+function emit(change) {
+  for (const fn of state.listeners) fn(change);
+}
+
+export async function loadStores() {
+  const { items } = await api.list();
+  // Live events may be newer than the API's projection of them: keep the newer.
+  const newer = (a, b) => a && Date.parse(a.updated_at) > Date.parse(b.updated_at);
+  state.stores = new Map(items.map((s) => {
+    const known = state.stores.get(s.id);
+    return [s.id, newer(known, s) ? { ...s, ...known } : s];
+  }));
+  state.loaded = true;
+  emit({ kind: "list" });
+}
+
+export function putStore(view) {
+  state.stores.set(view.id, { ...state.stores.get(view.id), ...view });
+  emit({ kind: "store", id: view.id });
+}
+
+/** A frame from the notifier. */
+export function applyFrame(frame) {
+  if (frame.type === "snapshot") frame.statuses.forEach((s) => applyEvent(s, false));
+  if (frame.type === "event") applyEvent(frame.event, true, frame.seq);
+}
+
+function applyEvent(event, live, seq) {
+  const current = state.stores.get(event.store);
+  if (!current) return learnAbout(event.store);
+  if (live) addToTimeline(event.store, [{ ...event, seq }]);
+  const next = nextView(current, event);
+  if (next) {
+    state.stores.set(event.store, next);
+    emit({ kind: "store", id: event.store });
+  }
+}
+
+// A store made elsewhere (another tab, the CLI): ask the API once, on its event.
+async function learnAbout(id) {
+  if (state.fetching.has(id)) return;
+  state.fetching.add(id);
+  try {
+    putStore(await api.get(id));
+  } catch {
+    // Deleted meanwhile or not ours to see: nothing to show.
+  } finally {
+    state.fetching.delete(id);
+  }
+}
+
+/** The store view after an event, or null when it changes nothing shown. */
+export function nextView(view, event) {
+  const stale = event.generation < view.generation && event.phase !== "deleted";
+  if (stale) return null;
+  if (event.type === "store-status") {
+    const { phase, generation, url, reason, message, conditions } = event;
+    return { ...view, phase, generation, url, reason, message, conditions, updated_at: event.observed_at };
+  }
+  if (event.type === "store-progress" && event.phase) {
+    const failed = event.phase === "failed";
+    return {
+      ...view,
+      phase: event.phase,
+      generation: event.generation,
+      reason: failed ? `Step “${event.step}” failed` : "",
+      message: failed ? event.message : "",
+      updated_at: event.at,
+    };
+  }
+  return null;
+}
+
+export function eventTime(e) {
+  return e.at || e.observed_at || "";
+}
+
+// History from the API and live events overlap; the same fact has the same content.
+function key(e) {
+  const what = e.step || e.reason || e.phase || "";
+  return [e.type, eventTime(e), what, e.state || "", e.object_name || "", e.message || ""].join("|");
+}
+
+export function addToTimeline(id, events) {
+  const list = state.timelines.get(id) || [];
+  const seen = new Set(list.map(key));
+  const fresh = events.filter((e) => !seen.has(key(e)));
+  if (fresh.length === 0) return;
+  const when = (e) => Date.parse(eventTime(e)) || 0;
+  const merged = [...list, ...fresh].sort((a, b) => when(a) - when(b));
+  state.timelines.set(id, merged.slice(-TIMELINE_MAX));
+  emit({ kind: "timeline", id });
+}
+
+export async function loadTimeline(id) {
+  const { items } = await api.events(id);
+  // Items are {seq, type, at, event: {…}} (or the event's fields inline).
+  addToTimeline(id, items.map((item) => item.event || item));
+}
