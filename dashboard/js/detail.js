@@ -46,13 +46,16 @@ export function renderDetail(main, id) {
 function renderHead(el, s, id) {
   if (!s) return el.replaceChildren(h("h1", { tabindex: "-1", text: id }), h("p", { class: "muted", text: "Loading…" }));
   const visit = s.phase === "ready" && s.url ? storeLink(s.url) : null;
-  el.replaceChildren(
-    h("div", {},
-      h("h1", { tabindex: "-1" }, s.display_name || s.id),
-      h("p", { class: "store-meta" }, `${s.id} · ${ENGINES[s.engine] || s.engine} · ${s.plan} plan · created `, timeAgo(s.created_at))),
+  const url = s.url && s.phase === "ready"
+    ? h("p", { class: "url" }, h("a", { href: s.url, target: "_blank", rel: "noopener" }, s.url))
+    : null;
+  const meta = `${s.id} · ${ENGINES[s.engine] || s.engine} · ${s.plan} plan · created `;
+  el.replaceChildren(...[
+    h("div", {}, h("h1", { tabindex: "-1" }, s.display_name || s.id),
+      h("p", { class: "store-meta" }, meta, timeAgo(s.created_at))),
     h("div", { class: "head-status" }, phaseBadge(s.phase), visit),
-    s.url && s.phase === "ready" ? h("p", { class: "url" }, h("a", { href: s.url, target: "_blank", rel: "noopener" }, s.url)) : null,
-  );
+    url,
+  ].filter(Boolean));
 }
 
 function renderGone(el, id) {
@@ -118,7 +121,7 @@ function entry(e) {
       h("span", { class: "ev-msg" }, e.message));
   }
   const label = PHASES[e.phase]?.label || e.phase;
-  return h("li", { class: `ev ev-phase phase-${e.phase}` }, icon("dot", 16), when,
+  return h("li", { class: `ev ev-phase ev-${e.phase}` }, icon("dot", 16), when,
     h("span", { class: "ev-title" }, `Now ${label.toLowerCase()}`),
     e.reason || e.message ? h("span", { class: "ev-msg" }, [e.reason, e.message].filter(Boolean).join(" — ")) : null);
 }

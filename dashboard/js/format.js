@@ -13,11 +13,7 @@ export const PHASES = {
 export const BUSY = new Set(["pending", "provisioning", "deleting"]);
 
 export const ENGINES = { woocommerce: "WooCommerce", medusa: "Medusa" };
-export const PLANS = {
-  small: "Small — up to ~1k visits a day",
-  medium: "Medium — up to ~10k visits a day",
-  large: "Large — busy stores",
-};
+export const PLANS = { small: "Small", medium: "Medium", large: "Large" };
 
 // What a person can do about each failure reason (watcher reasons, see DESIGN §4).
 const NEXT_STEPS = {

@@ -82,7 +82,7 @@ function createForm() {
       field("display_name", "Store name", name, "Shown to you; customers see the name you set in WooCommerce."),
       field("store_id", "Store id", id, addressHint),
       field("engine", "Engine", engine, "WooCommerce on WordPress."),
-      field("plan", "Plan", plan, "Sets CPU, memory and storage; change by re-creating."),
+      field("plan", "Plan", plan, "Small: up to ~1k visits a day. Medium: ~10k. Large: busy stores."),
     ),
     h("div", { class: "actions" }, submit, formError),
   );

@@ -1,0 +1,103 @@
+"""Gateway + notifier as processes and the dashboard in Debian's Chromium."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from playwright.async_api import Browser, Page, Request, async_playwright
+
+from services.runtime.natsserver import NatsServer
+from services.runtime.procs import ServiceProcess
+from tests.fixtures.processes import StartService
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ADMIN = "e2e-admin-token"
+TICKET_SECRET = "e2e-ticket-secret"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+
+
+@dataclass
+class Stack:
+    api: str
+    token: str
+    tenant: str
+    notifier: ServiceProcess
+
+
+def service_env(nats: NatsServer, tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {
+        "URUMI_NATS_URL": nats.url,
+        "URUMI_DATABASE": str(tmp / "urumi.db"),
+        "URUMI_ADMIN_TOKEN": ADMIN,
+        "URUMI_TICKET_SECRET": TICKET_SECRET,
+        "URUMI_LOG_LEVEL": "INFO",
+        **(extra or {}),
+    }
+
+
+def start_web(start_service: StartService, env: dict[str, str], tenant: str = "acme") -> Stack:
+    """Notifier first, so the gateway can hand out its URL in tickets."""
+    notifier = start_service("notifier", env)
+    ws = f"ws://127.0.0.1:{notifier.http_port}/ws"
+    gateway = start_service("gateway", {**env, "URUMI_NOTIFIER_URL": ws})
+    created = httpx.post(
+        f"{gateway.base_url}/api/v1/tenants",
+        json={"id": tenant, "display_name": "Acme Goods", "max_stores": 10},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
+    created.raise_for_status()
+    return Stack(gateway.base_url, created.json()["token"], tenant, notifier)
+
+
+def _require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium")
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    _require_chromium()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+class ApiRequests:
+    """Every request the page makes to the API, to prove it never polls."""
+
+    def __init__(self, page: Page) -> None:
+        self.seen: list[str] = []
+        page.on("request", self._on)
+
+    def _on(self, request: Request) -> None:
+        if "/api/" in request.url:
+            self.seen.append(f"{request.method} {request.url.split('/api/', 1)[1]}")
+
+
+async def sign_in(page: Page, stack: Stack) -> None:
+    await page.goto(f"{stack.api}/")
+    await page.get_by_label("Access token").fill(stack.token)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("heading", name="Your stores").wait_for()
+    await page.locator("#live[data-state='live']").wait_for()
+
+
+async def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,193 @@
+"""The dashboard in real Chromium against real services, live without reloading.
+
+`test_dashboard_live_from_the_bus` runs the gateway and notifier as processes on
+real NATS and publishes what the provisioner and watcher would: it pins down the
+page's behaviour to the event. `test_dashboard_on_devcluster` runs all four
+services against the devcluster and a store really provisioned.
+"""
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from nats.js import JetStreamContext
+from playwright.async_api import Page, expect
+
+from services.contracts import subjects, wire
+from services.contracts.events import (
+    Condition,
+    Event,
+    KubeEvent,
+    StepState,
+    StoreProgress,
+    StoreStatus,
+)
+from services.contracts.phases import Phase
+from services.runtime.natsserver import NatsServer
+from tests.e2e.dashboard_support import (
+    DESKTOP,
+    PHONE,
+    ApiRequests,
+    Stack,
+    chromium,
+    service_env,
+    shot,
+    sign_in,
+    start_web,
+)
+from tests.fixtures.processes import StartService
+
+pytestmark = pytest.mark.e2e
+CONDITIONS = ("NamespaceReady", "DatabaseReady", "WebReady", "StoreConfigured", "Routable")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def publish(js: JetStreamContext, event: Event) -> None:
+    kind = {
+        StoreStatus: subjects.EventKind.STATUS,
+        StoreProgress: subjects.EventKind.PROGRESS,
+        KubeEvent: subjects.EventKind.KUBE,
+    }[type(event)]
+    await js.publish(subjects.event_subject(event.tenant, event.store, kind), wire.encode(event))
+
+
+def conditions(done: int) -> list[Condition]:
+    return [Condition(t, "True" if i < done else "False") for i, t in enumerate(CONDITIONS)]
+
+
+@pytest.fixture
+def stack(nats_server: NatsServer, tmp_path: Path, start_service: StartService) -> Stack:
+    return start_web(start_service, service_env(nats_server, tmp_path))
+
+
+async def generation(stack: Stack, store: str) -> int:
+    headers = {"Authorization": f"Bearer {stack.token}"}
+    async with httpx.AsyncClient(base_url=stack.api, headers=headers) as http:
+        view = (await http.get(f"/api/v1/stores/{store}")).json()
+    return int(view["generation"])
+
+
+async def launch(page: Page, name: str, store_id: str) -> None:
+    await page.get_by_label("Store name").fill(name)
+    await expect(page.get_by_label("Store id")).to_have_value(store_id)
+    await page.get_by_role("button", name="Launch store").click()
+    await page.get_by_role("heading", name=name).wait_for()
+
+
+def badge(page: Page) -> object:
+    return page.locator(".head-status .badge")
+
+
+async def test_dashboard_live_from_the_bus(stack: Stack, js: JetStreamContext) -> None:
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        requests = ApiRequests(page)
+        await page.goto(f"{stack.api}/")
+        await page.get_by_label("Access token").wait_for()
+        await shot(page, "00-sign-in")
+        await sign_in(page, stack)
+        await shot(page, "01-empty")
+
+        # Inline validation mirrors the API's id rules.
+        id_field = page.get_by_label("Store id")
+        await id_field.fill("Admin")
+        await expect(page.locator("#store_id-error")).to_contain_text("lowercase")
+        await id_field.fill("admin")
+        await expect(page.locator("#store_id-error")).to_contain_text("reserved")
+        await id_field.fill("")
+
+        await launch(page, "Corner Shop", "corner-shop")
+        await expect(badge(page)).to_have_text("Pending")
+        gen = await generation(stack, "corner-shop")
+        t, s = stack.tenant, "corner-shop"
+
+        await publish(js, StoreProgress(t, s, gen, "c1", "provision", StepState.STARTED, now(),
+                                        "applying generation 1", Phase.PROVISIONING))  # fmt: skip
+        await expect(badge(page)).to_have_text("Provisioning")
+        await publish(js, StoreProgress(t, s, gen, "c1", "render", StepState.SUCCEEDED, now(),
+                                        "14 objects"))  # fmt: skip
+        pulled = "Container image mariadb:11.4 pulled"
+        await publish(js, KubeEvent(t, s, f"store-{s}", "Pod", "mariadb-0", "Normal", "Pulled",
+                                    pulled, now()))  # fmt: skip
+        await publish(js, StoreStatus(t, s, Phase.PROVISIONING, gen, now(), conditions(2),
+                                      reason="WebReady", message="web is starting"))  # fmt: skip
+        timeline = page.locator("#timeline")
+        await expect(timeline).to_contain_text("Prepare resources")
+        await expect(timeline).to_contain_text("mariadb:11.4 pulled")
+        await expect(page.locator(".checklist .ok")).to_have_count(2)
+        await shot(page, "03-store-provisioning")
+
+        url = f"http://{s}.127.0.0.1.nip.io"
+        await publish(js, StoreStatus(t, s, Phase.READY, gen, now(), conditions(5), url=url))
+        await expect(badge(page)).to_have_text("Ready")
+        await expect(page.get_by_role("link", name="Visit store")).to_have_attribute("href", url)
+        await shot(page, "04-store-ready")
+
+        await page.get_by_role("link", name="All stores", exact=True).click()
+        row = page.locator("[data-store='corner-shop']")
+        await expect(row.locator(".badge")).to_have_text("Ready")
+        await expect(row).to_contain_text(f"{s}.127.0.0.1.nip.io")
+
+        # An injected failure: its reason and what to do next.
+        await launch(page, "Broken Shop", "broken-shop")
+        gen_b = await generation(stack, "broken-shop")
+        await publish(js, StoreStatus(t, "broken-shop", Phase.FAILED, gen_b, now(), conditions(1),
+                                      reason="ImagePullBackOff",
+                                      message="web cannot pull wordpress:6.9-php8.3"))  # fmt: skip
+        alert = page.get_by_role("alert")
+        await expect(alert).to_contain_text("ImagePullBackOff")
+        await expect(alert).to_contain_text("What to do")
+        await shot(page, "05-store-failed")
+
+        # Delete with typed confirmation; it leaves the list once deleted.
+        delete = page.get_by_role("button", name="Delete this store")
+        await expect(delete).to_be_disabled()
+        await page.get_by_label("Store id").fill("broken-shop")
+        await delete.click()
+        await expect(badge(page)).to_have_text("Deleting")
+        gen_d = await generation(stack, "broken-shop")
+        await publish(js, StoreStatus(t, "broken-shop", Phase.DELETED, gen_d, now()))
+        await expect(page.locator("#store-alert")).to_contain_text("was deleted")
+        await page.get_by_role("link", name="All stores", exact=True).click()
+        await expect(page.locator("[data-store='broken-shop']")).to_have_count(0)
+        await expect(page.locator("[data-store='corner-shop']")).to_have_count(1)
+        await shot(page, "02-stores")
+
+        # Live means no polling: nothing asks the API while the page sits idle.
+        before = list(requests.seen)
+        await publish(js, KubeEvent(t, s, f"store-{s}", "Pod", "web-1", "Warning", "BackOff",
+                                    "restarting", now()))  # fmt: skip
+        await asyncio.sleep(3)
+        assert requests.seen == before, requests.seen[len(before) :]
+
+        phone = await browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+        await sign_in(phone, stack)
+        await shot(phone, "06-phone-stores")
+        await phone.locator("[data-store='corner-shop'] .store-name").click()
+        await expect(badge(phone)).to_have_text("Ready")
+        await shot(phone, "07-phone-store")
+
+
+async def test_dashboard_resumes_after_notifier_restart(stack: Stack, js: JetStreamContext) -> None:
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, stack)
+        await launch(page, "Night Owl", "night-owl")
+        gen = await generation(stack, "night-owl")
+        # The notifier goes away; what is published meanwhile must still arrive.
+        stack.notifier.stop()
+        await expect(page.locator("#live")).to_have_attribute("data-state", "offline")
+        await publish(js, StoreStatus(stack.tenant, "night-owl", Phase.PROVISIONING, gen, now()))
+        scheduled = "assigned to node kwok-0"
+        await publish(js, KubeEvent(stack.tenant, "night-owl", "store-night-owl", "Pod", "web-0",
+                                    "Normal", "Scheduled", scheduled, now()))  # fmt: skip
+        stack.notifier.start()
+        stack.notifier.wait_ready()
+        await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=30_000)
+        await expect(badge(page)).to_have_text("Provisioning")
+        await expect(page.locator("#timeline")).to_contain_text("assigned to node kwok-0")
