@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, Page, Request, async_playwright
+from playwright.async_api import Browser, Page, Request, ViewportSize, async_playwright
 
 from services.runtime.natsserver import NatsServer
 from services.runtime.procs import ServiceProcess
@@ -25,8 +25,8 @@ CHROMIUM_ARGS = [
 ADMIN = "e2e-admin-token"
 TICKET_SECRET = "e2e-ticket-secret"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 860}
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=860)
 
 
 @dataclass

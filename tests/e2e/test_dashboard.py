@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from nats.js import JetStreamContext
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from services.contracts import subjects, wire
 from services.contracts.events import (
@@ -79,7 +79,7 @@ async def launch(page: Page, name: str, store_id: str) -> None:
     await page.get_by_role("heading", name=name).wait_for()
 
 
-def badge(page: Page) -> object:
+def badge(page: Page) -> Locator:
     return page.locator(".head-status .badge")
 
 
