@@ -9,6 +9,7 @@ from typing import Final, NamedTuple
 
 from services.contracts.store import Engine, StoreSpec
 from services.provisioner.errors import PermanentError
+from services.provisioner.medusa_values import medusa_values
 from services.provisioner.values import Platform, Values, woocommerce_values
 from services.runtime.settings import Settings
 
@@ -46,7 +47,30 @@ WOOCOMMERCE: Final = EngineDef(
     admin_path="/wp-admin/",
 )
 
-ENGINES: Final[Mapping[Engine, EngineDef]] = {Engine.WOOCOMMERCE: WOOCOMMERCE}
+# Medusa signs in with an email; each store has its own database, so one
+# address serves every store.
+MEDUSA_ADMIN_EMAIL: Final = "admin@urumi.local"
+
+MEDUSA: Final = EngineDef(
+    chart="medusa",
+    values=medusa_values,
+    secret={
+        "postgres-password": _password,
+        "redis-password": _password,
+        "medusa-jwt-secret": lambda: secrets.token_urlsafe(48),
+        "medusa-cookie-secret": lambda: secrets.token_urlsafe(48),
+        "medusa-admin-email": lambda: MEDUSA_ADMIN_EMAIL,
+        "medusa-admin-password": _password,
+    },
+    admin_user_key="medusa-admin-email",
+    admin_password_key="medusa-admin-password",  # noqa: S106 - a key name
+    admin_path="/app/",
+)
+
+ENGINES: Final[Mapping[Engine, EngineDef]] = {
+    Engine.WOOCOMMERCE: WOOCOMMERCE,
+    Engine.MEDUSA: MEDUSA,
+}
 
 # charts/ beside services/ in a checkout or an installed image.
 DEFAULT_CHARTS: Final = Path(__file__).resolve().parents[2] / "charts"

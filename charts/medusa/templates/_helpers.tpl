@@ -1,0 +1,140 @@
+{{/* The store's namespace: store-<id>. */}}
+{{- define "medusa.namespace" -}}
+store-{{ .Values.store.id }}
+{{- end }}
+
+{{/* Labels on every object; the watcher selects on these (services/contracts/labels.py). */}}
+{{- define "medusa.labels" -}}
+app.kubernetes.io/managed-by: urumi
+app.kubernetes.io/part-of: urumi-store
+app.kubernetes.io/instance: {{ .Values.store.id }}
+urumi.dev/store: {{ .Values.store.id }}
+urumi.dev/tenant: {{ .Values.store.tenant }}
+urumi.dev/engine: {{ .Values.store.engine }}
+urumi.dev/plan: {{ .Values.plan }}
+{{- end }}
+
+{{/* Labels plus the component: `include "medusa.componentLabels" (list . "web")`.
+     The watcher derives readiness per component: database and cache (Postgres,
+     Redis), web and worker (Medusa server and worker), setup (the Job). */}}
+{{- define "medusa.componentLabels" -}}
+{{ include "medusa.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{/* Stable pod selector of one tier (selectors are immutable: no plan or generation). */}}
+{{- define "medusa.selector" -}}
+app.kubernetes.io/instance: {{ (index . 0).Values.store.id }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{- define "medusa.image" -}}
+{{ .repository }}:{{ .tag }}
+{{- end }}
+
+{{- define "medusa.url" -}}
+{{ if .Values.ingress.tls.clusterIssuer }}https{{ else }}http{{ end }}://{{ .Values.store.host }}
+{{- end }}
+
+{{/* Container hardening required by the `restricted` Pod Security level. */}}
+{{- define "medusa.containerSecurity" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Pod-level security context for a user id: `include "medusa.podSecurity" 999`. */}}
+{{- define "medusa.podSecurity" -}}
+runAsUser: {{ . }}
+runAsGroup: {{ . }}
+fsGroup: {{ . }}
+runAsNonRoot: true
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "medusa.secretEnv" -}}
+- name: {{ index . 0 }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ (index . 1).Values.secretName }}
+      key: {{ index . 2 }}
+{{- end }}
+
+{{/* What every Medusa process needs: database, Redis, secrets, CORS. Passwords
+     come from the Secret and are spliced into the URLs by Kubernetes' $(VAR)
+     expansion (they are URL-safe), so no value ever holds them. */}}
+{{- define "medusa.appEnv" -}}
+{{- $db := .Values.database -}}
+{{- $url := include "medusa.url" . -}}
+- name: NODE_ENV
+  value: production
+- name: HOME
+  value: /tmp
+- name: npm_config_cache
+  value: /tmp/.npm
+- name: npm_config_update_notifier
+  value: "false"
+- name: MEDUSA_DISABLE_TELEMETRY
+  value: "true"
+{{ include "medusa.secretEnv" (list "POSTGRES_PASSWORD" . .Values.secretKeys.databasePassword) }}
+- name: DATABASE_URL
+  value: "postgres://{{ $db.user }}:$(POSTGRES_PASSWORD)@postgres:5432/{{ $db.name }}?sslmode=disable"
+{{ include "medusa.secretEnv" (list "REDIS_PASSWORD" . .Values.secretKeys.redisPassword) }}
+- name: REDIS_URL
+  value: "redis://:$(REDIS_PASSWORD)@redis:6379"
+{{ include "medusa.secretEnv" (list "JWT_SECRET" . .Values.secretKeys.jwtSecret) }}
+{{ include "medusa.secretEnv" (list "COOKIE_SECRET" . .Values.secretKeys.cookieSecret) }}
+- name: STORE_CORS
+  value: {{ $url | quote }}
+- name: ADMIN_CORS
+  value: {{ $url | quote }}
+- name: AUTH_CORS
+  value: {{ $url | quote }}
+{{- end }}
+
+{{/* Shell helpers over the app's own `pg` module. `db_query SQL [PARAM...]`
+     exits 0 when the query returns a row, 1 when it returns none, 2 when the
+     database cannot answer. */}}
+{{- define "medusa.dbHelpers" -}}
+db_query() {
+  node -e '
+    const { Client } = require(require.resolve("pg", { paths: [process.cwd()] }));
+    const db = new Client({ connectionString: process.env.DATABASE_URL });
+    db.connect()
+      .then(() => db.query(process.argv[1], process.argv.slice(2)))
+      .then((r) => db.end().then(() => process.exit(r.rowCount > 0 ? 0 : 1)))
+      .catch((e) => { console.error(e.message); process.exit(2); });
+  ' "$@"
+}
+{{- end }}
+
+{{/* An init container that holds a Medusa process until the setup Job has
+     migrated the database and created the admin user, so the server and worker
+     never start against a missing schema (and crash-loop meanwhile). */}}
+{{- define "medusa.waitForSetup" -}}
+- name: wait-for-setup
+  image: {{ include "medusa.image" .Values.images.medusa }}
+  imagePullPolicy: {{ .Values.images.pullPolicy }}
+  workingDir: {{ .Values.medusa.workdir }}
+  command: [/bin/sh, -c]
+  args:
+    - |
+      {{- include "medusa.dbHelpers" . | nindent 6 }}
+      until db_query 'SELECT 1 FROM "user" WHERE deleted_at IS NULL LIMIT 1' 2>/dev/null; do
+        echo "waiting for the setup job (migrations, admin user)"; sleep 5
+      done
+  env:
+    {{- include "medusa.appEnv" . | nindent 4 }}
+  resources:
+    {{- toYaml .Values.waitForSetup.resources | nindent 4 }}
+  securityContext:
+    {{- include "medusa.containerSecurity" . | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+{{- end }}
