@@ -80,7 +80,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         await server
         await api.close()
         with contextlib.suppress(Exception):
-            await nc.drain()
+            await asyncio.wait_for(nc.drain(), timeout=5)  # NATS may be gone already
 
 
 async def _until_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
