@@ -3,13 +3,28 @@
 # controller and Urumi deployed). Not run in CI: it needs container images,
 # DNS for <id>.<base_domain> and the internet (WooCommerce comes from wordpress.org).
 #
-#   URUMI_API=http://127.0.0.1:8080 URUMI_TOKEN=... deploy/kind/smoke.sh
+#   URUMI_API=http://127.0.0.1:8080 URUMI_TOKEN=... deploy/kind/smoke.sh [--engine medusa]
 #
-# Creates a store through the API, waits for `ready`, places a Cash-on-Delivery
-# order through the WooCommerce Store API, confirms it as admin through the
-# WooCommerce REST API, deletes the store and checks its namespace is gone.
-# Prints how long each stage took. Needs curl, jq and kubectl.
+# Creates a store through the API, waits for `ready`, places an order as a
+# shopper and confirms it as admin, deletes the store and checks its namespace
+# is gone. Prints how long each stage took. Needs curl, jq and kubectl.
+#   woocommerce (default): a Cash-on-Delivery order through the WooCommerce
+#     Store API, confirmed through the WooCommerce REST API.
+#   medusa: cart → line item → addresses → shipping method → payment session
+#     (system provider) → complete, through the Medusa Store API; the order is
+#     then read back through the admin API. Needs an image built with
+#     deploy/medusa/ (the chart's `images.medusa`).
 set -euo pipefail
+
+ENGINE="${STORE_ENGINE:-woocommerce}"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --engine) ENGINE="${2:?--engine needs a value}"; shift 2 ;;
+    --engine=*) ENGINE="${1#--engine=}"; shift ;;
+    *) echo "usage: $0 [--engine woocommerce|medusa]" >&2; exit 2 ;;
+  esac
+done
+[[ "$ENGINE" == woocommerce || "$ENGINE" == medusa ]] || { echo "smoke: unknown engine $ENGINE" >&2; exit 2; }
 
 API="${URUMI_API:-http://127.0.0.1:8080}"
 TOKEN="${URUMI_TOKEN:?set URUMI_TOKEN to a tenant or admin bearer token}"
@@ -41,9 +56,9 @@ body() { sed '$d' <<<"$1"; }
 code() { tail -n1 <<<"$1"; }
 
 # -- 1. create ---------------------------------------------------------------
-resp="$(api POST /api/v1/stores "{\"id\":\"$STORE\",\"plan\":\"$PLAN\",\"display_name\":\"Smoke $STORE\"}")"
+resp="$(api POST /api/v1/stores "{\"id\":\"$STORE\",\"engine\":\"$ENGINE\",\"plan\":\"$PLAN\",\"display_name\":\"Smoke $STORE\"}")"
 [[ "$(code "$resp")" =~ ^20[01]$ ]] || fail "create: HTTP $(code "$resp"): $(body "$resp")"
-stage "create accepted ($STORE)"
+stage "create accepted ($STORE, $ENGINE)"
 
 # -- 2. wait for ready ---------------------------------------------------------
 deadline=$((SECONDS + READY_TIMEOUT))
@@ -60,6 +75,61 @@ URL="$(jq -r '.url // empty' <<<"$view")"
 [[ -n "$URL" ]] || fail "ready store has no url"
 stage "ready at $URL"
 
+# -- 3+4 (Medusa). order through the Store API, confirm through the admin API -----
+medusa_order() {
+  local creds admin password token key regions region country variant cart
+  local options option collection done_ order confirmed
+  creds="$(body "$(api GET "/api/v1/stores/$STORE/credentials")")"
+  admin="$(jq -r .username <<<"$creds")"
+  password="$(jq -r .password <<<"$creds")"
+  [[ -n "$admin" && "$admin" != null ]] || fail "no credentials: $creds"
+  # The admin API with a bearer token: works over plain HTTP (the dashboard's
+  # session cookie is Secure in production and needs TLS).
+  token="$(curl -sSf -H 'Content-Type: application/json' \
+    --data "$(jq -n --arg e "$admin" --arg p "$password" '{email: $e, password: $p}')" \
+    "$URL/auth/user/emailpass" | jq -r '.token // empty')"
+  [[ -n "$token" ]] || fail "admin login to $URL/auth/user/emailpass returned no token"
+  admin_api() { curl -sSf -H "Authorization: Bearer $token" "$URL/admin$1"; }
+  # Every Store API call names a publishable key (the seed created one).
+  key="$(admin_api '/api-keys?type=publishable&limit=1' | jq -r '.api_keys[0].token // empty')"
+  [[ -n "$key" ]] || fail "the store has no publishable API key"
+  store_get() { curl -sSf -H "x-publishable-api-key: $key" "$URL/store$1"; }
+  store_post() {  # store_post PATH JSON
+    curl -sSf -X POST -H "x-publishable-api-key: $key" -H 'Content-Type: application/json' \
+      --data "$2" "$URL/store$1"
+  }
+  stage "admin login, publishable key"
+
+  regions="$(store_get /regions)"
+  region="$(jq -r '.regions[0].id // empty' <<<"$regions")"
+  country="$(jq -r '.regions[0].countries[0].iso_2 // empty' <<<"$regions")"
+  [[ -n "$region" && -n "$country" ]] || fail "the store has no region with a country: $regions"
+  variant="$(store_get "/products?region_id=$region&limit=1" | jq -r '.products[0].variants[0].id // empty')"
+  [[ -n "$variant" ]] || fail "the store lists no products"
+  cart="$(store_post /carts "{\"region_id\":\"$region\",\"email\":\"smoke@example.com\"}" | jq -r .cart.id)"
+  store_post "/carts/$cart/line-items" "{\"variant_id\":\"$variant\",\"quantity\":1}" >/dev/null
+  local address="{\"first_name\":\"Smoke\",\"last_name\":\"Test\",\"address_1\":\"1 Test Street\",\"city\":\"Berlin\",\"postal_code\":\"10115\",\"country_code\":\"$country\",\"phone\":\"5550100\"}"
+  store_post "/carts/$cart" "{\"shipping_address\":$address,\"billing_address\":$address}" >/dev/null
+  options="$(store_get "/shipping-options?cart_id=$cart")"
+  option="$(jq -r '.shipping_options[0].id // empty' <<<"$options")"
+  [[ -n "$option" ]] || fail "no shipping option for cart $cart: $options"
+  store_post "/carts/$cart/shipping-methods" "{\"option_id\":\"$option\"}" >/dev/null
+  collection="$(store_post /payment-collections "{\"cart_id\":\"$cart\"}" | jq -r .payment_collection.id)"
+  store_post "/payment-collections/$collection/payment-sessions" '{"provider_id":"pp_system_default"}' >/dev/null
+  done_="$(store_post "/carts/$cart/complete" '{}')"
+  [[ "$(jq -r .type <<<"$done_")" == order ]] || fail "checkout returned no order: $done_"
+  order="$(jq -r .order.id <<<"$done_")"
+  stage "order $order placed (cart $cart)"
+
+  confirmed="$(admin_api "/orders/$order")"
+  [[ "$(jq -r .order.id <<<"$confirmed")" == "$order" ]] || fail "order not found as admin: $confirmed"
+  [[ "$(jq -r .order.email <<<"$confirmed")" == smoke@example.com ]] || fail "wrong order as admin: $confirmed"
+  stage "order confirmed as admin ($(jq -r .order.status <<<"$confirmed"))"
+}
+
+if [[ "$ENGINE" == medusa ]]; then
+  medusa_order
+else
 # -- 3. order through the Store API (as a shopper) --------------------------------
 products="$(curl -sSf "$URL/wp-json/wc/store/v1/products")"
 PRODUCT="$(jq -r '.[0].id // empty' <<<"$products")"
@@ -92,6 +162,7 @@ REST_NONCE="$(curl -sSf -b "$JAR" "$URL/wp-admin/admin-ajax.php?action=rest-nonc
 confirmed="$(curl -sSf -b "$JAR" -H "X-WP-Nonce: $REST_NONCE" "$URL/wp-json/wc/v3/orders/$ORDER_ID")"
 [[ "$(jq -r .payment_method <<<"$confirmed")" == cod ]] || fail "order not found as admin: $confirmed"
 stage "order confirmed as admin ($(jq -r .status <<<"$confirmed"))"
+fi
 
 # -- 5. delete and confirm the namespace is gone ----------------------------------
 resp="$(api DELETE "/api/v1/stores/$STORE")"
