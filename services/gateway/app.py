@@ -21,6 +21,7 @@ from services.gateway.controllers.stores import StoreController
 from services.gateway.controllers.tenants import TenantController
 from services.gateway.db import Database
 from services.gateway.errors import http_handler, internal_handler, validation_handler
+from services.gateway.models import CreateStoreRequest, CreateTenantRequest
 from services.gateway.outbox import OutboxRelay
 from services.gateway.projector import run_projector
 from services.gateway.ratelimit import RateLimiter
@@ -49,7 +50,9 @@ async def _messaging(app: Litestar, stop: asyncio.Event) -> None:
     try:
         await asyncio.gather(state.outbox.run(js, stop), run_projector(state.db, js, stop))
     finally:
-        await nc.drain()
+        # Everything fetched was acked above; drain() would wait on pull
+        # subscriptions' internal queues for its whole timeout.
+        await nc.close()
 
 
 @contextlib.asynccontextmanager
@@ -78,6 +81,16 @@ def _dashboard(settings: Settings) -> list[Router]:
             path="/", directories=[directory], html_mode=True, include_in_schema=False
         )
     ]
+
+
+def _document_closed_bodies(app: Litestar) -> None:
+    """Request bodies refuse unknown fields (a typo must not pass silently); say so
+    in the schema, which Litestar does not derive from `forbid_unknown_fields`."""
+    schemas = app.openapi_schema.components.schemas or {}
+    for body in (CreateStoreRequest, CreateTenantRequest):
+        schema = schemas.get(body.__name__)
+        if schema is not None:
+            schema.additional_properties = False
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -111,6 +124,7 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
         logging_config=None,
     )
+    _document_closed_bodies(app)
     app.state.settings = settings
     app.state.db = db
     app.state.nc = None

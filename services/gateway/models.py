@@ -72,13 +72,16 @@ class TicketView(msgspec.Struct, frozen=True):
     url: str
 
 
-MaxStores = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+DEFAULT_STORE_QUOTA = 20
+MaxStores = Annotated[
+    int, msgspec.Meta(ge=0, le=100_000, description="How many live stores the tenant may have.")
+]
 
 
 class CreateTenantRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: TenantIdStr
     display_name: DisplayName = ""
-    max_stores: MaxStores | None = None
+    max_stores: MaxStores = DEFAULT_STORE_QUOTA
 
 
 class TenantView(msgspec.Struct, frozen=True):

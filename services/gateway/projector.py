@@ -60,6 +60,15 @@ async def run_projector(db: Database, js: JetStreamContext, stop: asyncio.Event)
     consumer = streams.GATEWAY_PROJECTOR
     await bus.ensure_consumer(js, consumer)
     sub = await js.pull_subscribe_bind(consumer.durable, stream=consumer.stream)
+    try:
+        await _consume(db, sub, stop)
+    finally:
+        await sub.unsubscribe()
+
+
+async def _consume(
+    db: Database, sub: JetStreamContext.PullSubscription, stop: asyncio.Event
+) -> None:
     while not stop.is_set():
         try:
             messages = await sub.fetch(200, timeout=1)

@@ -26,7 +26,6 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # gateway
     database: str = ".urumi/urumi.db"
     admin_token: str = ""
-    default_store_quota: Positive = 20
     rate_limit_per_minute: Positive = 600
     max_body_bytes: Positive = 64 * 1024
     base_domain: str = "127.0.0.1.nip.io"

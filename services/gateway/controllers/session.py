@@ -5,10 +5,12 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 
 from services.gateway import repository as repo
 from services.gateway.models import Me, TenantView, TicketView
+from services.gateway.openapi_errors import errors
 from services.runtime.tickets import sign_ticket
 
 AnyRequest = Request[Any, Any, State]
@@ -18,13 +20,18 @@ class SessionController(Controller):
     path = "/api/v1"
     tags = ["session"]
 
-    @get("/me", summary="The tenant behind the token and its quota")
-    async def me(self, request: AnyRequest, tenant: TenantView) -> Me:
+    @get("/me", summary="The tenant behind the token and its quota", responses=errors(403))
+    async def me(self, request: AnyRequest, tenant: NamedDependency[TenantView]) -> Me:
         count = await repo.count_live_stores(request.app.state.db.reader, tenant.id)
         return Me(tenant=tenant.id, max_stores=tenant.max_stores, store_count=count)
 
-    @post("/tickets", status_code=201, summary="A short-lived ticket for the live websocket")
-    async def ticket(self, request: AnyRequest, tenant: TenantView) -> TicketView:
+    @post(
+        "/tickets",
+        status_code=201,
+        summary="A short-lived ticket for the live websocket",
+        responses=errors(403, 503),
+    )
+    async def ticket(self, request: AnyRequest, tenant: NamedDependency[TenantView]) -> TicketView:
         settings = request.app.state.settings
         if not settings.ticket_secret:
             raise HTTPException(

@@ -7,8 +7,9 @@ import msgspec
 import uuid_utils
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
@@ -27,6 +28,7 @@ from services.gateway.models import (
     StoreView,
     TenantView,
 )
+from services.gateway.openapi_errors import errors
 
 AnyRequest = Request[Any, Any, State]
 
@@ -79,9 +81,12 @@ class StoreController(Controller):
     path = "/api/v1/stores"
     tags = ["stores"]
 
-    @post("/", status_code=202, summary="Launch a store")
+    @post("/", status_code=202, summary="Launch a store", responses=errors(400, 403, 409, 413, 422))
     async def create(
-        self, request: AnyRequest, data: CreateStoreRequest, tenant: TenantView
+        self,
+        request: AnyRequest,
+        data: JSONBody[CreateStoreRequest],
+        tenant: NamedDependency[TenantView],
     ) -> Response[StoreView]:
         request.state.audit_target = data.id
         state = request.app.state
@@ -119,14 +124,14 @@ class StoreController(Controller):
         state.outbox.wake.set()
         return Response(view, status_code=202)
 
-    @get("/", summary="List the tenant's stores")
+    @get("/", summary="List the tenant's stores", responses=errors(400))
     async def list_stores(
         self,
         request: AnyRequest,
-        tenant: TenantView,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 500,
-        after: Annotated[str, Parameter(max_length=40)] = "",
-        include_deleted: bool = False,
+        tenant: NamedDependency[TenantView],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
+        after: Annotated[str, QueryParameter(max_length=40)] = "",
+        include_deleted: FromQuery[bool] = False,
     ) -> StoreList:
         items = await repo.list_stores(
             request.app.state.db.reader, tenant.id, after, limit + 1, include_deleted
@@ -134,28 +139,37 @@ class StoreController(Controller):
         more = len(items) > limit
         return StoreList(items=items[:limit], next_after=items[limit - 1].id if more else None)
 
-    @get("/{store_id:str}", summary="One store")
-    async def get_store(self, request: AnyRequest, store_id: str, tenant: TenantView) -> StoreView:
+    @get("/{store_id:str}", summary="One store", responses=errors(404))
+    async def get_store(
+        self, request: AnyRequest, store_id: FromPath[str], tenant: NamedDependency[TenantView]
+    ) -> StoreView:
         return await _owned(request, store_id, tenant)
 
     @get(
-        "/{store_id:str}/events", summary="The store's timeline: steps, statuses, Kubernetes events"
+        "/{store_id:str}/events",
+        summary="The store's timeline: steps, statuses, Kubernetes events",
+        responses=errors(400, 404),
     )
     async def events(
         self,
         request: AnyRequest,
-        store_id: str,
-        tenant: TenantView,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+        store_id: FromPath[str],
+        tenant: NamedDependency[TenantView],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> EventList:
         await _owned(request, store_id, tenant)
         reader = request.app.state.db.reader
         since = await repo.first_generation(reader, store_id)
         return EventList(items=await repo.list_events(reader, store_id, since, limit))
 
-    @delete("/{store_id:str}", status_code=202, summary="Delete a store and everything in it")
+    @delete(
+        "/{store_id:str}",
+        status_code=202,
+        summary="Delete a store and everything in it",
+        responses=errors(404),
+    )
     async def delete_store(
-        self, request: AnyRequest, store_id: str, tenant: TenantView
+        self, request: AnyRequest, store_id: FromPath[str], tenant: NamedDependency[TenantView]
     ) -> StoreView:
         request.state.audit_target = store_id
         state = request.app.state
@@ -183,9 +197,13 @@ class StoreController(Controller):
         assert updated is not None
         return updated
 
-    @get("/{store_id:str}/credentials", summary="The store's admin credentials (owner only)")
+    @get(
+        "/{store_id:str}/credentials",
+        summary="The store's admin credentials (owner only)",
+        responses=errors(404, 409, 503),
+    )
     async def credentials(
-        self, request: AnyRequest, store_id: str, tenant: TenantView
+        self, request: AnyRequest, store_id: FromPath[str], tenant: NamedDependency[TenantView]
     ) -> Response[Credentials]:
         request.state.audit_target = store_id
         store = await _owned(request, store_id, tenant)
