@@ -161,6 +161,7 @@ func (s *supervisor) stopAll() {
 			continue
 		default:
 		}
+		t0 := time.Now()
 		_ = c.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-c.done:
@@ -169,7 +170,7 @@ func (s *supervisor) stopAll() {
 			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 			<-c.done
 		}
-		logf("stopped %s", c.name)
+		logf("stopped %s (%.1fs)", c.name, time.Since(t0).Seconds())
 	}
 }
 
@@ -410,6 +411,13 @@ func up(o upOptions) error {
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--proxy-client-cert-file=" + p.AdminCert,
 		"--proxy-client-key-file=" + p.AdminKey,
+		// Front-proxy (aggregation) identity: without it every component logs
+		// "missing content for CA bundle ... requestheader-client-ca-file".
+		"--requestheader-client-ca-file=" + p.CACert,
+		"--requestheader-allowed-names=kubernetes-admin",
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
 		"--service-cluster-ip-range=" + serviceCIDR,
 		"--authorization-mode=Node,RBAC",
 		"--allow-privileged=true",

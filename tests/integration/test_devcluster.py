@@ -382,7 +382,9 @@ async def test_pod_status_patched_to_image_pull_backoff_is_observable_and_stays(
     core = client.CoreV1Api(kube)
     await core.create_namespaced_pod(
         namespace,
-        manifest({"metadata": {"name": "app", "labels": {"app": "x"}}, **pod_template({})}),
+        manifest(
+            {**pod_template({"app": "x"}), "metadata": {"name": "app", "labels": {"app": "x"}}}
+        ),
     )
 
     async def running() -> Any:
