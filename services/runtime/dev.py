@@ -6,29 +6,25 @@ tenant; writes URLs and the token to `.urumi/dev.json`. Ctrl-C stops it all.
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import secrets
 import signal
-import sys
+import socket
 import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from services.runtime.natsserver import NatsServer, free_port
-from services.runtime.procs import ServiceProcess
+from services.runtime.natsserver import free_port
+from services.runtime.stack import Stack
 
 STATE = Path(".urumi")
 PORTS = {"gateway": 8080, "notifier": 8082, "provisioner": 8083, "watcher": 8084}
-KUBE_SERVICES = ("provisioner", "watcher")
 
 
 def _port(preferred: int) -> int:
-    import socket
-
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", preferred))
@@ -49,87 +45,63 @@ def _secrets() -> dict[str, str]:
     return values
 
 
-def _kubeconfig(args: argparse.Namespace) -> tuple[str, Any]:
-    if os.environ.get("KUBECONFIG"):
-        return os.environ["KUBECONFIG"], None
+def _cluster(args: argparse.Namespace) -> tuple[str, str, Any]:
+    """(kubeconfig, helm binary, devcluster to stop or None)."""
     if args.no_cluster:
-        return "", None
-    from services.runtime.devcluster import DevCluster
+        return "", "helm", None
+    from services.runtime.devcluster import DevCluster, helm_binary
 
-    print("starting the devcluster (first run builds it: several minutes)…", flush=True)
+    if os.environ.get("KUBECONFIG"):
+        return os.environ["KUBECONFIG"], str(helm_binary()), None
+    print("starting the devcluster (the first run builds it: ~25 min on 2 cores)…", flush=True)
     cluster = DevCluster(STATE / "devcluster")
     cluster.start()
-    return str(cluster.kubeconfig), cluster
+    return str(cluster.kubeconfig), str(helm_binary()), cluster
 
 
-def _helm() -> str:
-    try:
-        from services.runtime.devcluster import helm_binary
-
-        return str(helm_binary())
-    except Exception:
-        return "helm"
-
-
-def _bootstrap_tenant(api: str, admin: str) -> str:
+def _dev_token(stack: Stack) -> str:
     """Create the `dev` tenant once; reuse its saved token afterwards."""
     saved = STATE / "dev.json"
     if saved.exists():
-        token = json.loads(saved.read_text()).get("token", "")
-        me = httpx.get(f"{api}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        token = str(json.loads(saved.read_text()).get("token", ""))
+        me = httpx.get(f"{stack.api_url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         if me.status_code == 200:
-            return str(token)
-    headers = {"Authorization": f"Bearer {admin}"}
-    body = {"id": "dev", "display_name": "Local development", "max_stores": 100}
-    created = httpx.post(f"{api}/api/v1/tenants", json=body, headers=headers)
-    if created.status_code == 201:
-        return str(created.json()["token"])
-    issued = httpx.post(f"{api}/api/v1/tenants/dev/tokens", headers=headers)
-    issued.raise_for_status()
-    return str(issued.json()["token"])
-
-
-def _available(service: str) -> bool:
-    return importlib.util.find_spec(f"services.{service}.main") is not None
+            return token
+    try:
+        return stack.create_tenant("dev", max_stores=100, name="Local development")
+    except httpx.HTTPStatusError:
+        issued = httpx.post(
+            f"{stack.api_url}/api/v1/tenants/dev/tokens",
+            headers={"Authorization": f"Bearer {stack.admin_token}"},
+        )
+        issued.raise_for_status()
+        return str(issued.json()["token"])
 
 
 def run_dev(args: argparse.Namespace) -> int:
     STATE.mkdir(exist_ok=True)
     keys = _secrets()
-    nats = NatsServer(STATE / "nats", port=_port(4222))
-    nats.start()
-    kubeconfig, cluster = _kubeconfig(args)
-    ports = {name: _port(p) for name, p in PORTS.items()}
-    env = {
-        "URUMI_NATS_URL": nats.url,
-        "URUMI_ADMIN_TOKEN": keys["admin_token"],
-        "URUMI_TICKET_SECRET": keys["ticket_secret"],
-        "URUMI_DATABASE": str(STATE / "urumi.db"),
-        "URUMI_NOTIFIER_URL": f"ws://127.0.0.1:{ports['notifier']}/ws",
-        "URUMI_KUBECONFIG": kubeconfig,
-        "URUMI_HELM_BINARY": _helm(),
-    }
-    procs = [
-        ServiceProcess(name, env, http_port=ports[name])
-        for name in PORTS
-        if _available(name) and (kubeconfig or name not in KUBE_SERVICES)
-    ]
+    kubeconfig, helm, cluster = _cluster(args)
+    stack = Stack(
+        STATE,
+        kubeconfig=kubeconfig,
+        helm=helm,
+        nats_port=_port(4222),
+        ports={name: _port(port) for name, port in PORTS.items()},
+        admin_token=keys["admin_token"],
+        ticket_secret=keys["ticket_secret"],
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        for proc in procs:
-            proc.start()
-        for proc in procs:
-            proc.wait_ready(60)
-        api = f"http://127.0.0.1:{ports['gateway']}"
-        token = _bootstrap_tenant(api, keys["admin_token"])
+        stack.start()
         info = {
-            "api_url": api,
-            "dashboard_url": f"{api}/",
-            "token": token,
-            "nats_url": nats.url,
+            "api_url": stack.api_url,
+            "dashboard_url": f"{stack.api_url}/",
+            "token": _dev_token(stack),
+            "nats_url": stack.nats.url,
             "kubeconfig": kubeconfig,
-            "services": [p.service for p in procs],
+            "services": list(stack.services),
         }
         (STATE / "dev.json").write_text(json.dumps(info, indent=2))
         _banner(info)
@@ -138,15 +110,14 @@ def run_dev(args: argparse.Namespace) -> int:
         pass
     finally:
         print("\nstopping…", flush=True)
-        for proc in reversed(procs):
-            proc.stop()
-        nats.stop()
+        stack.stop()
         if cluster is not None:
             cluster.stop()
     return 0
 
 
 def _banner(info: dict[str, Any]) -> None:
+    kube = info["kubeconfig"] or "(none: provisioner and watcher not started)"
     print(
         f"""
   Urumi is running.
@@ -154,16 +125,15 @@ def _banner(info: dict[str, Any]) -> None:
     API        {info["api_url"]}/api/v1   (OpenAPI: {info["api_url"]}/schema)
     token      {info["token"]}
     NATS       {info["nats_url"]}
-    kubeconfig {info["kubeconfig"] or "(none: provisioner and watcher not started)"}
+    kubeconfig {kube}
   Try:  .venv/bin/urumi stores create my-shop --wait
   Written to .urumi/dev.json. Ctrl-C stops everything.
 """,
         flush=True,
     )
-    sys.stdout.flush()
 
 
 def add_dev_parser(sub: Any) -> None:
     dev = sub.add_parser("dev", help="run NATS, a devcluster and every service locally")
-    dev.add_argument("--no-cluster", action="store_true", help="skip the devcluster")
+    dev.add_argument("--no-cluster", action="store_true", help="skip Kubernetes entirely")
     dev.set_defaults(func=run_dev)
