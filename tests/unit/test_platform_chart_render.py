@@ -1,0 +1,543 @@
+"""`helm lint` and `helm template` of charts/platform with each values file: what
+an operator's cluster gets. Also the helpers the devcluster tests render with."""
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.contracts.store import Plan, StoreSpec
+from services.provisioner.apply import PRUNE_KINDS
+from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
+from services.provisioner.values import Platform
+from services.watcher.kinds import KINDS
+
+Manifest = dict[str, Any]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHART = REPO_ROOT / "charts" / "platform"
+VALUES_FILES = ("values.yaml", "values-local.yaml", "values-k3s.yaml")
+SERVICES = ("gateway", "provisioner", "watcher", "notifier")
+NATS_USERS = SERVICES
+
+
+def helm() -> str:
+    """URUMI_HELM_BINARY, a helm on PATH, or the one built beside the devcluster."""
+    chosen = os.environ.get("URUMI_HELM_BINARY") or shutil.which("helm")
+    if chosen:
+        return chosen
+    from services.runtime.devcluster import helm_binary
+
+    return str(helm_binary())
+
+
+def render_chart(
+    values_file: str = "values.yaml",
+    release: str = "urumi",
+    namespace: str = "urumi",
+    sets: Sequence[str] = (),
+) -> list[Manifest]:
+    args = [helm(), "template", release, str(CHART), "--namespace", namespace]
+    args += ["--values", str(CHART / values_file)]
+    for s in sets:
+        args += ["--set", s]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return [d for d in yaml.safe_load_all(proc.stdout) if isinstance(d, dict) and d.get("kind")]
+
+
+def find(manifests: list[Manifest], kind: str, name: str | None = None) -> Manifest:
+    found = [m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)} found"
+    return found[0]
+
+
+def of_kind(manifests: list[Manifest], *kinds: str) -> list[Manifest]:
+    return [m for m in manifests if m["kind"] in kinds]
+
+
+def nats_conf(manifests: list[Manifest], release: str = "urumi") -> str:
+    conf: str = find(manifests, "ConfigMap", f"{release}-nats")["data"]["nats.conf"]
+    return conf
+
+
+def generated_secrets(manifests: list[Manifest]) -> dict[str, str]:
+    """The chart's generated Secret, decoded (empty when everything is external)."""
+    secrets = [
+        m for m in of_kind(manifests, "Secret") if m["metadata"]["name"].endswith("-secrets")
+    ]
+    if not secrets:
+        return {}
+    data: dict[str, str] = secrets[0]["data"]
+    return {k: base64.b64decode(v).decode() for k, v in data.items()}
+
+
+class NatsUser:
+    def __init__(self) -> None:
+        self.publish: list[str] = []
+        self.subscribe: list[str] = []
+        self.allow_responses = False
+
+    def may(self, action: str, subject: str) -> bool:
+        patterns = self.publish if action == "publish" else self.subscribe
+        return any(subject_matches(p, subject) for p in patterns)
+
+
+def nats_users(conf: str) -> dict[str, NatsUser]:
+    """Each user's permissions from the rendered nats.conf (the chart writes one
+    user per block: `user:`, then `publish: {allow: [...]}` lines)."""
+    users: dict[str, NatsUser] = {}
+    current: NatsUser | None = None
+    for line in conf.splitlines():
+        text = line.strip()
+        if m := re.fullmatch(r'user: "([a-z]+)"', text):
+            current = users.setdefault(m.group(1), NatsUser())
+        elif current and (m := re.fullmatch(r"(publish|subscribe): \{allow: (\[.*\])\}", text)):
+            getattr(current, m.group(1)).extend(json.loads(m.group(2)))
+        elif current and text == "allow_responses: true":
+            current.allow_responses = True
+    return users
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcard matching: `*` one token, `>` one or more trailing tokens."""
+    pat, sub = pattern.split("."), subject.split(".")
+    for i, token in enumerate(pat):
+        if token == ">":
+            return len(sub) > i
+        if i >= len(sub) or token not in ("*", sub[i]):
+            return False
+    return len(pat) == len(sub)
+
+
+def env_of(container: Manifest) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+
+def deployment(manifests: list[Manifest], service: str, release: str = "urumi") -> Manifest:
+    return find(manifests, "Deployment", f"{release}-{service}")
+
+
+# -- lint and render -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_helm_lint_is_clean(values_file: str) -> None:
+    proc = subprocess.run(
+        [helm(), "lint", "--strict", str(CHART), "--values", str(CHART / values_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_schema_rejects_a_second_gateway_and_an_even_nats_cluster() -> None:
+    for bad in ("gateway.replicas=2", "nats.replicas=2", "logLevel=LOUD"):
+        proc = subprocess.run(
+            [helm(), "template", "x", str(CHART), "--set", bad],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode != 0, bad
+        assert "schema" in proc.stderr.lower() or "values don't meet" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_every_pod_is_hardened(values_file: str) -> None:
+    manifests = render_chart(values_file)
+    workloads = of_kind(manifests, "Deployment", "StatefulSet")
+    assert len(workloads) == 5
+    for w in workloads:
+        pod = w["spec"]["template"]["spec"]
+        name = w["metadata"]["name"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        for c in pod["containers"]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, name
+            assert sc["readOnlyRootFilesystem"] is True, name
+            assert sc["capabilities"] == {"drop": ["ALL"]}, name
+            assert sc["seccompProfile"] == {"type": "RuntimeDefault"}, name
+            assert c["resources"]["requests"] and c["resources"]["limits"], name
+            assert {"startupProbe", "livenessProbe", "readinessProbe"} <= c.keys(), name
+            # A read-only root needs somewhere to write: /tmp (HOME) or the data volume.
+            mounts = {m["mountPath"] for m in c["volumeMounts"]}
+            assert mounts & {"/tmp", "/data"}, name
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_services_run_their_entry_point_with_health_probes(values_file: str) -> None:
+    manifests = render_chart(values_file)
+    for service in SERVICES:
+        pod = deployment(manifests, service)["spec"]["template"]["spec"]
+        (c,) = pod["containers"]
+        assert c["args"] == [service]
+        assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        assert c["envFrom"] == [{"configMapRef": {"name": "urumi-config"}}]
+        assert pod["serviceAccountName"] == f"urumi-{service}"
+        svc = find(manifests, "Service", f"urumi-{service}")
+        assert svc["spec"]["ports"][0]["targetPort"] == "http"
+        find(manifests, "PodDisruptionBudget", f"urumi-{service}")
+
+
+def test_gateway_is_one_pod_with_sqlite_on_a_volume() -> None:
+    manifests = render_chart()
+    gw = deployment(manifests, "gateway")
+    assert gw["spec"]["replicas"] == 1
+    assert gw["spec"]["strategy"] == {"type": "Recreate"}
+    pod = gw["spec"]["template"]["spec"]
+    env = env_of(pod["containers"][0])
+    assert env["URUMI_DATABASE"] == "/data/urumi.db"
+    claim = next(v for v in pod["volumes"] if v["name"] == "data")["persistentVolumeClaim"]
+    pvc = find(manifests, "PersistentVolumeClaim", claim["claimName"])
+    assert pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert env["URUMI_ADMIN_TOKEN"] == {
+        "secretKeyRef": {"name": "urumi-secrets", "key": "admin-token"}
+    }
+
+
+def test_replicas_per_values_file() -> None:
+    def replicas(manifests: list[Manifest]) -> dict[str, int]:
+        return {
+            m["metadata"]["name"].removeprefix("urumi-"): m["spec"]["replicas"]
+            for m in of_kind(manifests, "Deployment", "StatefulSet")
+        }
+
+    production = {"gateway": 1, "provisioner": 2, "watcher": 2, "notifier": 2, "nats": 3}
+    assert replicas(render_chart("values.yaml")) == production
+    assert replicas(render_chart("values-k3s.yaml")) == production
+    assert replicas(render_chart("values-local.yaml")) == dict.fromkeys(production, 1)
+
+
+# -- Kubernetes identity and RBAC -------------------------------------------------
+
+PROVISIONER_RULES = [
+    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "create", "patch", "delete"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+    {
+        "apiGroups": [""],
+        "resources": ["secrets"],
+        "resourceNames": ["store-credentials"],
+        "verbs": ["get"],
+    },
+    {
+        "apiGroups": [""],
+        "resources": ["limitranges", "persistentvolumeclaims", "resourcequotas", "services"],
+        "verbs": ["create", "patch", "list", "delete"],
+    },
+    {
+        "apiGroups": ["apps"],
+        "resources": ["deployments", "statefulsets"],
+        "verbs": ["create", "patch", "list", "delete"],
+    },
+    {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "patch", "list", "delete"]},
+    {
+        "apiGroups": ["networking.k8s.io"],
+        "resources": ["ingresses", "networkpolicies"],
+        "verbs": ["create", "patch", "list", "delete"],
+    },
+    {"apiGroups": [""], "resources": ["configmaps", "serviceaccounts"], "verbs": ["list"]},
+    {"apiGroups": ["batch"], "resources": ["cronjobs"], "verbs": ["list"]},
+    {
+        "apiGroups": ["rbac.authorization.k8s.io"],
+        "resources": ["rolebindings", "roles"],
+        "verbs": ["list"],
+    },
+]
+
+WATCHER_RULES = [
+    {"apiGroups": [""], "resources": ["events", "namespaces", "pods"], "verbs": ["list", "watch"]},
+    {
+        "apiGroups": ["apps"],
+        "resources": ["deployments", "statefulsets"],
+        "verbs": ["list", "watch"],
+    },
+    {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["list", "watch"]},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["list", "watch"]},
+]
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_cluster_roles_are_exactly_what_the_services_use(values_file: str) -> None:
+    manifests = render_chart(values_file)
+    roles = {m["metadata"]["name"]: m["rules"] for m in of_kind(manifests, "ClusterRole")}
+    assert roles == {"urumi-provisioner": PROVISIONER_RULES, "urumi-watcher": WATCHER_RULES}
+    assert not of_kind(manifests, "Role", "RoleBinding")
+    bindings = {
+        m["metadata"]["name"]: (m["roleRef"]["name"], m["subjects"])
+        for m in of_kind(manifests, "ClusterRoleBinding")
+    }
+    for service in ("provisioner", "watcher"):
+        sa = {"kind": "ServiceAccount", "name": f"urumi-{service}", "namespace": "urumi"}
+        assert bindings[f"urumi-{service}"] == (f"urumi-{service}", [sa])
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_only_provisioner_and_watcher_get_a_kubernetes_token(values_file: str) -> None:
+    manifests = render_chart(values_file)
+    for service in SERVICES:
+        sa = find(manifests, "ServiceAccount", f"urumi-{service}")
+        pod = deployment(manifests, service)["spec"]["template"]["spec"]
+        talks_to_kube = service in ("provisioner", "watcher")
+        assert sa["automountServiceAccountToken"] is talks_to_kube, service
+        assert pod.get("automountServiceAccountToken", True) is talks_to_kube, service
+    nats = find(manifests, "StatefulSet", "urumi-nats")["spec"]["template"]["spec"]
+    assert nats["automountServiceAccountToken"] is False
+
+
+def _resource(group: str, kind: str) -> tuple[str, str]:
+    plural = {"Ingress": "ingresses", "NetworkPolicy": "networkpolicies"}
+    return group, plural.get(kind, kind.lower() + "s")
+
+
+def _granted(rules: list[Manifest], verbs: set[str]) -> set[tuple[str, str]]:
+    return {
+        (g, r)
+        for rule in rules
+        if verbs <= set(rule["verbs"]) and "resourceNames" not in rule
+        for g in rule["apiGroups"]
+        for r in rule["resources"]
+    }
+
+
+def test_watcher_role_covers_its_informers() -> None:
+    rules = find(render_chart(), "ClusterRole", "urumi-watcher")["rules"]
+    assert _granted(rules, {"list", "watch"}) == {(k.group, k.resource) for k in KINDS}
+
+
+async def test_provisioner_role_covers_every_store_chart_and_prune() -> None:
+    """Every kind a store chart renders can be applied and pruned; every kind
+    prune looks at can be listed. A new engine with a new kind fails here."""
+    from services.provisioner.render import render
+
+    rules = find(render_chart(), "ClusterRole", "urumi-provisioner")["rules"]
+    writable = _granted(rules, {"create", "patch", "list", "delete"})
+    listable = _granted(rules, {"list"})
+    platform = Platform(base_domain="shops.example.com")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for engine, definition in ENGINES.items():
+        spec = StoreSpec(id="rbac-check", tenant="acme", plan=Plan.SMALL, engine=engine)
+        values = definition.values(spec, 1, at, platform)
+        manifests = await render(
+            helm(), DEFAULT_CHARTS / definition.chart, spec.id, "store-rbac-check", values
+        )
+        for m in manifests:
+            if m["kind"] == "Namespace":
+                continue  # its own rule: get, create, patch, delete
+            group = m["apiVersion"].rpartition("/")[0]
+            assert _resource(group, m["kind"]) in writable, (engine, m["kind"])
+    for api_version, kind in PRUNE_KINDS:
+        group = api_version.rpartition("/")[0]
+        assert _resource(group, kind) in listable, kind
+
+
+# -- NATS ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_nats_users_may_use_only_their_subjects(values_file: str) -> None:
+    users = nats_users(nats_conf(render_chart(values_file)))
+    assert set(users) == set(NATS_USERS)
+
+    def who(action: str, subject: str) -> set[str]:
+        return {name for name, u in users.items() if u.may(action, subject)}
+
+    # The command and credential paths: the gateway asks, the provisioner answers.
+    assert who("publish", "urumi.cmd.acme.shop") == {"gateway"}
+    assert who("publish", "urumi.rpc.credentials.acme.shop") == {"gateway"}
+    assert who("subscribe", "urumi.rpc.credentials.acme.shop") == {"provisioner"}
+    assert {n for n, u in users.items() if u.allow_responses} == {"provisioner"}
+    # One writer per fact.
+    assert who("publish", "urumi.evt.acme.shop.progress") == {"provisioner"}
+    assert who("publish", "urumi.evt.acme.shop.status") == {"watcher"}
+    assert who("publish", "urumi.evt.acme.shop.kube") == {"watcher"}
+    # Events are read through JetStream consumers only, never core subscriptions.
+    assert who("subscribe", "urumi.evt.acme.shop.status") == set()
+    assert who("subscribe", "urumi.cmd.acme.shop") == set()
+    # Durable consumers belong to their service.
+    assert who("publish", "$JS.API.CONSUMER.MSG.NEXT.URUMI_COMMANDS.provisioner") == {"provisioner"}
+    assert who("publish", "$JS.ACK.URUMI_COMMANDS.provisioner.1.2.3.4.5") == {"provisioner"}
+    assert who("publish", "$JS.API.CONSUMER.MSG.NEXT.URUMI_EVENTS.gateway-projector") == {
+        "gateway",
+        "watcher",  # ephemeral consumers are named by the client: any name on URUMI_EVENTS
+        "notifier",
+    }
+    assert who("publish", "$JS.API.CONSUMER.CREATE.URUMI_COMMANDS.x") == set()
+    # KV buckets belong to their service.
+    assert who("publish", "$KV.urumi-watcher-lease.leader") == {"watcher"}
+    assert who("publish", "$KV.urumi-provisioner-locks.shop") == {"provisioner"}
+    assert who("publish", "$KV.urumi-provisioner-generations.shop") == {"provisioner"}
+    # Nobody deletes or purges streams or reads messages by sequence.
+    for api in ("STREAM.DELETE", "STREAM.PURGE", "STREAM.MSG.DELETE", "STREAM.MSG.GET"):
+        assert who("publish", f"$JS.API.{api}.URUMI_EVENTS") == set(), api
+        assert who("publish", f"$JS.API.{api}.URUMI_COMMANDS") == set(), api
+    # Everyone sets up the streams (bus.ensure_streams) and gets replies on _INBOX.
+    for name, u in users.items():
+        assert u.may("publish", "$JS.API.STREAM.UPDATE.URUMI_EVENTS"), name
+        assert u.may("subscribe", "_INBOX.abc.def"), name
+        assert not u.may("publish", "_INBOX.abc.def"), name
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_nats_cluster_and_passwords(values_file: str) -> None:
+    manifests = render_chart(values_file)
+    conf = nats_conf(manifests)
+    sts = find(manifests, "StatefulSet", "urumi-nats")
+    replicas = sts["spec"]["replicas"]
+    routes = re.findall(r"nats://urumi-nats-\d\.urumi-nats-headless\.urumi\.svc:6222", conf)
+    assert len(routes) == (replicas if replicas > 1 else 0)
+    assert sts["spec"]["podManagementPolicy"] == "Parallel"
+    (c,) = sts["spec"]["template"]["spec"]["containers"]
+    assert c["image"].startswith("nats:")
+    env = env_of(c)
+    for user in NATS_USERS:
+        var = f"NATS_{user.upper()}_PASSWORD"
+        assert f"password: ${var}" in conf
+        assert env[var] == {
+            "secretKeyRef": {"name": "urumi-secrets", "key": f"nats-{user}-password"}
+        }
+        # Each service gets its own password only, put into its URL by the kubelet.
+        svc_env = env_of(deployment(manifests, user)["spec"]["template"]["spec"]["containers"][0])
+        assert svc_env["NATS_PASSWORD"]["secretKeyRef"]["key"] == f"nats-{user}-password"
+        assert svc_env["URUMI_NATS_URL"] == (
+            f"nats://{user}:$(NATS_PASSWORD)@urumi-nats.urumi.svc:4222"
+        )
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_no_secret_value_outside_secrets(values_file: str) -> None:
+    manifests = render_chart(values_file)
+    secrets = generated_secrets(manifests)
+    assert set(secrets) == {"admin-token", "ticket-secret"} | {
+        f"nats-{u}-password" for u in NATS_USERS
+    }
+    elsewhere = yaml.safe_dump([m for m in manifests if m["kind"] != "Secret"])
+    for key, value in secrets.items():
+        assert len(value) >= 32 and value.isalnum(), key
+        assert value not in elsewhere, key
+    for cm in of_kind(manifests, "ConfigMap"):
+        for key in cm["data"]:
+            assert not re.search(r"TOKEN|SECRET|PASSWORD", key), key
+
+
+def test_existing_secrets_and_an_external_nats() -> None:
+    manifests = render_chart(
+        sets=[
+            "adminToken.existingSecret=ops-admin",
+            "adminToken.existingSecretKey=token",
+            "ticketSecret.existingSecret=ops-ticket",
+            "nats.external.url=nats://nats.shared.svc:4222",
+        ]
+    )
+    assert not of_kind(manifests, "Secret", "StatefulSet")
+    assert all(m["metadata"]["name"] != "urumi-nats" for m in manifests)
+    gw = env_of(deployment(manifests, "gateway")["spec"]["template"]["spec"]["containers"][0])
+    assert gw["URUMI_ADMIN_TOKEN"] == {"secretKeyRef": {"name": "ops-admin", "key": "token"}}
+    assert gw["URUMI_TICKET_SECRET"] == {
+        "secretKeyRef": {"name": "ops-ticket", "key": "ticket-secret"}
+    }
+    assert gw["URUMI_NATS_URL"] == "nats://nats.shared.svc:4222"
+    assert "NATS_PASSWORD" not in gw
+
+    per_service = render_chart(sets=["nats.external.existingSecret=nats-urls"])
+    for service in SERVICES:
+        pod = deployment(per_service, service)["spec"]["template"]["spec"]
+        assert env_of(pod["containers"][0])["URUMI_NATS_URL"] == {
+            "secretKeyRef": {"name": "nats-urls", "key": service}
+        }
+
+
+# -- traffic -----------------------------------------------------------------------
+
+
+def _routes(ingress: Manifest) -> dict[str, str]:
+    (rule,) = ingress["spec"]["rules"]
+    return {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_ingress_routes_api_and_dashboard_to_gateway_and_ws_to_notifier(values_file: str) -> None:
+    ingress = find(render_chart(values_file), "Ingress")
+    assert _routes(ingress) == {
+        "/ws": "urumi-notifier",
+        "/api": "urumi-gateway",
+        "/schema": "urumi-gateway",
+        "/": "urumi-gateway",
+    }
+
+
+def test_local_values_use_kind_images_and_nip_io() -> None:
+    manifests = render_chart("values-local.yaml")
+    (c,) = deployment(manifests, "gateway")["spec"]["template"]["spec"]["containers"]
+    assert (c["image"], c["imagePullPolicy"]) == ("urumi:dev", "Never")
+    ingress = find(manifests, "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert ingress["spec"]["rules"][0]["host"] == "urumi.127.0.0.1.nip.io"
+    config = find(manifests, "ConfigMap", "urumi-config")["data"]
+    assert config["URUMI_BASE_DOMAIN"] == "127.0.0.1.nip.io"
+    assert config["URUMI_NOTIFIER_URL"] == "ws://urumi.127.0.0.1.nip.io/ws"
+
+
+def test_k3s_values_use_traefik_and_cert_manager() -> None:
+    manifests = render_chart("values-k3s.yaml")
+    ingress = find(manifests, "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "traefik"
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == (
+        "letsencrypt-prod"
+    )
+    assert ingress["spec"]["tls"] == [{"hosts": ["urumi.example.com"], "secretName": "urumi-tls"}]
+    config = find(manifests, "ConfigMap", "urumi-config")["data"]
+    assert config["URUMI_INGRESS_CLASS"] == "traefik"
+    assert config["URUMI_TLS_ISSUER"] == "letsencrypt-prod"
+    # Traefik runs in kube-system on k3s: stores and the platform admit it from there.
+    assert config["URUMI_INGRESS_NAMESPACE"] == "kube-system"
+    assert config["URUMI_NOTIFIER_URL"] == "wss://urumi.example.com/ws"
+    policy = find(manifests, "NetworkPolicy", "urumi-gateway-from-ingress")
+    selector = policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]
+    assert selector == {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_network_policies_deny_by_default(values_file: str) -> None:
+    manifests = render_chart(values_file)
+    deny = find(manifests, "NetworkPolicy", "urumi-default-deny")
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    nats = find(manifests, "NetworkPolicy", "urumi-nats")
+    ports = [p["port"] for rule in nats["spec"]["ingress"] for p in rule["ports"]]
+    assert ports == [4222, 6222]  # clients, then peers; monitoring only via the kubelet
+    api = find(manifests, "NetworkPolicy", "urumi-to-apiserver")
+    components = api["spec"]["podSelector"]["matchExpressions"][1]["values"]
+    assert components == ["provisioner", "watcher"]
+
+
+# -- the image ---------------------------------------------------------------------
+
+
+def test_dockerfile_runs_urumi_as_non_root_with_the_pinned_helm() -> None:
+    text = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM (\S+)(?: AS (\w+))?$", text, re.MULTILINE)
+    assert [s[1] for s in stages] == ["helm", "build", ""]
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", text, re.MULTILINE)
+    final = text[text.rindex("\nFROM ") :]
+    assert re.search(r"^USER 10001:10001$", final, re.MULTILINE)
+    assert re.search(r'^ENTRYPOINT \["urumi"\]$', final, re.MULTILINE)
+    assert "HOME=/tmp" in final
+    assert "go install" in text and "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}" in text
+    build_sh = (REPO_ROOT / "deploy" / "devcluster" / "build.sh").read_text()
+    pinned = re.search(r"^HELM_VERSION=(\S+)", build_sh, re.MULTILINE)
+    assert pinned is not None
+    assert f"ARG HELM_VERSION={pinned.group(1)}" in text
