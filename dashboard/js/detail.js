@@ -122,8 +122,8 @@ function entry(e) {
   }
   const label = PHASES[e.phase]?.label || e.phase;
   return h("li", { class: `ev ev-phase ev-${e.phase}` }, icon("dot", 16), when,
-    h("span", { class: "ev-title" }, `Now ${label.toLowerCase()}`),
-    e.reason || e.message ? h("span", { class: "ev-msg" }, [e.reason, e.message].filter(Boolean).join(" — ")) : null);
+    h("span", { class: "ev-title" }, e.reason ? `${label} · ${e.reason}` : label),
+    e.message ? h("span", { class: "ev-msg" }, e.message) : null);
 }
 
 function credentialsPanel(id) {

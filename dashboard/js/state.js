@@ -70,26 +70,43 @@ async function learnAbout(id) {
   }
 }
 
+// The gateway's merge rules (services/gateway/projection.py), so the live page
+// and a reload agree: newest generation wins, and a few moves are not allowed.
+const AFTER_DELETING = new Set(["deleting", "deleted"]);
+const AFTER_FAILED = new Set(["failed", "ready", "degraded", "deleting", "deleted"]);
+
+function allowed(current, next) {
+  if (current === "deleted") return false;
+  if (current === "deleting") return AFTER_DELETING.has(next);
+  if (current === "failed") return AFTER_FAILED.has(next);
+  return true;
+}
+
 /** The store view after an event, or null when it changes nothing shown. */
 export function nextView(view, event) {
-  const stale = event.generation < view.generation && event.phase !== "deleted";
-  if (stale) return null;
+  if (event.generation < view.generation) return null;
+  const sameSpec = event.generation === view.generation;
   if (event.type === "store-status") {
-    const { phase, generation, url, reason, message, conditions } = event;
-    return { ...view, phase, generation, url, reason, message, conditions, updated_at: event.observed_at };
-  }
-  if (event.type === "store-progress" && event.phase) {
-    const failed = event.phase === "failed";
+    if (!allowed(view.phase, event.phase)) return null;
+    // The watcher says "pending" until it sees objects; after the provisioner
+    // said "provisioning" for the same spec that is not a step back.
+    const held = sameSpec && view.phase === "provisioning" && event.phase === "pending";
+    const { generation, reason, message, conditions } = event;
     return {
-      ...view,
-      phase: event.phase,
-      generation: event.generation,
-      reason: failed ? `Step “${event.step}” failed` : "",
-      message: failed ? event.message : "",
-      updated_at: event.at,
+      ...view, phase: held ? view.phase : event.phase, generation, url: event.url || view.url,
+      reason, message, conditions, updated_at: event.observed_at,
     };
   }
-  return null;
+  if (event.type !== "store-progress" || !event.phase) return null;
+  // Retried steps must not pull a store the watcher already reports on back.
+  if (event.phase === "provisioning" && sameSpec && view.phase !== "pending") return null;
+  if (!allowed(view.phase, event.phase)) return null;
+  const failed = event.phase === "failed";
+  return {
+    ...view, phase: event.phase, generation: event.generation,
+    reason: failed ? `Step “${event.step}” failed` : "", message: failed ? event.message : "",
+    updated_at: event.at,
+  };
 }
 
 export function eventTime(e) {

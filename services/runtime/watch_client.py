@@ -110,6 +110,45 @@ class StoreState(msgspec.Struct):
     message: str = ""
 
 
+# The gateway's merge rules (services/gateway/projection.py), so `watch` and
+# `stores get` agree: newest generation wins; a few moves are not allowed.
+_AFTER_DELETING: Final = frozenset({Phase.DELETING, Phase.DELETED})
+_AFTER_FAILED: Final = frozenset(
+    {Phase.FAILED, Phase.READY, Phase.DEGRADED, Phase.DELETING, Phase.DELETED}
+)
+
+
+def _allowed(current: Phase, new: Phase) -> bool:
+    if current is Phase.DELETED:
+        return False
+    if current is Phase.DELETING:
+        return new in _AFTER_DELETING
+    if current is Phase.FAILED:
+        return new in _AFTER_FAILED
+    return True
+
+
+def _merge(old: StoreState | None, event: StoreStatus | StoreProgress) -> StoreState | None:
+    if old is not None and event.generation < old.generation:
+        return None
+    same_spec = old is not None and event.generation == old.generation
+    phase = event.phase
+    if phase is None or (old is not None and not _allowed(old.phase, phase)):
+        return None
+    url = old.url if old else ""
+    if isinstance(event, StoreStatus):
+        # "pending" until the watcher sees objects is no step back from "provisioning".
+        if same_spec and old and old.phase == Phase.PROVISIONING and phase == Phase.PENDING:
+            phase = Phase.PROVISIONING
+        return StoreState(phase, event.generation, event.url or url, event.reason, event.message)
+    # A retried step must not pull back a store the watcher already reports on.
+    if phase == Phase.PROVISIONING and same_spec and old and old.phase != Phase.PENDING:
+        return None
+    reason = event.step if phase == Phase.FAILED else ""
+    message = event.message if phase == Phase.FAILED else ""
+    return StoreState(phase, event.generation, url, reason, message)
+
+
 class Tracker:
     """Each store's phase, newest generation first, from API views and events."""
 
@@ -126,16 +165,8 @@ class Tracker:
         if isinstance(event, KubeEvent):
             return None
         old = self.stores.get(event.store)
-        stale = old is not None and event.generation < old.generation
-        if stale and event.phase != Phase.DELETED:
-            return None  # an event of a superseded spec; a deletion ends every spec
-        if isinstance(event, StoreStatus):
-            new = StoreState(event.phase, event.generation, event.url, event.reason, event.message)
-        elif event.phase is not None:
-            reason = event.step if event.phase == Phase.FAILED else ""
-            url = old.url if old else ""
-            new = StoreState(event.phase, event.generation, url, reason, event.message)
-        else:
+        new = _merge(old, event)
+        if new is None:
             return None
         self.stores[event.store] = new
         return new if old is None or old.phase != new.phase else None

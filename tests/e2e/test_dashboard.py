@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kubernetes_asyncio.client import ApiClient, BatchV1Api
 from nats.js import JetStreamContext
 from playwright.async_api import Locator, Page, expect
 
@@ -24,7 +25,9 @@ from services.contracts.events import (
     StoreProgress,
     StoreStatus,
 )
+from services.contracts.labels import COMPONENT
 from services.contracts.phases import Phase
+from services.runtime.devcluster import DevCluster, helm_binary
 from services.runtime.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     DESKTOP,
@@ -191,3 +194,98 @@ async def test_dashboard_resumes_after_notifier_restart(stack: Stack, js: JetStr
         await expect(page.locator("#live")).to_have_attribute("data-state", "live", timeout=30_000)
         await expect(badge(page)).to_have_text("Provisioning")
         await expect(page.locator("#timeline")).to_contain_text("assigned to node kwok-0")
+
+
+PHASE_RECORDER = """
+() => {
+  window.__phases = [];
+  const record = () => {
+    const el = document.querySelector('.head-status .badge');
+    const text = el && el.textContent.trim();
+    if (text && window.__phases[window.__phases.length - 1] !== text) window.__phases.push(text);
+  };
+  new MutationObserver(record).observe(document.body, {subtree: true, childList: true,
+                                                       characterData: true});
+  record();
+}
+"""
+
+
+async def fail_setup_job(kube: ApiClient, store: str) -> None:
+    """What the Job controller writes once the setup Job's retries are spent."""
+    batch, ns = BatchV1Api(kube), f"store-{store}"
+
+    async def job() -> str | None:
+        jobs = await batch.list_namespaced_job(ns, label_selector=f"{COMPONENT}=setup")
+        return jobs.items[0].metadata.name if jobs.items else None
+
+    name = None
+    for _ in range(600):
+        name = await job()
+        if name:
+            break
+        await asyncio.sleep(0.2)
+    assert name, f"no setup job in {ns}"
+    stamp = now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    cond = {
+        "status": "True",
+        "reason": "BackoffLimitExceeded",
+        "message": "Job has reached the specified backoff limit",
+        "lastTransitionTime": stamp,
+        "lastProbeTime": stamp,
+    }
+    conditions = [{"type": "FailureTarget", **cond}, {"type": "Failed", **cond}]
+    status = {"active": 0, "failed": 1, "startTime": stamp, "conditions": conditions}
+    await batch.patch_namespaced_job_status(name, ns, {"status": status})
+
+
+async def test_dashboard_on_devcluster(
+    nats_server: NatsServer,
+    tmp_path: Path,
+    start_service: StartService,
+    devcluster: DevCluster,
+    kube: ApiClient,
+) -> None:
+    env = service_env(
+        nats_server,
+        tmp_path,
+        {"URUMI_KUBECONFIG": str(devcluster.kubeconfig), "URUMI_HELM_BINARY": str(helm_binary())},
+    )
+    start_service("provisioner", env)
+    start_service("watcher", env)
+    stack = start_web(start_service, env)
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        loads: list[int] = []
+        page.on("load", lambda _page: loads.append(1))
+        await sign_in(page, stack)
+        await page.evaluate(PHASE_RECORDER)
+        loaded = len(loads)
+        await page.get_by_label("Store name").fill("Real Shop")
+        await page.get_by_role("button", name="Launch store").click()
+        await page.get_by_role("heading", name="Real Shop").wait_for()
+        await expect(badge(page)).to_have_text("Ready", timeout=240_000)
+        phases = await page.evaluate("window.__phases")
+        assert phases == ["Pending", "Provisioning", "Ready"], phases
+        assert len(loads) == loaded, "the page must not reload"
+        await expect(page.get_by_role("link", name="Visit store")).to_be_visible()
+        await expect(page.locator("#timeline")).to_contain_text("Create resource")
+        await shot(page, "10-devcluster-ready")
+
+        await page.get_by_role("link", name="All stores", exact=True).click()
+        await page.get_by_label("Store name").fill("Faulty Shop")
+        await page.get_by_role("button", name="Launch store").click()
+        await page.get_by_role("heading", name="Faulty Shop").wait_for()
+        await fail_setup_job(kube, "faulty-shop")
+        await expect(badge(page)).to_have_text("Failed", timeout=120_000)
+        await expect(page.get_by_role("alert")).to_contain_text("JobFailed")
+        await expect(page.get_by_role("alert")).to_contain_text("What to do")
+        await shot(page, "11-devcluster-failed")
+
+        await page.goto(f"{stack.api}/#/stores/real-shop")
+        await page.get_by_label("Store id").fill("real-shop")
+        await page.get_by_role("button", name="Delete this store").click()
+        await expect(badge(page)).to_have_text("Deleting")
+        await expect(page.locator("#store-alert")).to_contain_text("was deleted", timeout=180_000)
+        await page.get_by_role("link", name="All stores", exact=True).click()
+        await expect(page.locator("[data-store='real-shop']")).to_have_count(0)

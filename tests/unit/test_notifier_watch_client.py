@@ -77,13 +77,24 @@ def test_tracker_reports_phase_changes_only() -> None:
     assert t.exit_code("shop") == 0
 
 
-def test_tracker_ignores_older_generations_but_not_deletion() -> None:
+def test_tracker_follows_the_gateways_merge_rules() -> None:
     t = wc.Tracker([view(Phase.DELETING, generation=3)])
-    assert t.apply(status(Phase.READY, generation=2)) is None
+    assert t.apply(status(Phase.READY, generation=2)) is None  # older spec
+    assert t.apply(status(Phase.READY, generation=3)) is None  # deleting only moves on
     assert not t.settled("shop")
-    assert t.apply(status(Phase.DELETED, generation=2)) is not None
+    assert t.apply(status(Phase.DELETED, generation=3)) is not None
     assert t.settled("shop")
     assert t.exit_code("shop") == 0
+
+
+def test_tracker_keeps_provisioning_over_a_late_pending() -> None:
+    t = wc.Tracker([view(Phase.PENDING)])
+    start = StoreProgress(
+        "acme", "shop", 1, "c", "provision", StepState.STARTED, NOW, "", Phase.PROVISIONING
+    )
+    assert t.apply(start) is not None
+    assert t.apply(status(Phase.PENDING)) is None
+    assert t.stores["shop"].phase == Phase.PROVISIONING
 
 
 def test_tracker_takes_failures_from_the_provisioner() -> None:
