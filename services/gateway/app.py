@@ -14,6 +14,7 @@ from litestar.static_files import create_static_files_router
 from nats.aio.client import Client
 
 from services.contracts.ids import host_for
+from services.gateway import metrics
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
 from services.gateway.controllers.session import SessionController
@@ -112,7 +113,7 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: http_handler,
             Exception: internal_handler,
         },
-        middleware=[AuditMiddleware],
+        middleware=[AuditMiddleware, metrics.HTTP.middleware],
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

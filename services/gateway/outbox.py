@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from nats.js import JetStreamContext
 
+from services.gateway import metrics
 from services.gateway import repository as repo
 from services.gateway.db import Database
 
@@ -29,6 +30,7 @@ class OutboxRelay:
 
     async def flush(self, js: JetStreamContext) -> int:
         rows = await repo.unsent_outbox(self.db.reader, BATCH)
+        metrics.OUTBOX_PENDING.set(len(rows))
         sent: list[int] = []
         try:
             for row in rows:
@@ -39,6 +41,7 @@ class OutboxRelay:
                     headers={"Nats-Msg-Id": row["command_id"]},
                 )
                 sent.append(row["id"])
+                metrics.COMMANDS_PUBLISHED.inc()
                 log.info(
                     "command published",
                     extra={

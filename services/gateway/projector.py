@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 from services.contracts import streams
 from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
 from services.contracts.wire import decode_event
+from services.gateway import metrics
 from services.gateway import repository as repo
 from services.gateway.db import Database
 from services.gateway.projection import apply_progress, apply_status
@@ -44,6 +45,8 @@ async def project(db: Database, msg: Msg) -> None:
             at,
             msg.data,
         )
+        if fresh:
+            metrics.EVENTS_PROJECTED.labels(_KIND[type(event)]).inc()
         if not fresh or isinstance(event, KubeEvent):
             return
         base = repo.projected_from_view(current)
