@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 
 from services.notifier.app import create_app
 from services.runtime import bus
@@ -10,12 +11,26 @@ from services.runtime.http import serve
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+_TICKET = re.compile(r"ticket=[^&\s\"]+")
+
+
+class RedactTickets(logging.Filter):
+    """uvicorn logs each websocket's path with its query: never log the ticket."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TICKET.sub("ticket=<redacted>", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     if not settings.ticket_secret:
         # Without the gateway's secret no ticket can verify: refuse to look healthy.
         raise SystemExit("urumi notifier: URUMI_TICKET_SECRET is required")
+    logging.getLogger("uvicorn.error").addFilter(RedactTickets())
     nc = await bus.connect(settings.nats_url, "notifier", stop)
     try:
         js = nc.jetstream()

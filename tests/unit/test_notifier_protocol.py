@@ -1,11 +1,13 @@
 """The notifier's pure parts: frames, the `after` parameter, resume decisions."""
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
 
 from services.contracts.events import StoreStatus
 from services.contracts.phases import Phase
+from services.notifier.main import RedactTickets
 from services.notifier.protocol import (
     Error,
     EventFrame,
@@ -68,3 +70,14 @@ def test_parse_after_rejects(raw: str) -> None:
 )
 def test_resume_start(after: int | None, first: int, last: int, want: int | None) -> None:
     assert resume_start(after, first, last) == want
+
+
+def test_tickets_never_reach_the_logs() -> None:
+    record = logging.LogRecord(
+        "uvicorn.error", logging.INFO, "", 0, '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5", "/ws?ticket=abc.def&after=3"), None,
+    )  # fmt: skip
+    assert RedactTickets().filter(record)
+    assert (
+        record.getMessage() == '127.0.0.1:5 - "WebSocket /ws?ticket=<redacted>&after=3" [accepted]'
+    )
