@@ -1,0 +1,434 @@
+"""`helm template` of charts/medusa per plan: what the cluster will get."""
+
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.contracts import labels
+from services.contracts.labels import Component
+from services.contracts.store import Engine, Plan, StoreSpec
+from services.provisioner.engines import DEFAULT_CHARTS, MEDUSA, SECRET_NAME
+from services.provisioner.errors import PermanentError
+from services.provisioner.medusa_values import MEDUSA_PLANS, medusa_values
+from services.provisioner.ordering import Manifest, apply_order
+from services.provisioner.render import check_manifests, render
+from services.provisioner.values import Platform
+
+CHART = DEFAULT_CHARTS / "medusa"
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+PLATFORM = Platform(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
+STORE = "acme-shop"
+APP = ["web", "worker", "setup"]
+
+
+@pytest.fixture(scope="session")
+def helm() -> str:
+    chosen = os.environ.get("URUMI_HELM_BINARY") or shutil.which("helm")
+    if chosen:
+        return chosen
+    from services.runtime.devcluster import helm_binary
+
+    return str(helm_binary())
+
+
+async def rendered(
+    helm: str, plan: Plan = Plan.SMALL, platform: Platform = PLATFORM
+) -> list[Manifest]:
+    spec = StoreSpec(id=STORE, tenant="acme", engine=Engine.MEDUSA, plan=plan)
+    values = medusa_values(spec, 2, AT, platform)
+    manifests = apply_order(await render(helm, CHART, STORE, f"store-{STORE}", values))
+    check_manifests(manifests, f"store-{STORE}", STORE)
+    return manifests
+
+
+def one(manifests: list[Manifest], kind: str, name: str | None = None) -> Manifest:
+    found = [m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)}"
+    return found[0]
+
+
+def pod_spec(m: Manifest) -> dict[str, Any]:
+    spec: dict[str, Any] = m["spec"]["template"]["spec"]
+    return spec
+
+
+def workloads(manifests: list[Manifest]) -> list[Manifest]:
+    return [m for m in manifests if m["kind"] in ("StatefulSet", "Deployment", "Job")]
+
+
+def containers(m: Manifest) -> list[dict[str, Any]]:
+    spec = pod_spec(m)
+    return list(spec.get("initContainers", [])) + list(spec["containers"])
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def by_component(manifests: list[Manifest]) -> dict[str, Manifest]:
+    return {m["metadata"]["labels"][labels.COMPONENT]: m for m in workloads(manifests)}
+
+
+def test_helm_lint_is_clean(helm: str) -> None:
+    result = subprocess.run(
+        [helm, "lint", "--strict", str(CHART)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_chart_defaults_render(helm: str) -> None:
+    """The chart's defaults alone render (operators can `helm template` it)."""
+    result = subprocess.run(
+        [helm, "template", "demo", str(CHART)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+async def test_objects_and_order(helm: str) -> None:
+    kinds = [(m["kind"], m["metadata"]["name"]) for m in await rendered(helm)]
+    assert kinds[0] == ("Namespace", f"store-{STORE}")
+    assert kinds[-1] == ("Ingress", "medusa")
+    names = set(kinds)
+    for expected in (
+        ("ResourceQuota", "store-quota"),
+        ("LimitRange", "store-limits"),
+        ("StatefulSet", "postgres"),
+        ("Service", "postgres"),
+        ("Deployment", "redis"),
+        ("Service", "redis"),
+        ("Deployment", "medusa-server"),
+        ("Deployment", "medusa-worker"),
+        ("Service", "medusa-server"),
+        ("PersistentVolumeClaim", "medusa-uploads"),
+    ):
+        assert expected in names
+    assert [k for k, _ in kinds].count("Job") == 1
+    assert "Secret" not in {k for k, _ in kinds}  # created by the provisioner, once
+
+
+async def test_components_for_the_watcher(helm: str) -> None:
+    """The watcher derives readiness per component: label each tier right."""
+    manifests = await rendered(helm)
+    got = {
+        (m["kind"], m["metadata"]["name"]): m["metadata"]["labels"][labels.COMPONENT]
+        for m in workloads(manifests)
+    }
+    job = one(manifests, "Job")["metadata"]["name"]
+    assert got == {
+        ("StatefulSet", "postgres"): Component.DATABASE,
+        ("Deployment", "redis"): Component.CACHE,
+        ("Deployment", "medusa-server"): Component.WEB,
+        ("Deployment", "medusa-worker"): Component.WORKER,
+        ("Job", job): Component.SETUP,
+    }
+    for m in manifests:
+        got_labels = m["metadata"]["labels"]
+        assert got_labels[labels.MANAGED_BY] == labels.MANAGED_BY_VALUE
+        assert got_labels[labels.STORE] == STORE
+        assert got_labels[labels.TENANT] == "acme"
+        assert got_labels[labels.ENGINE] == "medusa"
+        assert got_labels[labels.COMPONENT]
+    for m in workloads(manifests):
+        pod_labels = m["spec"]["template"]["metadata"]["labels"]
+        assert pod_labels[labels.COMPONENT] == m["metadata"]["labels"][labels.COMPONENT]
+        assert pod_labels[labels.STORE] == STORE
+        if m["kind"] != "Job":
+            assert m["spec"]["selector"]["matchLabels"] == {
+                "app.kubernetes.io/instance": STORE,
+                labels.COMPONENT: pod_labels[labels.COMPONENT],
+            }
+
+
+async def test_namespace_like_woocommerce(helm: str) -> None:
+    ns = one(await rendered(helm), "Namespace")
+    assert ns["metadata"]["annotations"] == {
+        labels.GENERATION: "2",
+        labels.APPLIED_AT: "2026-01-02T03:04:05Z",
+        labels.HOST: f"{STORE}.shops.example.com",
+    }
+    got = ns["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert got[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+
+
+@pytest.mark.parametrize("plan", list(Plan))
+async def test_quota_and_limits_follow_the_plan(helm: str, plan: Plan) -> None:
+    manifests = await rendered(helm, plan)
+    preset = MEDUSA_PLANS[plan]
+    hard = one(manifests, "ResourceQuota")["spec"]["hard"]
+    assert hard["requests.cpu"] == preset.quota_cpu_requests
+    assert hard["requests.memory"] == preset.quota_memory_requests
+    assert hard["limits.cpu"] == preset.quota_cpu_limits
+    assert hard["limits.memory"] == preset.quota_memory_limits
+    assert hard["requests.storage"] == preset.quota_storage
+    assert hard["pods"] == "8"
+    assert hard["services.loadbalancers"] == "0"
+    assert hard["services.nodeports"] == "0"
+    container_limits, pvc_limits = one(manifests, "LimitRange")["spec"]["limits"]
+    assert container_limits["max"] == {"cpu": preset.max_cpu, "memory": preset.max_memory}
+    assert pvc_limits["max"] == {"storage": preset.database_storage}
+    tiers = {
+        "database": preset.database,
+        "cache": preset.cache,
+        "web": preset.server,
+        "worker": preset.worker,
+        "setup": preset.setup,
+    }
+    for component, m in by_component(manifests).items():
+        main = pod_spec(m)["containers"]
+        assert len(main) == 1
+        assert main[0]["resources"] == tiers[component].resources()
+    db = one(manifests, "StatefulSet", "postgres")
+    claim = db["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["resources"]["requests"]["storage"] == preset.database_storage
+    uploads = one(manifests, "PersistentVolumeClaim", "medusa-uploads")
+    assert uploads["spec"]["resources"]["requests"]["storage"] == preset.uploads_storage
+
+
+async def test_images_official_or_the_medusa_value(helm: str) -> None:
+    manifests = await rendered(helm)
+    parts = by_component(manifests)
+    image = {c: pod_spec(m)["containers"][0]["image"] for c, m in parts.items()}
+    assert image["database"] == "postgres:17.6"
+    assert image["cache"] == "redis:8.2.2"
+    medusa = {image["web"], image["worker"], image["setup"]}
+    assert medusa == {"urumi-medusa:2.21.2"}
+    for m in workloads(manifests):
+        for c in containers(m):
+            _, _, tag = c["image"].partition(":")
+            assert tag and tag != "latest" and any(ch.isdigit() for ch in tag), c["image"]
+
+
+def test_medusa_image_is_an_operator_value(helm: str) -> None:
+    """No official Medusa image exists: operators point the chart at theirs."""
+    result = subprocess.run(
+        [
+            helm,
+            "template",
+            "demo",
+            str(CHART),
+            "--set",
+            "images.medusa.repository=registry.example.com/shop/medusa",
+            "--set",
+            "images.medusa.tag=2.21.2-1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.count("image: registry.example.com/shop/medusa:2.21.2-1") == 5
+    latest = subprocess.run(
+        [helm, "template", "demo", str(CHART), "--set", "images.medusa.tag=latest"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert latest.returncode != 0
+
+
+async def test_server_and_worker_modes(helm: str) -> None:
+    manifests = await rendered(helm)
+    server = one(manifests, "Deployment", "medusa-server")
+    worker = one(manifests, "Deployment", "medusa-worker")
+    for deployment, mode, admin_off in ((server, "server", "false"), (worker, "worker", "true")):
+        (c,) = pod_spec(deployment)["containers"]
+        env = env_of(c)
+        assert env["MEDUSA_WORKER_MODE"]["value"] == mode
+        assert env["DISABLE_MEDUSA_ADMIN"]["value"] == admin_off
+        assert env["NODE_ENV"]["value"] == "production"
+        assert c["command"] == ["npx", "--no", "medusa", "start"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert c[probe]["httpGet"]["path"] == "/health"
+        assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+        (init,) = pod_spec(deployment)["initContainers"]
+        assert init["name"] == "wait-for-setup"
+        assert 'FROM "user"' in init["args"][0]
+    # Both talk to the same Postgres and Redis.
+    for c in (pod_spec(server)["containers"][0], pod_spec(worker)["containers"][0]):
+        env = env_of(c)
+        assert env["DATABASE_URL"]["value"] == (
+            "postgres://medusa:$(POSTGRES_PASSWORD)@postgres:5432/medusa?sslmode=disable"
+        )
+        assert env["REDIS_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis:6379"
+        assert env["STORE_CORS"]["value"] == f"http://{STORE}.shops.example.com"
+    mounts = {v["mountPath"] for v in pod_spec(server)["containers"][0]["volumeMounts"]}
+    assert mounts == {"/app/static", "/tmp"}
+
+
+async def test_hardened_pods_with_resources(helm: str) -> None:
+    uids = {"database": 999, "cache": 999, "web": 1000, "worker": 1000, "setup": 1000}
+    for component, m in by_component(await rendered(helm)).items():
+        spec = pod_spec(m)
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["runAsUser"] == uids[component]
+        assert spec["securityContext"]["fsGroup"] == uids[component]
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert spec["automountServiceAccountToken"] is False
+        assert spec["enableServiceLinks"] is False
+        assert "hostNetwork" not in spec
+        for c in containers(m):
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False
+            assert sc["capabilities"] == {"drop": ["ALL"]}
+            assert sc["runAsNonRoot"] is True
+            assert sc["readOnlyRootFilesystem"] is True
+            assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+            assert set(c["resources"]) == {"requests", "limits"}
+            assert set(c["resources"]["limits"]) == {"cpu", "memory"}
+
+
+async def test_probes_on_long_running_tiers(helm: str) -> None:
+    parts = by_component(await rendered(helm))
+    for component in ("database", "cache", "web", "worker"):
+        (c,) = pod_spec(parts[component])["containers"]
+        assert c["readinessProbe"], component
+        assert c["livenessProbe"], component
+    (pg,) = pod_spec(parts["database"])["containers"]
+    assert pg["readinessProbe"]["exec"]["command"][:3] == ["pg_isready", "-h", "127.0.0.1"]
+    (redis,) = pod_spec(parts["cache"])["containers"]
+    assert "redis-cli ping" in redis["readinessProbe"]["exec"]["command"][-1]
+
+
+async def test_secrets_by_reference_only(helm: str) -> None:
+    manifests = await rendered(helm)
+    refs: set[tuple[str, str]] = set()
+    for m in workloads(manifests):
+        for c in containers(m):
+            for env in c.get("env", []):
+                name = env["name"].lower()
+                if (
+                    any(w in name for w in ("password", "secret", "auth"))
+                    and "CORS" not in env["name"]
+                ):
+                    assert "valueFrom" in env, env
+                if "valueFrom" in env:
+                    ref = env["valueFrom"]["secretKeyRef"]
+                    refs.add((ref["name"], ref["key"]))
+    assert {name for name, _ in refs} == {SECRET_NAME}
+    # Every key the chart reads is one the provisioner generates.
+    assert {key for _, key in refs} == set(MEDUSA.secret)
+
+
+async def test_network_policies(helm: str) -> None:
+    policies = {
+        m["metadata"]["name"]: m["spec"]
+        for m in await rendered(helm)
+        if m["kind"] == "NetworkPolicy"
+    }
+    assert set(policies) == {
+        "default-deny",
+        "web-from-ingress-controller",
+        "database-from-app",
+        "cache-from-app",
+        "app-egress",
+        "app-internet-egress",
+    }
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+    web_in = policies["web-from-ingress-controller"]
+    assert web_in["podSelector"]["matchLabels"][labels.COMPONENT] == "web"
+    (rule,) = web_in["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 9000}]
+
+    for name, component, port in (
+        ("database-from-app", "database", 5432),
+        ("cache-from-app", "cache", 6379),
+    ):
+        spec = policies[name]
+        assert spec["policyTypes"] == ["Ingress"]
+        assert spec["podSelector"]["matchLabels"][labels.COMPONENT] == component
+        (rule,) = spec["ingress"]
+        assert rule["from"][0]["podSelector"]["matchExpressions"][0]["values"] == APP
+        assert rule["ports"] == [{"protocol": "TCP", "port": port}]
+
+    egress = policies["app-egress"]
+    assert egress["policyTypes"] == ["Egress"]
+    assert egress["podSelector"]["matchExpressions"][0]["values"] == APP
+    to_db, to_cache, dns = egress["egress"]
+    assert to_db["to"][0]["podSelector"]["matchLabels"][labels.COMPONENT] == "database"
+    assert to_db["ports"] == [{"protocol": "TCP", "port": 5432}]
+    assert to_cache["to"][0]["podSelector"]["matchLabels"][labels.COMPONENT] == "cache"
+    assert to_cache["ports"] == [{"protocol": "TCP", "port": 6379}]
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "kube-system"
+    }
+
+    internet = policies["app-internet-egress"]
+    # The setup Job needs nothing outside the namespace; Postgres and Redis
+    # get no egress at all.
+    assert internet["podSelector"]["matchExpressions"][0]["values"] == ["web", "worker"]
+    (rule,) = internet["egress"]
+    block = rule["to"][0]["ipBlock"]
+    assert block["cidr"] == "0.0.0.0/0"
+    assert {"10.0.0.0/8", "169.254.0.0/16", "192.168.0.0/16"} <= set(block["except"])
+    assert {p["port"] for p in rule["ports"]} == {80, 443}
+    for p in policies.values():
+        if "Egress" in p["policyTypes"] and p["podSelector"]:
+            selected = p["podSelector"]["matchExpressions"][0]["values"]
+            assert "database" not in selected and "cache" not in selected
+
+
+async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
+    plain = one(await rendered(helm), "Ingress")
+    assert plain["spec"]["ingressClassName"] == "nginx"
+    (rule,) = plain["spec"]["rules"]
+    assert rule["host"] == f"{STORE}.shops.example.com"
+    (path,) = rule["http"]["paths"]
+    assert path["path"] == "/"
+    assert path["backend"]["service"] == {"name": "medusa-server", "port": {"name": "http"}}
+    assert "tls" not in plain["spec"]
+    tls_platform = Platform(
+        base_domain="shops.example.com", tls_issuer="letsencrypt", ingress_class="traefik"
+    )
+    manifests = await rendered(helm, platform=tls_platform)
+    tls = one(manifests, "Ingress")
+    assert tls["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
+    assert tls["spec"]["tls"] == [
+        {"hosts": [f"{STORE}.shops.example.com"], "secretName": f"{STORE}-tls"}
+    ]
+    assert tls["spec"]["ingressClassName"] == "traefik"
+    server = one(manifests, "Deployment", "medusa-server")
+    cors = env_of(pod_spec(server)["containers"][0])["ADMIN_CORS"]["value"]
+    assert cors == f"https://{STORE}.shops.example.com"
+
+
+async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
+    small = one(await rendered(helm), "Job")
+    again = one(await rendered(helm), "Job")
+    assert small["metadata"]["name"] == again["metadata"]["name"]
+    medium = one(await rendered(helm, Plan.MEDIUM), "Job")
+    assert medium["metadata"]["name"].startswith("setup-")
+    assert medium["metadata"]["name"] != small["metadata"]["name"]
+    (c,) = pod_spec(small)["containers"]
+    script = c["args"][0]
+    migrate = script.index("npx --no medusa db:migrate")
+    seed = script.index("npx --no medusa exec")
+    user = script.index("npx --no medusa user")
+    assert migrate < seed < user
+    # Each step checks first, so a re-run converges.
+    assert "FROM region" in script[migrate:seed]
+    assert 'FROM "user" WHERE email = $1' in script[seed:user]
+    assert script.startswith("set -eu")
+    env = env_of(c)
+    assert env["MEDUSA_WORKER_MODE"]["value"] == "worker"
+    assert env["ADMIN_EMAIL"]["valueFrom"]["secretKeyRef"]["key"] == "medusa-admin-email"
+    assert env["ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "medusa-admin-password"
+    assert small["spec"]["backoffLimit"] == 6
+    assert pod_spec(small)["restartPolicy"] == "OnFailure"
+
+
+async def test_invalid_value_is_rejected_with_a_useful_message(helm: str) -> None:
+    bad = Platform(base_domain="shops.example.com", ingress_class="Not_A_Class")
+    with pytest.raises(PermanentError) as info:
+        await rendered(helm, platform=bad)
+    message = str(info.value)
+    assert "ingress" in message
+    assert "pattern" in message.lower()
