@@ -1,0 +1,325 @@
+"""What every benchmark shares: statistics, tables, the machine, the platform.
+
+The statistics and table helpers are pure (unit-tested in
+``tests/unit/test_bench_stats.py``); the rest starts real processes on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import math
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx
+
+from services.runtime.stack import Stack
+
+REPO = Path(__file__).resolve().parents[1]
+TENANT = "bench"
+
+# -- statistics (pure) ---------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0..100) by linear interpolation between closest ranks.
+
+    The same definition as numpy's default ("linear"); NaN for no values.
+    """
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile must be within 0..100, not {p}")
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+class Summary(NamedTuple):
+    n: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    mean: float
+
+
+def summarize(values: Sequence[float]) -> Summary:
+    if not values:
+        return Summary(0, math.nan, math.nan, math.nan, math.nan, math.nan)
+    return Summary(
+        n=len(values),
+        p50=percentile(values, 50),
+        p95=percentile(values, 95),
+        p99=percentile(values, 99),
+        max=max(values),
+        mean=sum(values) / len(values),
+    )
+
+
+def ms(seconds: float) -> str:
+    """Seconds as milliseconds for a table cell: '12.3', '1,234', or '-' for NaN."""
+    if math.isnan(seconds):
+        return "-"
+    value = seconds * 1000
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def secs(seconds: float) -> str:
+    return "-" if math.isnan(seconds) else f"{seconds:.2f}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table, columns padded to line up in a terminal too.
+
+    Cells are ``str()``-ed; numbers are right-aligned, text left-aligned.
+    """
+    cells = [[str(c) for c in row] for row in rows]
+    for row in cells:
+        if len(row) != len(headers):
+            raise ValueError(f"row has {len(row)} cells, headers have {len(headers)}: {row}")
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    numeric = [bool(cells) and all(_is_number(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(parts: Sequence[str]) -> str:
+        padded = [
+            p.rjust(w) if num else p.ljust(w)
+            for p, w, num in zip(parts, widths, numeric, strict=True)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = [
+        ("-" * (w - 1) + ":") if num else "-" * w for w, num in zip(widths, numeric, strict=True)
+    ]
+    return "\n".join([line(list(headers)), line(rule), *(line(r) for r in cells)])
+
+
+def _is_number(text: str) -> bool:
+    if text == "-":
+        return True
+    try:
+        float(text.replace(",", "").rstrip("%x"))
+    except ValueError:
+        return False
+    return True
+
+
+# -- the machine ----------------------------------------------------------------------
+
+
+def loadavg() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def machine() -> dict[str, str]:
+    """What docs/benchmarks.md records with every result."""
+    mem_kb = _meminfo().get("MemTotal", 0)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit or "?",
+        "cores": str(os.cpu_count() or 0),
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "load": loadavg(),
+    }
+
+
+def _meminfo() -> dict[str, int]:
+    out: dict[str, int] = {}
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            out[key] = int(rest.split()[0])
+    return out
+
+
+def header(title: str) -> str:
+    m = machine()
+    return (
+        f"## {title}\n"
+        f"date {m['date']} · commit {m['commit']} · {m['cores']} cores · {m['memory']} · "
+        f"load average {m['load']} (at start)"
+    )
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of one process (VmRSS in /proc/<pid>/status), MiB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return math.nan
+
+
+def raise_nofile(wanted: int) -> int:
+    """Raise this process's open-file limit toward `wanted` (children inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            # root may raise the hard limit too
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# -- the platform ---------------------------------------------------------------------
+
+
+@dataclass
+class Platform:
+    """A running stack (and devcluster, when asked for) plus the bench tenant."""
+
+    stack: Stack
+    token: str
+    kubeconfig: str
+    root: Path
+
+    @property
+    def api(self) -> str:
+        return self.stack.api_url
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def pids(self) -> dict[str, int]:
+        """Process id of each service replica (and nats-server), by a readable name."""
+        out: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for proc in self.stack.procs:
+            if proc.proc is None or not proc.alive():
+                continue
+            n = counts.get(proc.service, 0)
+            counts[proc.service] = n + 1
+            out[proc.service if n == 0 else f"{proc.service}-{n}"] = proc.proc.pid
+        nats_pid = _nats_pid(self.stack)
+        if nats_pid:
+            out["nats-server"] = nats_pid
+        return out
+
+
+def _nats_pid(stack: Stack) -> int | None:
+    proc: Any = getattr(stack.nats, "proc", None) or getattr(stack.nats, "_proc", None)
+    pid = getattr(proc, "pid", None)
+    return pid if isinstance(pid, int) else None
+
+
+# Generous limits: the benchmarks measure the platform, not the guard rails.
+BENCH_ENV = {
+    "URUMI_RATE_LIMIT_PER_MINUTE": "1000000",
+    "URUMI_LOG_LEVEL": "WARNING",
+}
+
+
+@contextlib.contextmanager
+def platform(
+    *,
+    cluster: bool,
+    services: tuple[str, ...] = ("notifier", "gateway", "provisioner", "watcher"),
+    env: dict[str, str] | None = None,
+    max_stores: int = 100_000,
+    keep: bool = False,
+) -> Iterator[Platform]:
+    """NATS, optionally a devcluster, the services as processes; a tenant with a token.
+
+    Everything lives in a fresh temporary directory, removed afterwards unless `keep`.
+    """
+    root = Path(tempfile.mkdtemp(prefix="urumi-bench-"))
+    devcluster: Any = None
+    kubeconfig, helm = "", "helm"
+    try:
+        if cluster:
+            from services.runtime.devcluster import DevCluster, helm_binary
+
+            devcluster = DevCluster(root / "devcluster")
+            devcluster.start(timeout=300)
+            kubeconfig, helm = str(devcluster.kubeconfig), str(helm_binary())
+        stack = Stack(
+            root / "stack",
+            kubeconfig=kubeconfig,
+            helm=helm,
+            services=services,
+            log_dir=root / "logs",
+            extra_env={**BENCH_ENV, **(env or {})},
+        )
+        stack.start(timeout=120)
+        try:
+            token = stack.create_tenant(TENANT, max_stores=max_stores, name="Benchmarks")
+            yield Platform(stack, token, kubeconfig, root)
+        finally:
+            stack.stop()
+    finally:
+        if devcluster is not None:
+            devcluster.stop()
+        if keep:
+            print(f"(kept {root})")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout}s")
+        time.sleep(0.1)
+
+
+class RssSampler:
+    """Peak RSS of each process while running: sample every `interval` seconds."""
+
+    def __init__(self, pids: dict[str, int], interval: float = 0.25) -> None:
+        self.pids = pids
+        self.interval = interval
+        self.peak: dict[str, float] = dict.fromkeys(pids, 0.0)
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self) -> dict[str, float]:
+        now = {name: rss_mb(pid) for name, pid in self.pids.items()}
+        for name, value in now.items():
+            if not math.isnan(value):
+                self.peak[name] = max(self.peak[name], value)
+        return now
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self.sample()
