@@ -34,7 +34,8 @@ async def test_create_publishes_one_command_even_when_retried(
     assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == command.command_id
     assert (command.tenant, command.store, command.generation) == ("acme", "shop-one", 1)
     assert await command_count(js) == 1
-    metrics = httpx.get(f"{gw.base_url}/metrics").text
+    async with httpx.AsyncClient(base_url=gw.base_url) as http:
+        metrics = (await http.get("/metrics")).text
     assert "urumi_gateway_commands_published_total 1.0" in metrics
     assert 'path="/api/v1/stores"' in metrics
 
