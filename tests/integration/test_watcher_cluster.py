@@ -7,6 +7,7 @@ the Job controller would report them.
 """
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 from kubernetes_asyncio.client import ApiClient
@@ -163,3 +164,26 @@ async def _past_deadline(kube: ApiClient, js: JetStreamContext) -> StoreStatus:
     assert status.reason == "DeadlineExceeded", status
     assert "not ready 15m0s after the apply started" in status.message
     return status
+
+
+async def test_event_storm_is_rate_limited(
+    nats_server: NatsServer,
+    devcluster: DevCluster,
+    kube: ApiClient,
+    js: JetStreamContext,
+    start_service: StartService,
+) -> None:
+    env = {**watcher_env(nats_server, devcluster), "URUMI_WATCHER_EVENTS_BURST": "10"}
+    start_service("watcher", env)
+    store = Store(kube)
+    log = await StatusLog(js, store.id).start()
+    await store.namespace()
+    await log.wait(lambda s: s.phase == Phase.PENDING)
+    started = time.monotonic()
+    await asyncio.gather(*(store.event(f"storm-{i}") for i in range(100)))
+    await store.event("last")
+    await eventually(lambda: _some(log.kube), what="the first events")
+    await asyncio.sleep(0)  # let the subscription drain what already arrived
+    elapsed = time.monotonic() - started
+    # burst 10 + 1/s: the rest were dropped, not queued.
+    assert 10 <= len(log.kube) <= 10 + elapsed + 2, (len(log.kube), elapsed)

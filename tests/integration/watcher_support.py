@@ -51,6 +51,11 @@ async def eventually(
         await asyncio.sleep(0.1)
 
 
+def _any(body: dict[str, Any]) -> Any:
+    """A plain dict request body (the API takes it; the stubs want model classes)."""
+    return body
+
+
 def stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -203,6 +208,21 @@ class Store:
             "conditions": [{"type": "FailureTarget", **cond}, {"type": "Failed", **cond}],
         }
         await self.batch.patch_namespaced_job_status("setup", self.ns, {"status": status})
+
+    async def event(self, name: str) -> None:
+        """A Kubernetes Event about the store's web Deployment, as a controller writes it."""
+        now = stamp(datetime.now(UTC))
+        body = {
+            "metadata": {"name": name, "namespace": self.ns},
+            "involvedObject": {"kind": "Deployment", "name": "wordpress", "namespace": self.ns},
+            "reason": "Storm",
+            "message": f"event {name}",
+            "type": "Warning",
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        await self.core.create_namespaced_event(self.ns, _any(body))
 
     async def delete(self) -> None:
         try:
