@@ -2,12 +2,10 @@
 concurrency bound, two replicas racing generations, the API server away."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import yaml
 from kubernetes_asyncio.client import ApiClient
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -15,8 +13,9 @@ from nats.js import JetStreamContext
 from services.contracts import labels
 from services.contracts.events import StepState, StoreProgress
 from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer, free_port
+from services.runtime.natsserver import NatsServer
 from tests.fixtures.processes import StartService
+from tests.fixtures.tcpproxy import TcpProxy, proxied_kubeconfig
 from tests.integration import provisioner_support as ps
 from tests.integration.provisioner_support import ProgressLog, eventually, until
 
@@ -147,54 +146,6 @@ async def test_two_replicas_apply_generations_in_order(
         ns = await ps.namespace_or_none(kube, s)
         assert ns.metadata.annotations[labels.GENERATION] == "2"
         assert ns.metadata.annotations["urumi.dev/display-name"] == "Second"
-
-
-class TcpProxy:
-    """A TCP relay to the API server that the test can switch off and on."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = free_port()
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-
-    async def stop(self) -> None:
-        """Refuse new connections and cut the open ones, as an outage would."""
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for w in list(self._writers):
-            w.close()
-        self._writers.clear()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            writer.close()
-            return
-        self._writers |= {writer, up_writer}
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-        self._writers -= {writer, up_writer}
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError, ConnectionError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.close()
-
-
-def proxied_kubeconfig(source: Path, port: int, dest: Path) -> Path:
-    config = yaml.safe_load(source.read_text())
-    for cluster in config["clusters"]:
-        cluster["cluster"]["server"] = f"https://127.0.0.1:{port}"
-    dest.write_text(yaml.safe_dump(config))
-    return dest
 
 
 async def test_api_server_away_for_ten_seconds_mid_apply(
