@@ -435,3 +435,54 @@ async def test_pod_status_patched_to_image_pull_backoff_is_observable_and_stays(
 
     await eventually(backing_off, what="ImagePullBackOff visible")
     await consistently(backing_off, duration=3.0)  # kwok does not overwrite it
+
+
+async def test_rbac_is_enforced_for_service_account_tokens(kube: ApiClient, namespace: str) -> None:
+    core = client.CoreV1Api(kube)
+    rbac = client.RbacAuthorizationV1Api(kube)
+    await core.create_namespaced_service_account(
+        namespace, manifest({"metadata": {"name": "limited"}})
+    )
+    # TokenRequest: signed by the apiserver with the service-account key.
+    request = await core.create_namespaced_service_account_token(
+        "limited", namespace, manifest({"spec": {"expirationSeconds": 600}})
+    )
+    cfg = client.Configuration()
+    cfg.host = kube.configuration.host
+    cfg.ssl_ca_cert = kube.configuration.ssl_ca_cert
+    cfg.api_key = {"BearerToken": f"Bearer {request.status.token}"}
+    async with ApiClient(cfg) as limited:
+        as_sa = client.CoreV1Api(limited)
+        with pytest.raises(ApiException) as denied:
+            await as_sa.list_namespaced_pod(namespace)
+        assert denied.value.status == 403
+
+        await rbac.create_namespaced_role(
+            namespace,
+            manifest(
+                {
+                    "metadata": {"name": "pod-reader"},
+                    "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}],
+                }
+            ),
+        )
+        await rbac.create_namespaced_role_binding(
+            namespace,
+            manifest(
+                {
+                    "metadata": {"name": "limited-reads-pods"},
+                    "roleRef": {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "Role",
+                        "name": "pod-reader",
+                    },
+                    "subjects": [
+                        {"kind": "ServiceAccount", "name": "limited", "namespace": namespace}
+                    ],
+                }
+            ),
+        )
+        await eventually(lambda: as_sa.list_namespaced_pod(namespace), what="RBAC grant")
+        with pytest.raises(ApiException) as still_denied:
+            await as_sa.list_namespaced_secret(namespace)
+        assert still_denied.value.status == 403
