@@ -413,6 +413,11 @@ async def test_services_run_under_the_charts_permissions(
         assert code == 0, capsys.readouterr().out[-3000:]
         view = (await http.get(f"/api/v1/stores/{store}", headers=tenant)).json()
         assert view["phase"] == "ready", view
+        # Again, now that there are statuses: the notifier's snapshot reads them.
+        code = await asyncio.wait_for(
+            watch_client.follow(gateway.base_url, token, store, until_settled=True), 30
+        )
+        assert code == 0
 
         # Gateway asks over NATS; the provisioner reads the Secret by name.
         creds = await http.get(f"/api/v1/stores/{store}/credentials", headers=tenant)
@@ -427,7 +432,12 @@ async def test_services_run_under_the_charts_permissions(
             return bool(got.get("phase") == "deleted")
 
         await eventually(deleted, within=120, what=f"{store} deleted")
-    assert all(p.alive() for p in procs)
+    # A new active watcher reads the last statuses back from URUMI_EVENTS.
+    watcher.stop()
+    successor = start_service("watcher", watcher_env)
+    procs.append(successor)
+    await asyncio.sleep(3)
+    assert all(p.alive() for p in procs if p is not watcher)
     assert_no_violations(procs)
 
 

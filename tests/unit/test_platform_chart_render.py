@@ -193,6 +193,23 @@ def test_services_run_their_entry_point_with_health_probes(values_file: str) -> 
         find(manifests, "PodDisruptionBudget", f"urumi-{service}")
 
 
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_every_urumi_variable_is_a_setting(values_file: str) -> None:
+    """A misspelt variable would be ignored silently (load_settings reads known names)."""
+    from services.runtime.settings import Settings, env_name
+
+    known = {env_name(f) for f in Settings.__struct_fields__}
+    manifests = render_chart(values_file)
+    names = set(find(manifests, "ConfigMap", "urumi-config")["data"])
+    for service in SERVICES:
+        names |= set(
+            env_of(deployment(manifests, service)["spec"]["template"]["spec"]["containers"][0])
+        )
+    urumi = {n for n in names if n.startswith("URUMI_")}
+    assert urumi - known == set()
+    assert {"URUMI_NATS_URL", "URUMI_ADMIN_TOKEN", "URUMI_TICKET_SECRET"} <= urumi
+
+
 def test_gateway_is_one_pod_with_sqlite_on_a_volume() -> None:
     manifests = render_chart()
     gw = deployment(manifests, "gateway")
@@ -376,6 +393,15 @@ def test_nats_users_may_use_only_their_subjects(values_file: str) -> None:
         "notifier",
     }
     assert who("publish", "$JS.API.CONSUMER.CREATE.URUMI_COMMANDS.x") == set()
+    # The watcher may only read statuses back; the notifier's live feed may not be narrowed.
+    status_reader = "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.n1.urumi.evt.*.*.status"
+    assert who("publish", status_reader) == {"watcher", "notifier"}
+    assert who("publish", "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.n1.urumi.evt.>") == set()
+    assert who("publish", "$JS.API.CONSUMER.CREATE.URUMI_EVENTS") == {"notifier"}
+    assert who("publish", "$JS.API.CONSUMER.DELETE.URUMI_EVENTS.n1") == {"notifier"}
+    assert who("publish", "$JS.API.CONSUMER.DURABLE.CREATE.URUMI_EVENTS.gateway-projector") == {
+        "gateway"
+    }
     # KV buckets belong to their service.
     assert who("publish", "$KV.urumi-watcher-lease.leader") == {"watcher"}
     assert who("publish", "$KV.urumi-provisioner-locks.shop") == {"provisioner"}

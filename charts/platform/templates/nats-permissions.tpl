@@ -3,12 +3,16 @@ Per-service NATS permissions (YAML here; nats.yaml writes them into nats.conf). 
 
 - every service runs bus.ensure_streams (stream INFO, CREATE, UPDATE of both
   streams) and receives JetStream API replies and pub acks on _INBOX;
-- durable pull consumers: CREATE (nats-py uses DURABLE.CREATE for a durable
-  with several filter subjects), INFO, MSG.NEXT, and $JS.ACK on their messages;
-- ephemeral consumers (watcher history read-back, notifier snapshot and ordered
-  feeds) are named by the client: CREATE/INFO/MSG.NEXT/DELETE on URUMI_EVENTS;
+- durable pull consumers: DURABLE.CREATE (nats-py's form for a durable with a
+  filter_subjects list), MSG.NEXT, and $JS.ACK on their own messages;
+- ephemeral consumers on URUMI_EVENTS: the watcher's status read-back is named
+  by the client with its filter in the subject (CREATE.<stream>.<name>.<filter>),
+  so it may only create status-filtered ones (they expire by inactivity); the
+  notifier's snapshot is the same with a tenant filter, deleted when read, and
+  its ordered feed uses the bare CREATE form; INFO and MSG.NEXT on any name;
 - KV buckets are streams KV_<bucket>: INFO and CREATE (ensure_bucket), reads by
-  DIRECT.GET (or STREAM.MSG.GET), writes by publishing to $KV.<bucket>.<key>;
+  STREAM.MSG.GET (the buckets are created without direct get), writes by
+  publishing to $KV.<bucket>.<key>;
 - the credentials request subject: the gateway may only ask, the provisioner
   alone may answer (allow_responses: one reply to the requester's inbox).
 */ -}}
@@ -24,25 +28,18 @@ Per-service NATS permissions (YAML here; nats.yaml writes them into nats.conf). 
 {{- define "platform.natsDurable" -}}
 {{- $stream := index . 0 }}{{ $durable := index . 1 -}}
 - "$JS.API.CONSUMER.DURABLE.CREATE.{{ $stream }}.{{ $durable }}"
-- "$JS.API.CONSUMER.CREATE.{{ $stream }}.{{ $durable }}"
-- "$JS.API.CONSUMER.CREATE.{{ $stream }}.{{ $durable }}.>"
-- "$JS.API.CONSUMER.INFO.{{ $stream }}.{{ $durable }}"
 - "$JS.API.CONSUMER.MSG.NEXT.{{ $stream }}.{{ $durable }}"
 - "$JS.ACK.{{ $stream }}.{{ $durable }}.>"
 {{- end }}
 
 {{- define "platform.natsEphemeral" -}}
-- "$JS.API.CONSUMER.CREATE.URUMI_EVENTS"
-- "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.>"
 - "$JS.API.CONSUMER.INFO.URUMI_EVENTS.*"
 - "$JS.API.CONSUMER.MSG.NEXT.URUMI_EVENTS.*"
-- "$JS.API.CONSUMER.DELETE.URUMI_EVENTS.*"
 {{- end }}
 
 {{- define "platform.natsBucket" -}}
 - "$JS.API.STREAM.INFO.KV_{{ . }}"
 - "$JS.API.STREAM.CREATE.KV_{{ . }}"
-- "$JS.API.DIRECT.GET.KV_{{ . }}.>"
 - "$JS.API.STREAM.MSG.GET.KV_{{ . }}"
 - "$KV.{{ . }}.>"
 {{- end }}
@@ -74,6 +71,8 @@ watcher:
       {{- include "platform.natsStreamSetup" . | nindent 6 }}
       - "urumi.evt.*.*.status"
       - "urumi.evt.*.*.kube"
+      # Read back the last statuses (services/watcher/history.py).
+      - "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.*.urumi.evt.*.*.status"
       {{- include "platform.natsEphemeral" . | nindent 6 }}
       {{- include "platform.natsBucket" "urumi-watcher-lease" | nindent 6 }}
   subscribe:
@@ -82,7 +81,11 @@ notifier:
   publish:
     allow:
       {{- include "platform.natsStreamSetup" . | nindent 6 }}
+      # Snapshot (one tenant's statuses) and the ordered live feed.
+      - "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.*.urumi.evt.*.*.status"
+      - "$JS.API.CONSUMER.CREATE.URUMI_EVENTS"
       {{- include "platform.natsEphemeral" . | nindent 6 }}
+      - "$JS.API.CONSUMER.DELETE.URUMI_EVENTS.*"
       # Flow-control replies of the ordered (push) consumers.
       - "$JS.FC.URUMI_EVENTS.>"
   subscribe:
