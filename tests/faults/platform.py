@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import io
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -29,14 +30,15 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from services.contracts import labels, streams
-from services.contracts.events import StoreProgress
+from services.contracts.events import StepState, StoreProgress, StoreStatus
 from services.contracts.ids import namespace_for
 from services.contracts.subjects import PREFIX
-from services.contracts.wire import decode_event
+from services.contracts.wire import decode_command, decode_event
 from services.provisioner.engines import SECRET_NAME
 from services.runtime import bus
 from services.runtime.devcluster import DevCluster, helm_binary
 from services.runtime.stack import Stack
+from services.runtime.watch_client import Connection, EventFrame, Hello, Printer, Snapshot
 from tests.integration.provisioner_support import drop_namespaces
 
 
@@ -119,6 +121,82 @@ class Wiretap:
     async def _on(self, msg: Msg) -> None:
         headers = "".join(f"{k}:{v}\n" for k, v in (msg.headers or {}).items())
         self.messages.append((msg.subject, headers.encode() + msg.data))
+
+
+def provision_check(events: list[StoreProgress], store: str, unacked: bool = False) -> list[str]:
+    """What is wrong with one store's progress history (empty when all is well).
+
+    One command (generation 1) per store, its Secret generated at most once, and
+    the command run to success exactly once, unless it was `unacked` when a fault
+    struck: delivery is at least once, so a command whose provisioner died (or
+    lost NATS) before acknowledging it runs again, and must then change nothing.
+    """
+    mine = [e for e in events if e.store == store]
+    problems: list[str] = []
+    commands = sorted({(e.generation, e.command_id) for e in mine})
+    if len(commands) != 1 or commands[0][0] != 1:
+        problems.append(f"{store}: commands {commands}")
+    runs = [e for e in mine if e.step == "provision" and e.state == StepState.STARTED]
+    done = [e for e in mine if e.step == "provision" and e.state == StepState.SUCCEEDED]
+    if not unacked and (len(runs), len(done)) != (1, 1):
+        problems.append(f"{store}: acknowledged, yet started {len(runs)}, done {len(done)} times")
+    if not done or mine[-1] != done[-1]:
+        problems.append(f"{store}: does not end provisioned")
+    generated = [e for e in mine if e.step == "secret" and "generated" in e.message]
+    if len(generated) > 1:
+        problems.append(f"{store}: credentials generated {len(generated)} times")
+    return problems
+
+
+async def unacked_commands(js: JetStreamContext) -> set[str]:
+    """Stores whose commands are still on the work queue (not acknowledged yet)."""
+    found = set()
+    for m in await stream_messages(js, streams.COMMANDS.name):
+        found.add(decode_command(m.data).store)
+    return found
+
+
+def applied_after_delete(events: list[StoreProgress], store: str) -> list[StoreProgress]:
+    """Create steps of `store` that came after its deletion started (stream order)."""
+    mine = [e for e in events if e.store == store]
+    starts = [i for i, e in enumerate(mine) if e.step == "delete" and e.state == StepState.STARTED]
+    if not starts:
+        return []
+    return [e for e in mine[starts[0] :] if e.step in ("provision", "render", "secret", "apply")]
+
+
+class LiveFeed:
+    """The tenant's live websocket through the notifier, as the CLI follows it
+    (reconnecting with `after=`): the last phase seen for each store."""
+
+    def __init__(self, api: str, token: str) -> None:
+        self.http = httpx.AsyncClient(
+            base_url=api, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        self.connection = Connection(api, self.http, Printer(io.StringIO(), None))
+        self.phases: dict[str, str] = {}
+        self.sessions = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> "LiveFeed":
+        self._task = asyncio.create_task(self._run(), name="live-feed")
+        return self
+
+    async def _run(self) -> None:
+        async for frame in self.connection.frames():
+            if isinstance(frame, Hello):
+                self.sessions += 1
+            statuses = frame.statuses if isinstance(frame, Snapshot) else []
+            if isinstance(frame, EventFrame) and isinstance(frame.event, StoreStatus):
+                statuses = [frame.event]
+            for status in statuses:
+                self.phases[status.store] = status.phase.value
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.http.aclose()
 
 
 # -- Kubernetes ----------------------------------------------------------------------
