@@ -115,11 +115,13 @@ async def open_sockets(
     base_url: str,
     secret: str,
     tenant: str,
-    sink: StatusSink,
+    sinks: Callable[[], StatusSink],
     parallel: int = 64,
     on_progress: Callable[[int], Any] | None = None,
 ) -> tuple[list[Socket], float]:
     """`n` live sockets, `parallel` handshakes at a time; (sockets, seconds taken).
+
+    Each socket gets its own sink from `sinks()`.
 
     Tickets are signed here with the shared secret, exactly as the gateway signs
     them (services.runtime.tickets), so 10,000 sockets do not cost 10,000 API calls.
@@ -129,7 +131,7 @@ async def open_sockets(
     started = time.perf_counter()
 
     async def one() -> None:
-        sock = Socket(socket_url(base_url, secret, tenant), sink)
+        sock = Socket(socket_url(base_url, secret, tenant), sinks())
         async with gate:
             await sock.open()
         sockets.append(sock)

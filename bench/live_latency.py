@@ -1,0 +1,272 @@
+"""Live latency: a Kubernetes object change → every websocket client has the status.
+
+    .venv/bin/python -m bench.live_latency [--sockets 1 100 1000 10000] [--changes 20]
+
+One store is created through the API and provisioned on a devcluster. Then, for
+each socket count (sockets are added, never re-opened), the store's web pod is
+flipped through the pods/status subresource, as a kubelet reports it: not ready
+(CrashLoopBackOff) → the watcher says `degraded`; Ready again → `ready`. Latency
+per socket and change: just before the PATCH is sent → the `store-status` frame
+with the expected phase is read on that socket. The path measured is API server
+write → watch → watcher → NATS → notifier (one consumer per socket) → websocket →
+this process's read loop, which serves every socket on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from kubernetes_asyncio import client, config
+
+from bench.common import (
+    TENANT,
+    Platform,
+    header,
+    loadavg,
+    ms,
+    platform,
+    raise_nofile,
+    rss_mb,
+    summarize,
+    table,
+)
+from bench.live import Socket, StatusSink, close_all, open_sockets, socket_url, ticket_url
+from bench.provisioning_burst import Tracker
+
+STORE = "live-bench"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+
+
+@dataclass
+class Change:
+    """The change being measured: which phase every socket waits for, since when."""
+
+    phase: str = ""
+    index: int = -1
+    t0: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    expected: int = 0
+    all_in: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def make_sink(change: Change) -> StatusSink:
+    """One socket's sink: counts that socket's first matching frame per change."""
+    counted = -1
+
+    def sink(store: str, phase: str, generation: int, at: float) -> None:
+        nonlocal counted
+        if store != STORE or phase != change.phase or counted == change.index:
+            return
+        counted = change.index
+        change.latencies.append(at - change.t0)
+        if len(change.latencies) >= change.expected:
+            change.all_in.set()
+
+    return sink
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def not_ready(container: str, image: str) -> dict[str, Any]:
+    waiting = {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}
+    return {
+        "conditions": [
+            {"type": "Ready", "status": "False", "reason": "ContainersNotReady"},
+            {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady"},
+        ],
+        "containerStatuses": [
+            {
+                "name": container,
+                "image": image,
+                "imageID": "",
+                "ready": False,
+                "restartCount": 3,
+                "state": {"waiting": waiting},
+            }
+        ],
+    }
+
+
+def ready(container: str, image: str) -> dict[str, Any]:
+    now = _now()
+    return {
+        "phase": "Running",
+        "conditions": [
+            {"type": "Ready", "status": "True", "lastTransitionTime": now},
+            {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
+        ],
+        "containerStatuses": [
+            {
+                "name": container,
+                "image": image,
+                "imageID": "",
+                "ready": True,
+                "restartCount": 3,
+                "state": {"running": {"startedAt": now}},
+            }
+        ],
+    }
+
+
+async def provision(plat: Platform, tracker: Tracker) -> None:
+    async with httpx.AsyncClient(base_url=plat.api, headers=plat.headers()) as http:
+        (await http.post("/api/v1/stores", json={"id": STORE})).raise_for_status()
+    if not await tracker.wait_all([STORE], {"ready"}, 180):
+        raise RuntimeError(f"{STORE} did not become ready: {tracker.seen}")
+
+
+@dataclass
+class Level:
+    sockets: int
+    connect_s: float
+    degraded: list[float]
+    recovered: list[float]
+    missing: int
+    notifier_mb: float
+    nats_mb: float
+    load: str
+
+
+async def run(plat: Platform, counts: list[int], changes: int, within: float) -> list[Level]:
+    base = ticket_url(plat.api, plat.token)
+    tracker = Tracker()
+    first = Socket(socket_url(base, plat.stack.ticket_secret, TENANT), tracker)
+    await first.open()
+    await provision(plat, tracker)
+    await first.close()
+
+    kube = await config.new_client_from_config(config_file=plat.kubeconfig)
+    core = client.CoreV1Api(kube)
+    ns = f"store-{STORE}"
+    pods = await core.list_namespaced_pod(ns, label_selector=f"{COMPONENT_LABEL}=web")
+    pod = next(p for p in pods.items if not p.metadata.deletion_timestamp)
+    name, container = pod.metadata.name, pod.spec.containers[0]
+    pids = plat.pids()
+
+    change = Change()
+    sockets: list[Socket] = []
+    levels: list[Level] = []
+    try:
+        for count in counts:
+            more, took = await open_sockets(
+                count - len(sockets),
+                base,
+                plat.stack.ticket_secret,
+                TENANT,
+                lambda: make_sink(change),
+                on_progress=lambda n: print(f"    … {n} more sockets open", flush=True),
+            )
+            sockets += more
+            await asyncio.sleep(2)  # let the opening burst settle
+            results: dict[str, list[float]] = {"degraded": [], "ready": []}
+            missing = 0
+            for i in range(changes):
+                phase = "degraded" if i % 2 == 0 else "ready"
+                body = not_ready if phase == "degraded" else ready
+                change.latencies = []
+                change.phase, change.index, change.expected = phase, i, len(sockets)
+                change.all_in.clear()
+                change.t0 = time.perf_counter()
+                await core.patch_namespaced_pod_status(
+                    name, ns, {"status": body(container.name, container.image)}
+                )
+                try:
+                    await asyncio.wait_for(change.all_in.wait(), within)
+                except TimeoutError:
+                    missing += len(sockets) - len(change.latencies)
+                results[phase] += change.latencies
+                await asyncio.sleep(0.3)
+            closed = [s.closed for s in sockets if s.closed]
+            level = Level(
+                count,
+                took,
+                results["degraded"],
+                results["ready"],
+                missing,
+                rss_mb(pids["notifier"]),
+                rss_mb(pids["nats-server"]) if "nats-server" in pids else float("nan"),
+                loadavg(),
+            )
+            levels.append(level)
+            both = summarize(level.degraded + level.recovered)
+            print(
+                f"  {count} sockets (opened in {took:.1f}s): p50 {ms(both.p50)} ms "
+                f"p99 {ms(both.p99)} ms max {ms(both.max)} ms, missing {missing}, "
+                f"closed {len(closed)} {closed[:1]}, notifier {level.notifier_mb:.0f} MiB "
+                f"(load {level.load})",
+                flush=True,
+            )
+    finally:
+        await close_all(sockets)
+        await kube.close()
+    return levels
+
+
+def render(levels: list[Level]) -> str:
+    rows = []
+    for lv in levels:
+        both = summarize(lv.degraded + lv.recovered)
+        deg, rec = summarize(lv.degraded), summarize(lv.recovered)
+        rows.append(
+            [
+                f"{lv.sockets:,}",
+                f"{lv.connect_s:.1f}",
+                both.n,
+                ms(both.p50),
+                ms(both.p99),
+                ms(both.max),
+                ms(rec.p99),
+                ms(deg.p99),
+                lv.missing,
+                f"{lv.notifier_mb:.0f}",
+                f"{lv.nats_mb:.0f}",
+                lv.load,
+            ]
+        )
+    return table(
+        [
+            "sockets",
+            "open s",
+            "samples",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "→ready p99",
+            "→degraded p99",
+            "missed",
+            "notifier MiB",
+            "nats MiB",
+            "load after",
+        ],
+        rows,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sockets", type=int, nargs="+", default=[1, 100, 1000, 10000])
+    parser.add_argument("--changes", type=int, default=20, help="status flips per level")
+    parser.add_argument("--within", type=float, default=30.0, help="seconds to wait per flip")
+    parser.add_argument("--keep", action="store_true", help="keep logs and state")
+    args = parser.parse_args()
+    # One fd per socket here and one in the notifier (a child: it inherits the limit).
+    limit = raise_nofile(max(args.sockets) + 2048)
+    if limit < max(args.sockets) + 256:
+        raise SystemExit(f"open-file limit {limit} is too low for {max(args.sockets)} sockets")
+    print(header("live latency"), flush=True)
+    with platform(cluster=True, keep=args.keep) as plat:
+        levels = asyncio.run(run(plat, sorted(args.sockets), args.changes, args.within))
+    print()
+    print(render(levels))
+
+
+if __name__ == "__main__":
+    main()
