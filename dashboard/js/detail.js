@@ -103,7 +103,19 @@ function renderTimeline(el, id) {
   if (events.length === 0) {
     return el.replaceChildren(h("li", { class: "muted empty-log", text: "Nothing yet — waiting for the first step." }));
   }
-  el.replaceChildren(...[...events].reverse().map(entry));
+  el.replaceChildren(...withoutRepeats(events).reverse().map(entry));
+}
+
+// The watcher re-reports a status when only a condition's detail moved; one line says it.
+function withoutRepeats(events) {
+  let last = "";
+  return events.filter((e) => {
+    if (e.type !== "store-status") return true;
+    const said = `${e.phase}|${e.reason}|${e.message}`;
+    const repeat = said === last;
+    last = said;
+    return !repeat;
+  });
 }
 
 function entry(e) {

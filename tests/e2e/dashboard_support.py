@@ -1,6 +1,7 @@
 """Gateway + notifier as processes and the dashboard in Debian's Chromium."""
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,5 +100,8 @@ async def sign_in(page: Page, stack: Stack) -> None:
 
 
 async def shot(page: Page, name: str) -> None:
+    """docs/screenshots/<name>.png, only when URUMI_SCREENSHOTS=1 (keeps test runs clean)."""
+    if os.environ.get("URUMI_SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

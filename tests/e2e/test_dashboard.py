@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from kubernetes_asyncio.client import ApiClient, BatchV1Api
+from kubernetes_asyncio.client.exceptions import ApiException
 from nats.js import JetStreamContext
 from playwright.async_api import Locator, Page, expect
 
@@ -200,7 +201,8 @@ PHASE_RECORDER = """
 () => {
   window.__phases = [];
   const record = () => {
-    const el = document.querySelector('.head-status .badge');
+    const el = document.querySelector('.head-status .badge')
+      || document.querySelector("[data-store='real-shop'] .badge");
     const text = el && el.textContent.trim();
     if (text && window.__phases[window.__phases.length - 1] !== text) window.__phases.push(text);
   };
@@ -226,6 +228,20 @@ async def fail_setup_job(kube: ApiClient, store: str) -> None:
             break
         await asyncio.sleep(0.2)
     assert name, f"no setup job in {ns}"
+    for attempt in range(20):
+        try:
+            await batch.patch_namespaced_job_status(
+                name, ns, {"status": await _failed(batch, name, ns)}
+            )
+            return
+        except ApiException as exc:
+            # The Job controller writes the same status concurrently: read again, retry.
+            if exc.status not in (409, 422) or attempt == 19:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def _failed(batch: BatchV1Api, name: str, ns: str) -> dict[str, object]:
     stamp = now().strftime("%Y-%m-%dT%H:%M:%SZ")
     cond = {
         "status": "True",
@@ -235,8 +251,11 @@ async def fail_setup_job(kube: ApiClient, store: str) -> None:
         "lastProbeTime": stamp,
     }
     conditions = [{"type": "FailureTarget", **cond}, {"type": "Failed", **cond}]
-    status = {"active": 0, "failed": 1, "startTime": stamp, "conditions": conditions}
-    await batch.patch_namespaced_job_status(name, ns, {"status": status})
+    status: dict[str, object] = {"active": 0, "failed": 1, "conditions": conditions}
+    current = await batch.read_namespaced_job_status(name, ns)
+    if current.status.start_time is None:  # immutable once the controller set it
+        status["startTime"] = stamp
+    return status
 
 
 async def test_dashboard_on_devcluster(
