@@ -18,7 +18,7 @@ import socket
 import time
 import uuid
 
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.watcher import metrics
@@ -89,9 +89,27 @@ class Lease:
             revision = await self.kv.update(KEY, self.holder.encode(), last=self._revision)
         except KeyWrongLastSequenceError:
             self._last_ok = time.monotonic()
-            self._lose("another watcher holds the lease")
-            return
+            # A renewal that timed out here may still have reached the server (NATS
+            # away, then back): the key moved on, but still names us.
+            recovered = await self._still_ours()
+            if recovered is None:
+                self._lose("another watcher holds the lease")
+                return
+            revision = recovered
         self._gain(revision)
+
+    async def _still_ours(self) -> int | None:
+        """Renew from the key's current revision if it holds our id; None if not."""
+        try:
+            entry = await self.kv.get(KEY)
+        except KeyNotFoundError:
+            return None
+        if entry.value != self.holder.encode() or entry.revision is None:
+            return None
+        try:
+            return await self.kv.update(KEY, self.holder.encode(), last=entry.revision)
+        except KeyWrongLastSequenceError:
+            return None
 
     def _gain(self, revision: int) -> None:
         now = time.monotonic()

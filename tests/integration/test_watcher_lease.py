@@ -60,6 +60,20 @@ async def _standby_loop_until_active(lease: Lease, limit_s: float) -> float:
         task.cancel()
 
 
+async def test_renewal_that_landed_unanswered_keeps_the_lease(js: JetStreamContext) -> None:
+    """A renewal that timed out while NATS was away may still have been applied:
+    the key's revision moved on, but it names us, so we stay active."""
+    a, b = await lease_pair(js, "lease-lost-reply")
+    await a.step()
+    assert a._revision is not None
+    await a.kv.update(KEY, b"a", last=a._revision)  # the renewal whose reply was lost
+    await a.step()
+    assert a.active()
+    assert a.term == 1
+    await b.step()
+    assert not b.active()
+
+
 async def test_release_hands_over_at_once(js: JetStreamContext) -> None:
     a, b = await lease_pair(js, "lease-release")
     await a.step()
