@@ -20,15 +20,38 @@ import time
 
 import httpx
 
-from bench.common import Platform, header, loadavg, ms, platform, summarize, table
+from bench.common import (
+    Platform,
+    Profiler,
+    cpu_seconds,
+    header,
+    loadavg,
+    ms,
+    platform,
+    summarize,
+    table,
+)
 
 Row = list[object]
+COLUMNS = (
+    "request",
+    "n",
+    "achieved/s",
+    "gateway CPU ms/req",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "errors",
+    "load after",
+)
 
 
 async def create_at_rate(
-    http: httpx.AsyncClient, rate: float, seconds: float, prefix: str
+    http: httpx.AsyncClient, rate: float, seconds: float, prefix: str, gateway: int
 ) -> tuple[Row, int]:
+    """Open-loop creates; the row includes the gateway's CPU time per request."""
     total = int(rate * seconds)
+    cpu0 = cpu_seconds(gateway)
     latencies: list[float] = []
     errors = 0
     start = time.perf_counter() + 0.2
@@ -47,11 +70,13 @@ async def create_at_rate(
 
     await asyncio.gather(*(one(i) for i in range(total)))
     took = time.perf_counter() - start
+    cpu_ms = (cpu_seconds(gateway) - cpu0) * 1000 / total
     s = summarize(latencies)
     row: Row = [
         f"create at {rate:.0f}/s for {seconds:.0f}s",
         s.n,
         f"{total / took:.0f}",
+        f"{cpu_ms:.1f}",
         ms(s.p50),
         ms(s.p99),
         ms(s.max),
@@ -86,7 +111,7 @@ async def list_pages(http: httpx.AsyncClient, limit: int, repeat: int) -> Row:
     n = len(r.json()["items"])
     s = summarize(latencies)
     label = f"list limit={limit} ({n} items)"
-    return [label, s.n, "-", ms(s.p50), ms(s.p99), ms(s.max), 0, loadavg()]
+    return [label, s.n, "-", "-", ms(s.p50), ms(s.p99), ms(s.max), 0, loadavg()]
 
 
 async def walk(http: httpx.AsyncClient, limit: int, repeat: int) -> Row:
@@ -107,20 +132,30 @@ async def walk(http: httpx.AsyncClient, limit: int, repeat: int) -> Row:
         latencies.append(time.perf_counter() - t0)
     s = summarize(latencies)
     label = f"list all {count:,} (pages of {limit})"
-    return [label, s.n, "-", ms(s.p50), ms(s.p99), ms(s.max), 0, loadavg()]
+    return [label, s.n, "-", "-", ms(s.p50), ms(s.p99), ms(s.max), 0, loadavg()]
 
 
-async def run(plat: Platform, rate: float, seconds: float, stores: int, repeat: int) -> list[Row]:
+async def run(
+    plat: Platform, rate: float, seconds: float, stores: int, repeat: int, profile: bool
+) -> list[Row]:
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(
         base_url=plat.api, headers=plat.headers(), timeout=30, limits=limits
     ) as http:
         rows: list[Row] = []
+        gateway = plat.pids()["gateway"]
         # A short warm-up so first-request costs (imports, SQLite page cache) are not timed.
-        warm, _ = await create_at_rate(http, 50, 2, "warm")
+        warm, _ = await create_at_rate(http, 50, 2, "warm", gateway)
         print("  warm-up:", warm, flush=True)
-        row, created = await create_at_rate(http, rate, seconds, "rate")
-        print(" ", row, flush=True)
+        if profile:
+            out = plat.root / "gateway-create.txt"
+            with Profiler(plat.pids()["gateway"], out, seconds) as spy:
+                row, created = await create_at_rate(http, rate, seconds, "rate", gateway)
+            print(" ", row, flush=True)
+            print(spy.top(), flush=True)
+        else:
+            row, created = await create_at_rate(http, rate, seconds, "rate", gateway)
+            print(" ", row, flush=True)
         rows.append(row)
         have = created + 100
         if stores > have:
@@ -142,14 +177,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to create")
     parser.add_argument("--stores", type=int, default=10_000, help="stores when listing")
     parser.add_argument("--repeat", type=int, default=50, help="timed requests per list row")
+    parser.add_argument("--profile", action="store_true", help="py-spy the gateway's creates")
     args = parser.parse_args()
     print(header("API"), flush=True)
     with platform(cluster=False, services=("notifier", "gateway")) as plat:
-        rows = asyncio.run(run(plat, args.rate, args.seconds, args.stores, args.repeat))
+        rows = asyncio.run(
+            run(plat, args.rate, args.seconds, args.stores, args.repeat, args.profile)
+        )
     print()
     print(
         table(
-            ["request", "n", "achieved/s", "p50 ms", "p99 ms", "max ms", "errors", "load after"],
+            COLUMNS,
             rows,
         )
     )

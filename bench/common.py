@@ -14,6 +14,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -323,3 +324,87 @@ class RssSampler:
         if self._task is not None:
             self._task.cancel()
         self.sample()
+
+
+class Profiler:
+    """`py-spy record` of one process while a block runs (when py-spy is installed).
+
+    Writes collapsed stacks to `out`; `top()` sums them per function. py-spy is a
+    tool for looking into a miss, not a dependency: `.venv/bin/pip install py-spy`.
+    """
+
+    def __init__(self, pid: int, out: Path, seconds: float, rate: int = 200) -> None:
+        self.pid = pid
+        self.out = out
+        self.seconds = seconds
+        self.rate = rate
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Profiler:
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        args = f"record --format raw --nonblocking --rate {self.rate} --pid {self.pid}"
+        self._proc = subprocess.Popen(
+            [spy, *args.split(), "--duration", str(int(self.seconds)), "--output", str(self.out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            try:
+                self._proc.wait(self.seconds + 30)
+            except subprocess.TimeoutExpired:
+                self._proc.terminate()
+                self._proc.wait()
+
+    def top(self, n: int = 25) -> str:
+        return top_functions(self.out.read_text() if self.out.exists() else "", n)
+
+
+def top_functions(collapsed: str, n: int = 25) -> str:
+    """Inclusive and self share of samples per function, from py-spy's raw format.
+
+    Each line is ``frame;frame;…;leaf count``; a frame is ``func (file:line)``.
+    """
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = [_frame_name(f) for f in stack.split(";")]
+        for name in set(frames):
+            inclusive[name] = inclusive.get(name, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    if not total:
+        return "(no samples)"
+    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:n]
+    rows = [
+        [name, f"{100 * c / total:.1f}%", f"{100 * own.get(name, 0) / total:.1f}%"]
+        for name, c in ranked
+    ]
+    return table(["function", "inclusive", "self"], rows) + f"\n({total} samples)"
+
+
+def _frame_name(frame: str) -> str:
+    """``func (path/to/mod.py:12)`` → ``func (mod.py)``: lines merged per function."""
+    func, _, where = frame.partition(" (")
+    path = where.rstrip(")").rpartition(":")[0] or where.rstrip(")")
+    parts = path.split("/")
+    short = "/".join(parts[-2:]) if len(parts) > 1 else path
+    return f"{func} ({short})"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/<pid>/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return math.nan
+    # after the command: state is field 3, utime 14 and stime 15 (1-based, man proc)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
