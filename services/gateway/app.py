@@ -38,12 +38,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 async def _messaging(app: Litestar, stop: asyncio.Event) -> None:
     """Connect to NATS (retrying while it is down), then relay and project."""
     state = app.state
-    nc: Client = await bus.connect(state.settings.nats_url, "urumi-gateway", stop)
+    nc: Client = await bus.connect(state.settings.nats_url, "gateway", stop)
     state.nc = nc
     js = nc.jetstream()
     while not stop.is_set():
         try:
-            await bus.ensure_streams(js)
+            await bus.prepare_streams(js, state.settings)
             break
         except Exception as exc:
             log.warning("stream setup failed; retrying", extra={"error": repr(exc)})

@@ -47,10 +47,12 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     api = await kube_client(settings)
     try:
         js = nc.jetstream()
-        await bus.ensure_streams(js)
+        await bus.prepare_streams(js, settings)
         await bus.ensure_consumer(js, PROVISIONER)
-        locks_kv = await bus.ensure_bucket(js, PROVISIONER_LOCKS)
-        generations = Generations(await bus.ensure_bucket(js, PROVISIONER_GENERATIONS))
+        locks_kv = await bus.ensure_bucket(js, PROVISIONER_LOCKS, settings.jetstream_replicas)
+        generations = Generations(
+            await bus.ensure_bucket(js, PROVISIONER_GENERATIONS, settings.jetstream_replicas)
+        )
         # Unique per process: a restarted replica must not mistake an old lock for its own.
         owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         provisioner = Provisioner(settings, Applier(api), Progress(js))

@@ -20,6 +20,7 @@ from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
 
 from services.contracts.streams import STREAMS, BucketDef, ConsumerDef, Retention, StreamDef
+from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,18 @@ _RETENTION: Final = {
 
 
 async def connect(url: str, name: str, stop: asyncio.Event | None = None) -> Client:
-    """Connect, retrying until NATS answers (or `stop` is set); reconnect forever after."""
+    """Connect, retrying until NATS answers (or `stop` is set); reconnect forever after.
+
+    Replies come to `_INBOX_<name>.>`, so NATS can keep one service from reading
+    another's replies (credentials travel as a reply).
+    """
     delay = 0.2
     while True:
         try:
             return await nats.connect(
                 url,
                 name=name,
+                inbox_prefix=f"_INBOX_{name}",
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=1,
@@ -65,7 +71,7 @@ async def _on_error(exc: Exception) -> None:
     log.warning("nats error", extra={"error": str(exc)})
 
 
-def stream_config(d: StreamDef) -> StreamConfig:
+def stream_config(d: StreamDef, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=d.name,
         subjects=list(d.subjects),
@@ -75,6 +81,7 @@ def stream_config(d: StreamDef) -> StreamConfig:
         max_age=d.max_age_s or None,
         max_bytes=d.max_bytes,
         max_msg_size=d.max_msg_size,
+        num_replicas=replicas,
     )
 
 
@@ -90,10 +97,12 @@ def consumer_config(d: ConsumerDef) -> ConsumerConfig:
     )
 
 
-async def ensure_streams(js: JetStreamContext, defs: tuple[StreamDef, ...] = STREAMS) -> None:
+async def ensure_streams(
+    js: JetStreamContext, defs: tuple[StreamDef, ...] = STREAMS, replicas: int = 1
+) -> None:
     """Create each stream, or bring an existing one to the declared config."""
     for d in defs:
-        config = stream_config(d)
+        config = stream_config(d, replicas)
         try:
             await js.stream_info(d.name)
         except NotFoundError:
@@ -107,10 +116,26 @@ async def ensure_consumer(js: JetStreamContext, d: ConsumerDef) -> None:
     await js.add_consumer(d.stream, consumer_config(d))
 
 
-async def ensure_bucket(js: JetStreamContext, d: BucketDef) -> KeyValue:
+async def ensure_bucket(js: JetStreamContext, d: BucketDef, replicas: int = 1) -> KeyValue:
     try:
         return await js.key_value(d.name)
     except Exception:  # nats-py raises BucketNotFoundError or NotFoundError by version
         return await js.create_key_value(
-            KeyValueConfig(bucket=d.name, ttl=d.ttl_s, history=d.history)
+            KeyValueConfig(bucket=d.name, ttl=d.ttl_s, history=d.history, replicas=replicas)
         )
+
+
+async def prepare_streams(js: JetStreamContext, settings: Settings) -> None:
+    """Create or update the streams, or, where another service owns them (production
+    NATS permissions allow stream changes to the gateway only), wait for them."""
+    if settings.manage_streams:
+        await ensure_streams(js, replicas=settings.jetstream_replicas)
+        return
+    for d in STREAMS:
+        while True:
+            try:
+                await js.stream_info(d.name)
+                break
+            except NotFoundError:
+                log.info("waiting for stream", extra={"stream": d.name})
+                await asyncio.sleep(1)

@@ -19,6 +19,10 @@ Seconds = Annotated[float, msgspec.Meta(gt=0)]
 
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     nats_url: str = "nats://127.0.0.1:4222"
+    # Whether this process creates/updates the JetStream streams or waits for them,
+    # and how many NATS servers keep a copy of each stream and bucket.
+    manage_streams: bool = True
+    jetstream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
     http_port: Port = 8080

@@ -46,8 +46,10 @@ def build(settings: Settings, nc: Client, lease: Lease) -> Controller:
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     nc = await bus.connect(settings.nats_url, "watcher", stop)
     js = nc.jetstream()
-    await bus.ensure_streams(js)
-    lease = Lease(await bus.ensure_bucket(js, WATCHER_LEASE), WATCHER_LEASE.ttl_s)
+    await bus.prepare_streams(js, settings)
+    lease = Lease(
+        await bus.ensure_bucket(js, WATCHER_LEASE, settings.jetstream_replicas), WATCHER_LEASE.ttl_s
+    )
     api = await kube_client(settings)
     controller = build(settings, nc, lease)
     informers = [

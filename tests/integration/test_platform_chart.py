@@ -387,11 +387,14 @@ async def test_services_run_under_the_charts_permissions(
     )
     watcher_env["URUMI_WATCHER_RESYNC_S"] = "1"
 
-    notifier = start_service("notifier", service_env(installed, "notifier", port))
+    # As in a cluster, all start at once: only the gateway may create the streams,
+    # the others become ready once it has.
+    notifier = start_service("notifier", service_env(installed, "notifier", port), wait=False)
     gateway_env = service_env(installed, "gateway", port)
     gateway_env["URUMI_DATABASE"] = str(tmp_path / "gateway.db")
     gateway_env["URUMI_NOTIFIER_URL"] = f"ws://127.0.0.1:{notifier.http_port}/ws"
     gateway = start_service("gateway", gateway_env)
+    notifier.wait_ready()
     provisioner = start_service("provisioner", provisioner_env)
     watcher = start_service("watcher", watcher_env)
     procs = [gateway, provisioner, watcher, notifier]

@@ -410,11 +410,13 @@ def test_nats_users_may_use_only_their_subjects(values_file: str) -> None:
     for api in ("STREAM.DELETE", "STREAM.PURGE", "STREAM.MSG.DELETE", "STREAM.MSG.GET"):
         assert who("publish", f"$JS.API.{api}.URUMI_EVENTS") == set(), api
         assert who("publish", f"$JS.API.{api}.URUMI_COMMANDS") == set(), api
-    # Everyone sets up the streams (bus.ensure_streams) and gets replies on _INBOX.
+    # Only the gateway sets up the streams; each service gets replies on its own inbox.
+    assert who("publish", "$JS.API.STREAM.UPDATE.URUMI_EVENTS") == {"gateway"}
+    assert who("publish", "$JS.API.STREAM.INFO.URUMI_EVENTS") == set(users)
     for name, u in users.items():
-        assert u.may("publish", "$JS.API.STREAM.UPDATE.URUMI_EVENTS"), name
-        assert u.may("subscribe", "_INBOX.abc.def"), name
-        assert not u.may("publish", "_INBOX.abc.def"), name
+        assert u.may("subscribe", f"_INBOX_{name}.abc.def"), name
+        assert not u.may("publish", f"_INBOX_{name}.abc.def"), name
+    assert who("subscribe", "_INBOX_gateway.abc") == {"gateway"}
 
 
 @pytest.mark.parametrize("values_file", VALUES_FILES)

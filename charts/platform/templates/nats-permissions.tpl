@@ -1,8 +1,11 @@
 {{- /*
 Per-service NATS permissions (YAML here; nats.yaml writes them into nats.conf). Worked out from what each service does with nats-py:
 
-- every service runs bus.ensure_streams (stream INFO, CREATE, UPDATE of both
-  streams) and receives JetStream API replies and pub acks on _INBOX;
+- the gateway creates and updates both streams (URUMI_MANAGE_STREAMS); the
+  others only read their INFO while they wait for them;
+- each service receives JetStream API replies and pub acks on its own inbox
+  prefix `_INBOX_<service>.>` (services/runtime/bus.py), so no service can read
+  another's replies (the credentials travel as a reply to the gateway);
 - durable pull consumers: DURABLE.CREATE (nats-py's form for a durable with a
   filter_subjects list), MSG.NEXT, and $JS.ACK on their own messages;
 - ephemeral consumers on URUMI_EVENTS: the watcher's status read-back is named
@@ -16,6 +19,11 @@ Per-service NATS permissions (YAML here; nats.yaml writes them into nats.conf). 
 - the credentials request subject: the gateway may only ask, the provisioner
   alone may answer (allow_responses: one reply to the requester's inbox).
 */ -}}
+{{- define "platform.natsStreamInfo" -}}
+- "$JS.API.STREAM.INFO.URUMI_COMMANDS"
+- "$JS.API.STREAM.INFO.URUMI_EVENTS"
+{{- end }}
+
 {{- define "platform.natsStreamSetup" -}}
 - "$JS.API.STREAM.INFO.URUMI_COMMANDS"
 - "$JS.API.STREAM.CREATE.URUMI_COMMANDS"
@@ -53,22 +61,22 @@ gateway:
       - "urumi.rpc.credentials.>"
       {{- include "platform.natsDurable" (list "URUMI_EVENTS" "gateway-projector") | nindent 6 }}
   subscribe:
-    allow: ["_INBOX.>"]
+    allow: ["_INBOX_gateway.>"]
 provisioner:
   publish:
     allow:
-      {{- include "platform.natsStreamSetup" . | nindent 6 }}
+      {{- include "platform.natsStreamInfo" . | nindent 6 }}
       - "urumi.evt.*.*.progress"
       {{- include "platform.natsDurable" (list "URUMI_COMMANDS" "provisioner") | nindent 6 }}
       {{- include "platform.natsBucket" "urumi-provisioner-locks" | nindent 6 }}
       {{- include "platform.natsBucket" "urumi-provisioner-generations" | nindent 6 }}
   subscribe:
-    allow: ["urumi.rpc.credentials.>", "_INBOX.>"]
+    allow: ["urumi.rpc.credentials.>", "_INBOX_provisioner.>"]
   allow_responses: true
 watcher:
   publish:
     allow:
-      {{- include "platform.natsStreamSetup" . | nindent 6 }}
+      {{- include "platform.natsStreamInfo" . | nindent 6 }}
       - "urumi.evt.*.*.status"
       - "urumi.evt.*.*.kube"
       # Read back the last statuses (services/watcher/history.py).
@@ -76,11 +84,11 @@ watcher:
       {{- include "platform.natsEphemeral" . | nindent 6 }}
       {{- include "platform.natsBucket" "urumi-watcher-lease" | nindent 6 }}
   subscribe:
-    allow: ["_INBOX.>"]
+    allow: ["_INBOX_watcher.>"]
 notifier:
   publish:
     allow:
-      {{- include "platform.natsStreamSetup" . | nindent 6 }}
+      {{- include "platform.natsStreamInfo" . | nindent 6 }}
       # Snapshot (one tenant's statuses) and the ordered live feed.
       - "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.*.urumi.evt.*.*.status"
       - "$JS.API.CONSUMER.CREATE.URUMI_EVENTS"
@@ -89,5 +97,5 @@ notifier:
       # Flow-control replies of the ordered (push) consumers.
       - "$JS.FC.URUMI_EVENTS.>"
   subscribe:
-    allow: ["_INBOX.>"]
+    allow: ["_INBOX_notifier.>"]
 {{- end }}
