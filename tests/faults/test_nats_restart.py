@@ -1,0 +1,84 @@
+"""SIGKILL NATS in the middle of a burst (stores still being created through the
+API while it is away), start it again on the same store directory: no command
+lost, none applied twice, and both status consumers (the gateway's projector and
+the notifier's live feed) catch up to `ready`."""
+
+import asyncio
+
+import httpx
+from kubernetes_asyncio.client import ApiClient
+
+from services.contracts.events import StepState
+from services.contracts.ids import namespace_for
+from tests.faults.platform import (
+    LiveFeed,
+    Platform,
+    assert_no_leak,
+    commands_drained,
+    new_id,
+    poll,
+    progress_events,
+    provision_check,
+    unacked_commands,
+)
+from tests.integration.provisioner_support import ProgressLog
+
+
+async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> None:
+    p = platform
+    assert p.nc is not None
+    log = await ProgressLog().start(p.nc)
+    feed = LiveFeed(p.api, p.token).start()
+
+    def finished() -> set[str]:
+        return {
+            e.store for e in log.events if e.step == "provision" and e.state == StepState.SUCCEEDED
+        }
+
+    def mid_burst() -> bool:
+        started = {e.store for e in log.events if e.state == StepState.STARTED}
+        return len(finished()) >= 2 and bool(started - finished())
+
+    burst = [new_id(f"nats{i:02d}") for i in range(12)]
+    await asyncio.gather(*(p.create(s) for s in burst))
+    try:
+        await poll(lambda: asyncio.sleep(0, mid_burst()), 120, "two stores done, more under way")
+        done = finished()
+        acked = done - await unacked_commands(p.js)  # off the work queue: never runs again
+        p.stack.nats.kill()
+
+        # NATS away: the gateway still answers and takes new stores into its outbox.
+        late = [new_id(f"late{i}") for i in range(3)]
+        for store in late:
+            await p.create(store)
+        async with httpx.AsyncClient(base_url=p.api) as http:
+            assert (await http.get("/readyz")).status_code == 200
+        # Longer than a JetStream publish's timeout (5 s): in-flight steps fail.
+        await asyncio.sleep(7)
+        await asyncio.to_thread(p.stack.nats.start)
+
+        stores = burst + late
+        # In-flight commands that lost NATS come back after the ack wait (60 s).
+        await p.wait_phase(stores, "ready", within=240)
+        await poll(lambda: commands_drained(p.js), 120, "every command handled and acked")
+        await poll(
+            lambda: asyncio.sleep(0, all(feed.phases.get(s) == "ready" for s in stores)),
+            60,
+            "the notifier's live feed shows every store ready",
+        )
+    finally:
+        await feed.stop()
+
+    assert acked, "no store was done before the kill"
+    events = await progress_events(p.js, p.tenant)
+    problems = [e for s in stores for e in provision_check(events, s, s not in acked)]
+    assert not problems, problems
+    for store in stores:
+        versions = p.secrets.versions.get(namespace_for(store), set())
+        assert len(versions) == 1, f"{store}: Secret versions {versions}"
+
+    assert_no_leak(await p.leak_scan())
+    # The only watcher kept its lease: its renewal in flight when NATS died may
+    # have landed unanswered, which is not "another watcher".
+    watcher_log = (p.root / "logs" / "watcher-0.log").read_text()
+    assert "another watcher holds the lease" not in watcher_log
