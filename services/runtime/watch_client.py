@@ -9,9 +9,10 @@ runtime never imports a service.
 """
 
 import asyncio
+import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any, Final, TextIO
 from urllib.parse import urlencode, urlsplit
@@ -287,13 +288,15 @@ class Connection:
         self.printer = printer
         self.after: int | None = None
 
-    async def frames(self) -> AsyncIterator[Frame]:
+    async def frames(self) -> AsyncGenerator[Frame, None]:
         delay = 0.5
         while True:
             try:
-                async for frame in self._session():
-                    delay = 0.5
-                    yield frame
+                # Closed explicitly so an abandoned follow leaves no socket to GC.
+                async with contextlib.aclosing(self._session()) as session:
+                    async for frame in session:
+                        delay = 0.5
+                        yield frame
                 reason = "connection closed"
             except (OSError, websockets.WebSocketException) as exc:
                 reason = str(exc) or type(exc).__name__
@@ -301,7 +304,7 @@ class Connection:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 
-    async def _session(self) -> AsyncIterator[Frame]:
+    async def _session(self) -> AsyncGenerator[Frame, None]:
         ticket = await _get(self.http, "POST", "/api/v1/tickets")
         url = socket_url(self.api_url, ticket, self.after)
         async with websockets.connect(url, open_timeout=10, max_size=2**22) as ws:
@@ -358,18 +361,23 @@ async def _follow(
         printer.phase(store, state)
     if until_settled and tracker.settled(store_id):
         return _finish(printer, tracker, store_id)
-    async for frame in Connection(api_url, http, printer).frames():
-        for event in _events(frame):
-            if store_id is not None and event.store != store_id:
-                continue
-            changed = tracker.apply(event)
-            printer.event(event)
-            if changed is not None:
-                at = event.observed_at if isinstance(event, StoreStatus) else None
-                printer.phase(event.store, changed, at)
-        if until_settled and tracker.settled(store_id):
-            return _finish(printer, tracker, store_id)
-    return 0  # unreachable: frames() only ends by an exception
+    async with contextlib.aclosing(Connection(api_url, http, printer).frames()) as frames:
+        async for frame in frames:
+            _show(printer, tracker, store_id, frame)
+            if until_settled and tracker.settled(store_id):
+                return _finish(printer, tracker, store_id)
+    return 0  # not reached: frames() ends only by an exception
+
+
+def _show(printer: Printer, tracker: Tracker, store_id: str | None, frame: Frame) -> None:
+    for event in _events(frame):
+        if store_id is not None and event.store != store_id:
+            continue
+        changed = tracker.apply(event)
+        printer.event(event)
+        if changed is not None:
+            at = event.observed_at if isinstance(event, StoreStatus) else None
+            printer.phase(event.store, changed, at)
 
 
 def _finish(printer: Printer, tracker: Tracker, store_id: str | None) -> int:
