@@ -1,4 +1,5 @@
-"""The notifier's websocket frame protocol (version 1).
+"""The notifier's websocket frame protocol (version 1), shared by the notifier and
+its clients (`urumi stores watch`, the dashboard's `js/live.js` twin).
 
 Connect: ``GET /ws?ticket=<ticket>[&after=<stream seq>]`` where the ticket comes from
 the gateway's ``POST /api/v1/tickets``. Every frame is one JSON text message with a

@@ -1,8 +1,7 @@
-"""Pure merge of watcher statuses and provisioner progress into a store's phase.
+"""Pure merge of watcher statuses and provisioner progress into a store row.
 
-One writer per fact: the watcher says what Kubernetes shows, the provisioner what
-it did. Newest generation wins; within one generation a few rules keep facts the
-other writer cannot see from being overwritten.
+The phase rules live in `services.contracts.phases.merge_phase`, shared with
+every other reader; this adds what the row keeps beside the phase.
 """
 
 from datetime import datetime
@@ -10,7 +9,7 @@ from datetime import datetime
 import msgspec
 
 from services.contracts.events import Condition, StoreProgress, StoreStatus
-from services.contracts.phases import Phase
+from services.contracts.phases import Phase, merge_phase
 
 
 class Projected(msgspec.Struct, frozen=True):
@@ -25,32 +24,15 @@ class Projected(msgspec.Struct, frozen=True):
     updated_at: datetime | None = None
 
 
-# While the cluster still shows objects of a store being deleted, the watcher
-# may report them as provisioning or degraded; those must not undo `deleting`.
-_AFTER_DELETING = frozenset({Phase.DELETING, Phase.DELETED})
-# A failure the provisioner reported (the cluster never saw it) stays until the
-# cluster shows the store working.
-_AFTER_FAILED = frozenset(
-    {Phase.FAILED, Phase.READY, Phase.DEGRADED, Phase.DELETING, Phase.DELETED}
-)
-
-
-def _allowed(current: Phase, new: Phase) -> bool:
-    if current is Phase.DELETED:
-        return False
-    if current is Phase.DELETING:
-        return new in _AFTER_DELETING
-    if current is Phase.FAILED:
-        return new in _AFTER_FAILED
-    return True
-
-
 def apply_status(current: Projected, event: StoreStatus) -> Projected | None:
     """The new projection, or None when the event changes nothing."""
-    if event.generation < current.generation or not _allowed(current.phase, event.phase):
+    phase = merge_phase(
+        current.phase, current.generation, event.phase, event.generation, by_watcher=True
+    )
+    if phase is None:
         return None
     merged = Projected(
-        phase=event.phase,
+        phase=phase,
         generation=event.generation,
         url=event.url or current.url,
         reason=event.reason,
@@ -62,18 +44,15 @@ def apply_status(current: Projected, event: StoreStatus) -> Projected | None:
 
 
 def apply_progress(current: Projected, event: StoreProgress) -> Projected | None:
-    if event.phase is None or event.generation < current.generation:
+    phase = merge_phase(
+        current.phase, current.generation, event.phase, event.generation, by_watcher=False
+    )
+    if phase is None:
         return None
-    # Retried steps must not pull a store the watcher sees as ready back.
-    retried = event.generation == current.generation and current.phase is not Phase.PENDING
-    if event.phase is Phase.PROVISIONING and retried:
-        return None
-    if not _allowed(current.phase, event.phase):
-        return None
-    failed = event.phase is Phase.FAILED
+    failed = phase is Phase.FAILED
     merged = msgspec.structs.replace(
         current,
-        phase=event.phase,
+        phase=phase,
         generation=event.generation,
         reason=event.step if failed else "",
         message=event.message if failed else "",

@@ -31,8 +31,8 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.contracts import subjects, wire
+from services.contracts.frames import EventFrame
 from services.contracts.streams import EVENTS
-from services.notifier.protocol import EventFrame
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ from litestar import WebSocket
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 
-from services.notifier.fanout import ClientTooSlowError, Feed
-from services.notifier.protocol import (
+from services.contracts.frames import (
     CLOSE_BAD_REQUEST,
     CLOSE_INTERNAL,
     CLOSE_RESTARTING,
@@ -29,6 +28,7 @@ from services.notifier.protocol import (
     resume_start,
     too_slow_message,
 )
+from services.notifier.fanout import ClientTooSlowError, Feed
 from services.notifier.snapshot import last_statuses, stream_bounds
 from services.runtime.settings import Settings
 from services.runtime.tickets import TicketError, verify_ticket

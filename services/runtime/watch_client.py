@@ -22,42 +22,18 @@ import msgspec
 import websockets
 
 from services.contracts.events import Event, KubeEvent, StoreProgress, StoreStatus
-from services.contracts.phases import Phase
-
-
-class Hello(msgspec.Struct, frozen=True, tag="hello", tag_field="type"):
-    tenant: str
-    seq: int
-    resumed: bool
-    ping_interval_s: float = 20.0
-    version: int = 1
-
-
-class Snapshot(msgspec.Struct, frozen=True, tag="snapshot", tag_field="type"):
-    seq: int
-    statuses: list[StoreStatus]
-
-
-class EventFrame(msgspec.Struct, frozen=True, tag="event", tag_field="type"):
-    seq: int
-    event: Event
-
-
-class Ping(msgspec.Struct, frozen=True, tag="ping", tag_field="type"):
-    seq: int
-
-
-class Error(msgspec.Struct, frozen=True, tag="error", tag_field="type"):
-    code: int
-    message: str
-
-
-Frame = Hello | Snapshot | EventFrame | Ping | Error
-_frames: Final = msgspec.json.Decoder(Frame)
+from services.contracts.frames import (
+    CLOSE_BAD_REQUEST,
+    EventFrame,
+    Frame,
+    Hello,
+    Snapshot,
+    decode_frame,
+)
+from services.contracts.frames import Error as ErrorFrame
+from services.contracts.phases import Phase, merge_phase
 
 SETTLED: Final = frozenset({Phase.READY, Phase.FAILED, Phase.DEGRADED, Phase.DELETED})
-CLOSE_UNAUTHORIZED: Final = 4001
-CLOSE_BAD_REQUEST: Final = 4400
 
 # What a person can do about each failure reason the watcher reports.
 NEXT_STEPS: Final = {
@@ -79,11 +55,6 @@ DEFAULT_NEXT: Final = (
 
 def next_step(reason: str) -> str:
     return NEXT_STEPS.get(reason, DEFAULT_NEXT)
-
-
-def decode_frame(data: str | bytes) -> Frame:
-    frame: Frame = _frames.decode(data)
-    return frame
 
 
 def socket_url(api_url: str, ticket: dict[str, Any], after: int | None) -> str:
@@ -111,42 +82,20 @@ class StoreState(msgspec.Struct):
     message: str = ""
 
 
-# The gateway's merge rules (services/gateway/projection.py), so `watch` and
-# `stores get` agree: newest generation wins; a few moves are not allowed.
-_AFTER_DELETING: Final = frozenset({Phase.DELETING, Phase.DELETED})
-_AFTER_FAILED: Final = frozenset(
-    {Phase.FAILED, Phase.READY, Phase.DEGRADED, Phase.DELETING, Phase.DELETED}
-)
-
-
-def _allowed(current: Phase, new: Phase) -> bool:
-    if current is Phase.DELETED:
-        return False
-    if current is Phase.DELETING:
-        return new in _AFTER_DELETING
-    if current is Phase.FAILED:
-        return new in _AFTER_FAILED
-    return True
-
-
 def _merge(old: StoreState | None, event: StoreStatus | StoreProgress) -> StoreState | None:
-    if old is not None and event.generation < old.generation:
-        return None
-    same_spec = old is not None and event.generation == old.generation
-    phase = event.phase
-    if phase is None or (old is not None and not _allowed(old.phase, phase)):
+    """The gateway's merge (contracts.phases.merge_phase), so `watch` and `get` agree."""
+    by_watcher = isinstance(event, StoreStatus)
+    if old is None:
+        phase = event.phase
+    else:
+        phase = merge_phase(old.phase, old.generation, event.phase, event.generation, by_watcher)
+    if phase is None:
         return None
     url = old.url if old else ""
     if isinstance(event, StoreStatus):
-        # "pending" until the watcher sees objects is no step back from "provisioning".
-        if same_spec and old and old.phase == Phase.PROVISIONING and phase == Phase.PENDING:
-            phase = Phase.PROVISIONING
         return StoreState(phase, event.generation, event.url or url, event.reason, event.message)
-    # A retried step must not pull back a store the watcher already reports on.
-    if phase == Phase.PROVISIONING and same_spec and old and old.phase != Phase.PENDING:
-        return None
-    reason = event.step if phase == Phase.FAILED else ""
-    message = event.message if phase == Phase.FAILED else ""
+    failed = phase == Phase.FAILED
+    reason, message = (event.step, event.message) if failed else ("", "")
     return StoreState(phase, event.generation, url, reason, message)
 
 
@@ -322,7 +271,7 @@ class Connection:
     def _track(self, frame: Frame) -> None:
         if isinstance(frame, Hello | Snapshot | EventFrame):
             self.after = frame.seq
-        elif isinstance(frame, Error) and frame.code == CLOSE_BAD_REQUEST:
+        elif isinstance(frame, ErrorFrame) and frame.code == CLOSE_BAD_REQUEST:
             raise FollowError(frame.message)
 
 

@@ -31,6 +31,7 @@ from nats.js.errors import NotFoundError
 
 from services.contracts import labels, streams
 from services.contracts.events import StepState, StoreProgress, StoreStatus
+from services.contracts.frames import EventFrame, Hello, Snapshot
 from services.contracts.ids import namespace_for
 from services.contracts.subjects import PREFIX
 from services.contracts.wire import decode_command, decode_event
@@ -38,7 +39,7 @@ from services.provisioner.engines import SECRET_NAME
 from services.runtime import bus
 from services.runtime.devcluster import DevCluster, helm_binary
 from services.runtime.stack import Stack
-from services.runtime.watch_client import Connection, EventFrame, Hello, Printer, Snapshot
+from services.runtime.watch_client import Connection, Printer
 from tests.integration.provisioner_support import drop_namespaces
 
 

@@ -23,9 +23,7 @@ from services.contracts.events import (
     StoreProgress,
     StoreStatus,
 )
-from services.contracts.phases import Phase
-from services.notifier.app import create_app
-from services.notifier.protocol import (
+from services.contracts.frames import (
     CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
     Error,
@@ -36,6 +34,8 @@ from services.notifier.protocol import (
     Snapshot,
     decode_frame,
 )
+from services.contracts.phases import Phase
+from services.notifier.app import create_app
 from services.runtime.health import Health
 from services.runtime.http import serve
 from services.runtime.natsserver import free_port

@@ -59,6 +59,9 @@ def progress(phase: Phase | None, generation: int = 1, message: str = "") -> Sto
         (Phase.DELETING, 2, progress(Phase.DELETING, 2), None),
         (Phase.DELETED, 2, progress(Phase.DELETING, 2), None),
         (Phase.READY, 2, progress(Phase.FAILED, 1), None),
+        (Phase.PROVISIONING, 1, status(Phase.PENDING), None),
+        (Phase.READY, 1, status(Phase.PENDING, 2), Phase.PENDING),
+        (Phase.PENDING, 1, progress(Phase.DELETED), Phase.DELETED),
     ],
 )
 def test_merge(

@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.contracts.events import StoreStatus
-from services.contracts.phases import Phase
-from services.notifier.main import RedactTickets
-from services.notifier.protocol import (
+from services.contracts.frames import (
     Error,
     EventFrame,
     Frame,
@@ -21,6 +19,8 @@ from services.notifier.protocol import (
     resume_start,
     too_slow_message,
 )
+from services.contracts.phases import Phase
+from services.notifier.main import RedactTickets
 
 STATUS = StoreStatus("acme", "shop", Phase.READY, 2, datetime(2025, 1, 1, tzinfo=UTC), url="u")
 

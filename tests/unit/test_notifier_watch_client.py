@@ -4,12 +4,10 @@ import io
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 import pytest
 
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
 from services.contracts.phases import Phase
-from services.notifier import protocol
 from services.runtime import watch_client as wc
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -38,22 +36,6 @@ def test_socket_url_without_after_and_escaped_ticket() -> None:
 
 def status(phase: Phase, generation: int = 1, **kw: Any) -> StoreStatus:
     return StoreStatus("acme", "shop", phase, generation, NOW, **kw)
-
-
-@pytest.mark.parametrize(
-    "frame",
-    [
-        protocol.Hello(tenant="acme", seq=3, resumed=False, ping_interval_s=20),
-        protocol.Snapshot(seq=3, statuses=[status(Phase.READY)]),
-        protocol.EventFrame(seq=4, event=status(Phase.READY)),
-        protocol.Ping(seq=4),
-        protocol.Error(code=4008, message="too slow"),
-    ],
-)
-def test_client_decodes_what_the_notifier_sends(frame: protocol.Frame) -> None:
-    decoded = wc.decode_frame(protocol.encode_frame(frame))
-    assert type(decoded).__name__ == type(frame).__name__
-    assert msgspec.structs.asdict(decoded) == msgspec.structs.asdict(frame)
 
 
 def view(phase: Phase, generation: int = 1) -> dict[str, Any]:
