@@ -24,6 +24,9 @@ class StreamDef(msgspec.Struct, frozen=True):
     max_age_s: float = 0
     max_bytes: int = -1
     max_msg_size: int = 64 * 1024
+    # -1: the server's default, which nats-server >= 2.15 caps at 1,000 per stream
+    # (and -1 does not opt out: only a positive number does).
+    max_consumers: int = -1
 
 
 class ConsumerDef(msgspec.Struct, frozen=True):
@@ -52,6 +55,8 @@ COMMANDS: Final = StreamDef(
 
 # Statuses are the snapshot source for the notifier, so they are kept a month;
 # a store that changes nothing for longer is re-announced by the watcher on start.
+# Every notifier websocket has its own ephemeral consumer on this stream, so the
+# consumer limit is the platform's limit on open sockets (docs/benchmarks.md).
 EVENTS: Final = StreamDef(
     name="URUMI_EVENTS",
     subjects=(subjects.EVENTS_ALL,),
@@ -59,6 +64,7 @@ EVENTS: Final = StreamDef(
     duplicate_window_s=2 * 60,
     max_age_s=30 * DAY,
     max_bytes=1024**3,
+    max_consumers=100_000,
 )
 
 STREAMS: Final = (COMMANDS, EVENTS)

@@ -81,6 +81,7 @@ def stream_config(d: StreamDef, replicas: int = 1) -> StreamConfig:
         max_age=d.max_age_s or None,
         max_bytes=d.max_bytes,
         max_msg_size=d.max_msg_size,
+        max_consumers=d.max_consumers,
         num_replicas=replicas,
     )
 
