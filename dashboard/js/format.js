@@ -20,7 +20,7 @@ const NEXT_STEPS = {
   ImagePullBackOff: "The store's software image could not be downloaded. Delete this store and create it again; if it keeps happening, contact support.",
   ErrImagePull: "The store's software image could not be downloaded. Delete this store and create it again; if it keeps happening, contact support.",
   CrashLoopBackOff: "Part of the store keeps crashing. The Kubernetes events below say why. Delete the store and create it again; if it repeats, contact support with the store id.",
-  JobFailed: "Setting up the store (installing WooCommerce and its sample products) failed. Delete the store and create it again.",
+  JobFailed: "Setting up the store (installing the shop and its sample products) failed. Delete the store and create it again.",
   CreateContainerConfigError: "The store is misconfigured on our side. Contact support with the store id.",
   CreateContainerError: "The store could not be started on our side. Contact support with the store id.",
   Unschedulable: "The platform has no room for this plan right now. Delete the store and try a smaller plan, or try again later.",
@@ -80,7 +80,7 @@ const CONDITIONS = {
   NamespaceReady: "Space reserved",
   DatabaseReady: "Database running",
   WebReady: "Web server running",
-  StoreConfigured: "WooCommerce installed",
+  StoreConfigured: "Store set up",
   Routable: "Address live",
 };
 

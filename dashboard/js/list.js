@@ -63,6 +63,11 @@ function field(id, label, control, hint) {
     h("p", { class: "hint", id: `${id}-hint` }, hint), error);
 }
 
+const ENGINE_HINTS = {
+  woocommerce: "WooCommerce on WordPress: a shop with a storefront theme.",
+  medusa: "Medusa: a headless commerce API with an admin dashboard.",
+};
+
 function createForm() {
   const name = h("input", { id: "display_name", name: "display_name", maxlength: "80", autocomplete: "off" });
   const id = h("input", {
@@ -76,12 +81,14 @@ function createForm() {
   const formError = h("p", { class: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Launch store");
   const addressHint = h("span", {}, "Becomes the store's address. 3–40 characters: a–z, 0–9, '-'.");
+  const engineHint = h("span", {}, ENGINE_HINTS[engine.value]);
+  engine.addEventListener("change", () => { engineHint.textContent = ENGINE_HINTS[engine.value]; });
   const form = h("form", { class: "card create", novalidate: true, "aria-labelledby": "create-heading" },
     h("h2", { id: "create-heading", text: "Launch a store" }),
     h("div", { class: "grid" },
-      field("display_name", "Store name", name, "Shown to you; customers see the name you set in WooCommerce."),
+      field("display_name", "Store name", name, "Shown to you in Urumi; customers see the name you set in the store."),
       field("store_id", "Store id", id, addressHint),
-      field("engine", "Engine", engine, "WooCommerce on WordPress."),
+      field("engine", "Engine", engine, engineHint),
       field("plan", "Plan", plan, "Small: up to ~1k visits a day. Medium: ~10k. Large: busy stores."),
     ),
     h("div", { class: "actions" }, submit, formError),
