@@ -217,6 +217,7 @@ class SecretWatch:
         self.core = CoreV1Api(kube)
         self.selector = f"{labels.MANAGED_SELECTOR},{labels.TENANT}={tenant}"
         self.versions: dict[str, set[tuple[str, str]]] = {}
+        self.values: dict[str, list[str]] = {}  # generated values by store, even if deleted since
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> "SecretWatch":
@@ -232,6 +233,9 @@ class SecretWatch:
         if secret.metadata.name == SECRET_NAME:
             entry = (secret.metadata.uid, _digest(secret.data))
             self.versions.setdefault(secret.metadata.namespace, set()).add(entry)
+            self.values.setdefault(secret.metadata.labels[labels.STORE], []).extend(
+                generated(secret.data)
+            )
 
     async def _run(self) -> None:
         version = ""
@@ -276,11 +280,15 @@ async def store_passwords(kube: ApiClient, tenant: str) -> dict[str, list[str]]:
     for secret in (await core.list_secret_for_all_namespaces(label_selector=selector)).items:
         if secret.metadata.name != SECRET_NAME:
             continue
-        values = [base64.b64decode(v).decode() for v in (secret.data or {}).values()]
-        # Generated values are long and random; "admin" or an e-mail address are not secret.
-        store = secret.metadata.labels[labels.STORE]
-        found[store] = [v for v in values if len(v) >= 16 and "@" not in v]
+        found[secret.metadata.labels[labels.STORE]] = generated(secret.data)
     return found
+
+
+def generated(data: dict[str, str] | None) -> list[str]:
+    """The generated values of a Secret's `data`; long and random, whereas "admin"
+    or an e-mail address are not secret."""
+    values = [base64.b64decode(v).decode() for v in (data or {}).values()]
+    return [v for v in values if len(v) >= 16 and "@" not in v]
 
 
 async def namespace_exists(kube: ApiClient, store: str) -> bool:
@@ -446,7 +454,8 @@ class Platform:
         """
         for store, values in (await store_passwords(self.kube, self.tenant)).items():
             self.passwords.setdefault(store, values)
-        secrets = [v for values in self.passwords.values() for v in values]
+        seen = [*self.passwords.values(), *self.secrets.values.values()]
+        secrets = sorted({v for values in seen for v in values})
         scan = LeakScan({**needles(secrets), **(extra_needles or {})})
         for name in (streams.COMMANDS.name, streams.EVENTS.name):
             for m in await stream_messages(self.js, name):
