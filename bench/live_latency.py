@@ -27,6 +27,8 @@ from kubernetes_asyncio import client, config
 from bench.common import (
     TENANT,
     Platform,
+    Profiler,
+    cpu_seconds,
     header,
     loadavg,
     ms,
@@ -133,9 +135,18 @@ class Level:
     notifier_mb: float
     nats_mb: float
     load: str
+    cpu_ms: dict[str, float]  # CPU time per change, by process
 
 
-async def run(plat: Platform, counts: list[int], changes: int, within: float) -> list[Level]:
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    out = {name: cpu_seconds(pids[name]) for name in ("notifier", "nats-server", "watcher")}
+    out["client"] = time.process_time()
+    return out
+
+
+async def run(
+    plat: Platform, counts: list[int], changes: int, within: float, profile: bool
+) -> list[Level]:
     base = ticket_url(plat.api, plat.token)
     tracker = Tracker()
     first = Socket(socket_url(base, plat.stack.ticket_secret, TENANT), tracker)
@@ -168,6 +179,11 @@ async def run(plat: Platform, counts: list[int], changes: int, within: float) ->
             await asyncio.sleep(2)  # let the opening burst settle
             results: dict[str, list[float]] = {"degraded": [], "ready": []}
             missing = 0
+            spy = None
+            if profile and count == max(counts):
+                out = plat.root / f"notifier-{count}.txt"
+                spy = Profiler(pids["notifier"], out, changes * 1.5).__enter__()
+            cpu0 = _cpu(pids)
             for i in range(changes):
                 phase = "degraded" if i % 2 == 0 else "ready"
                 body = not_ready if phase == "degraded" else ready
@@ -184,6 +200,10 @@ async def run(plat: Platform, counts: list[int], changes: int, within: float) ->
                     missing += len(sockets) - len(change.latencies)
                 results[phase] += change.latencies
                 await asyncio.sleep(0.3)
+            cpu1 = _cpu(pids)
+            if spy is not None:
+                spy.__exit__(None, None, None)
+                print(spy.top(40), flush=True)
             closed = [s.closed for s in sockets if s.closed]
             level = Level(
                 count,
@@ -194,6 +214,7 @@ async def run(plat: Platform, counts: list[int], changes: int, within: float) ->
                 rss_mb(pids["notifier"]),
                 rss_mb(pids["nats-server"]) if "nats-server" in pids else float("nan"),
                 loadavg(),
+                {k: (cpu1[k] - cpu0[k]) * 1000 / changes for k in cpu0},
             )
             levels.append(level)
             both = summarize(level.degraded + level.recovered)
@@ -201,13 +222,17 @@ async def run(plat: Platform, counts: list[int], changes: int, within: float) ->
                 f"  {count} sockets (opened in {took:.1f}s): p50 {ms(both.p50)} ms "
                 f"p99 {ms(both.p99)} ms max {ms(both.max)} ms, missing {missing}, "
                 f"closed {len(closed)} {closed[:1]}, notifier {level.notifier_mb:.0f} MiB "
-                f"(load {level.load})",
+                f"(load {level.load}); CPU ms per change {_cpu_text(level.cpu_ms)}",
                 flush=True,
             )
     finally:
         await close_all(sockets)
         await kube.close()
     return levels
+
+
+def _cpu_text(cpu: dict[str, float]) -> str:
+    return " ".join(f"{k} {v:.0f}" for k, v in cpu.items())
 
 
 def render(levels: list[Level]) -> str:
@@ -228,6 +253,7 @@ def render(levels: list[Level]) -> str:
                 lv.missing,
                 f"{lv.notifier_mb:.0f}",
                 f"{lv.nats_mb:.0f}",
+                _cpu_text(lv.cpu_ms),
                 lv.load,
             ]
         )
@@ -244,6 +270,7 @@ def render(levels: list[Level]) -> str:
             "missed",
             "notifier MiB",
             "nats MiB",
+            "CPU ms per change",
             "load after",
         ],
         rows,
@@ -256,6 +283,7 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20, help="status flips per level")
     parser.add_argument("--within", type=float, default=30.0, help="seconds to wait per flip")
     parser.add_argument("--keep", action="store_true", help="keep logs and state")
+    parser.add_argument("--profile", action="store_true", help="py-spy the notifier (top level)")
     args = parser.parse_args()
     # One fd per socket here and one in the notifier (a child: it inherits the limit).
     limit = raise_nofile(max(args.sockets) + 2048)
@@ -263,7 +291,8 @@ def main() -> None:
         raise SystemExit(f"open-file limit {limit} is too low for {max(args.sockets)} sockets")
     print(header("live latency"), flush=True)
     with platform(cluster=True, keep=args.keep) as plat:
-        levels = asyncio.run(run(plat, sorted(args.sockets), args.changes, args.within))
+        counts = sorted(args.sockets)
+        levels = asyncio.run(run(plat, counts, args.changes, args.within, args.profile))
     print()
     print(render(levels))
 
