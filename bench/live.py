@@ -118,28 +118,35 @@ async def open_sockets(
     sinks: Callable[[], StatusSink],
     parallel: int = 64,
     on_progress: Callable[[int], Any] | None = None,
-) -> tuple[list[Socket], float]:
-    """`n` live sockets, `parallel` handshakes at a time; (sockets, seconds taken).
+) -> tuple[list[Socket], float, list[str]]:
+    """`n` live sockets, `parallel` handshakes at a time.
 
-    Each socket gets its own sink from `sinks()`.
+    Each socket gets its own sink from `sinks()`. Returns the sockets that opened,
+    the seconds taken, and why the others did not (one line each).
 
     Tickets are signed here with the shared secret, exactly as the gateway signs
     them (services.runtime.tickets), so 10,000 sockets do not cost 10,000 API calls.
     """
     sockets: list[Socket] = []
+    failed: list[str] = []
     gate = asyncio.Semaphore(parallel)
     started = time.perf_counter()
 
     async def one() -> None:
         sock = Socket(socket_url(base_url, secret, tenant), sinks())
         async with gate:
-            await sock.open()
+            try:
+                await sock.open()
+            except Exception as exc:
+                failed.append(repr(exc)[:200])
+                await sock.close()
+                return
         sockets.append(sock)
         if on_progress is not None and len(sockets) % 1000 == 0:
             on_progress(len(sockets))
 
     await asyncio.gather(*(one() for _ in range(n)))
-    return sockets, time.perf_counter() - started
+    return sockets, time.perf_counter() - started, failed
 
 
 async def close_all(sockets: list[Socket]) -> None:

@@ -136,6 +136,8 @@ class Level:
     nats_mb: float
     load: str
     cpu_ms: dict[str, float]  # CPU time per change, by process
+    idle_pct: float  # the notifier's CPU with the sockets open and no events
+    failed: int  # sockets that did not open
 
 
 def _cpu(pids: dict[str, int]) -> dict[str, float]:
@@ -167,7 +169,7 @@ async def run(
     levels: list[Level] = []
     try:
         for count in counts:
-            more, took = await open_sockets(
+            more, took, failed = await open_sockets(
                 count - len(sockets),
                 base,
                 plat.stack.ticket_secret,
@@ -176,7 +178,12 @@ async def run(
                 on_progress=lambda n: print(f"    … {n} more sockets open", flush=True),
             )
             sockets += more
+            if failed:
+                print(f"    {len(failed)} sockets did not open, e.g. {failed[0]}", flush=True)
             await asyncio.sleep(2)  # let the opening burst settle
+            idle0 = cpu_seconds(pids["notifier"])
+            await asyncio.sleep(5)
+            idle_pct = (cpu_seconds(pids["notifier"]) - idle0) / 5 * 100
             results: dict[str, list[float]] = {"degraded": [], "ready": []}
             missing = 0
             spy = None
@@ -206,7 +213,7 @@ async def run(
                 print(spy.top(40), flush=True)
             closed = [s.closed for s in sockets if s.closed]
             level = Level(
-                count,
+                len(sockets),
                 took,
                 results["degraded"],
                 results["ready"],
@@ -215,6 +222,8 @@ async def run(
                 rss_mb(pids["nats-server"]) if "nats-server" in pids else float("nan"),
                 loadavg(),
                 {k: (cpu1[k] - cpu0[k]) * 1000 / changes for k in cpu0},
+                idle_pct,
+                len(failed),
             )
             levels.append(level)
             both = summarize(level.degraded + level.recovered)
@@ -222,7 +231,8 @@ async def run(
                 f"  {count} sockets (opened in {took:.1f}s): p50 {ms(both.p50)} ms "
                 f"p99 {ms(both.p99)} ms max {ms(both.max)} ms, missing {missing}, "
                 f"closed {len(closed)} {closed[:1]}, notifier {level.notifier_mb:.0f} MiB "
-                f"(load {level.load}); CPU ms per change {_cpu_text(level.cpu_ms)}",
+                f"idle CPU {idle_pct:.0f}% (load {level.load}); "
+                f"CPU ms per change {_cpu_text(level.cpu_ms)}",
                 flush=True,
             )
     finally:
@@ -251,6 +261,8 @@ def render(levels: list[Level]) -> str:
                 ms(rec.p99),
                 ms(deg.p99),
                 lv.missing,
+                lv.failed,
+                f"{lv.idle_pct:.0f}",
                 f"{lv.notifier_mb:.0f}",
                 f"{lv.nats_mb:.0f}",
                 _cpu_text(lv.cpu_ms),
@@ -268,6 +280,8 @@ def render(levels: list[Level]) -> str:
             "→ready p99",
             "→degraded p99",
             "missed",
+            "not opened",
+            "notifier idle CPU %",
             "notifier MiB",
             "nats MiB",
             "CPU ms per change",

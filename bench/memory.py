@@ -41,7 +41,7 @@ async def measure(plat: Platform, burst: int, sockets: int, settle: float) -> li
         return None
 
     base = ticket_url(plat.api, plat.token)
-    opened, took = await open_sockets(
+    opened, took, failed = await open_sockets(
         sockets,
         base,
         plat.stack.ticket_secret,
@@ -53,7 +53,8 @@ async def measure(plat: Platform, burst: int, sockets: int, settle: float) -> li
     with_sockets = {name: rss_mb(pid) for name, pid in pids.items()}
     closed = sum(1 for s in opened if s.closed)
     print(
-        f"  {len(opened)} sockets in {took:.1f}s ({closed} closed): {with_sockets}"
+        f"  {len(opened)} sockets in {took:.1f}s ({closed} closed since, {len(failed)} "
+        f"did not open {failed[:1]}): {with_sockets}"
         f" (load {loadavg()})",
         flush=True,
     )
