@@ -18,7 +18,6 @@ from services.contracts.frames import (
     CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
     Error,
-    EventFrame,
     Frame,
     Hello,
     Ping,
@@ -145,23 +144,20 @@ class Session:
         return None
 
     async def _write(self, feed: Feed) -> None:
-        """Events as they come; a ping whenever nothing was sent for an interval."""
-        getter: asyncio.Task[EventFrame] | None = None
-        try:
-            while True:
-                if getter is None:
-                    getter = asyncio.create_task(feed.get())
-                done, _ = await asyncio.wait({getter}, timeout=self.settings.ping_interval_s)
-                if not done:
-                    await self._send(Ping(seq=self.last_seq))
-                    continue
-                frame = getter.result()
-                getter = None
-                await self._send(frame)
-                self.last_seq = frame.seq
-        finally:
-            if getter is not None:
-                getter.cancel()
+        """Events as they come; a ping whenever nothing was sent for an interval.
+
+        A timed-out get() loses nothing (asyncio.Queue.get is cancel-safe), so no
+        task is needed per frame.
+        """
+        while True:
+            try:
+                async with asyncio.timeout(self.settings.ping_interval_s):
+                    frame = await feed.get()
+            except TimeoutError:
+                await self._send(Ping(seq=self.last_seq))
+                continue
+            await self._send(frame)
+            self.last_seq = frame.seq
 
     async def _read(self) -> None:
         """Drain (and ignore) client messages until it disconnects."""
