@@ -5,6 +5,7 @@ import json
 from typing import Final
 
 import aiohttp
+import nats.errors
 from kubernetes_asyncio.client.exceptions import ApiException
 
 # Throttling, server trouble, and conflicts the next attempt resolves.
@@ -51,6 +52,8 @@ def classify(exc: BaseException, doing: str) -> ProvisionError:
         if exc.status in _TRANSIENT_STATUS or is_terminating(exc):
             return TransientError(message)
         return PermanentError(message)
+    if isinstance(exc, nats.errors.Error):  # its TimeoutError is asyncio's too
+        return TransientError(f"{doing}: event bus (NATS) unreachable ({exc})")
     if isinstance(exc, aiohttp.ClientError | OSError | asyncio.TimeoutError | TimeoutError):
         return TransientError(f"{doing}: Kubernetes API unreachable ({exc or type(exc).__name__})")
     return TransientError(f"{doing}: {type(exc).__name__}: {exc}")
