@@ -3,6 +3,7 @@
 import json
 
 import aiohttp
+import nats.errors
 import pytest
 from kubernetes_asyncio.client.exceptions import ApiException
 
@@ -47,6 +48,12 @@ def test_unreachable_is_transient(exc: BaseException) -> None:
     err = classify(exc, "apply Namespace/store-x")
     assert isinstance(err, TransientError)
     assert "unreachable" in str(err)
+
+
+def test_nats_trouble_is_not_blamed_on_kubernetes() -> None:
+    err = classify(nats.errors.TimeoutError(), "provision")  # a progress publish timed out
+    assert isinstance(err, TransientError)
+    assert str(err) == "provision: event bus (NATS) unreachable (nats: timeout)"
 
 
 def test_api_message_without_body() -> None:
