@@ -199,6 +199,11 @@ class Platform:
     token: str
     kubeconfig: str
     root: Path
+    cluster_pid: int | None = None  # the devcluster supervisor
+
+    def cluster_pids(self) -> dict[str, int]:
+        """The devcluster's components (apiserver, etcd, …, kwok) by name."""
+        return child_pids(self.cluster_pid) if self.cluster_pid else {}
 
     @property
     def api(self) -> str:
@@ -270,7 +275,8 @@ def platform(
         stack.start(timeout=120)
         try:
             token = stack.create_tenant(TENANT, max_stores=max_stores, name="Benchmarks")
-            yield Platform(stack, token, kubeconfig, root)
+            pid = devcluster.pid if devcluster is not None else None
+            yield Platform(stack, token, kubeconfig, root, pid)
         finally:
             stack.stop()
     finally:
@@ -399,12 +405,37 @@ def _frame_name(frame: str) -> str:
     return f"{func} ({short})"
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (/proc/<pid>/stat)."""
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time a process has used so far (/proc/<pid>/stat);
+    with `children`, plus that of its reaped children (the provisioner's helm runs)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
     except OSError:
         return math.nan
-    # after the command: state is field 3, utime 14 and stime 15 (1-based, man proc)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # after the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(parent: int) -> dict[str, int]:
+    """Direct children of `parent` by name: `devcluster apiserver` → apiserver, kwok → kwok."""
+    out: dict[str, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rpartition(")")[2].split()[1])
+            if ppid != parent:
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        exe = os.path.basename(argv[0].decode())
+        name = argv[1].decode() if exe == "devcluster" and len(argv) > 1 else exe
+        out[name] = int(entry)
+    return out

@@ -118,11 +118,13 @@ async def open_sockets(
     sinks: Callable[[], StatusSink],
     parallel: int = 64,
     on_progress: Callable[[int], Any] | None = None,
+    budget_s: float = 300.0,
 ) -> tuple[list[Socket], float, list[str]]:
     """`n` live sockets, `parallel` handshakes at a time.
 
     Each socket gets its own sink from `sinks()`. Returns the sockets that opened,
-    the seconds taken, and why the others did not (one line each).
+    the seconds taken, and why the others did not (one line each). No handshake
+    starts after `budget_s` seconds: the run stays bounded when the server stalls.
 
     Tickets are signed here with the shared secret, exactly as the gateway signs
     them (services.runtime.tickets), so 10,000 sockets do not cost 10,000 API calls.
@@ -135,6 +137,9 @@ async def open_sockets(
     async def one() -> None:
         sock = Socket(socket_url(base_url, secret, tenant), sinks())
         async with gate:
+            if time.perf_counter() - started > budget_s:
+                failed.append(f"not tried: {budget_s:.0f}s budget spent")
+                return
             try:
                 await sock.open()
             except Exception as exc:

@@ -25,6 +25,7 @@ from bench.common import (
     TENANT,
     Platform,
     RssSampler,
+    cpu_seconds,
     header,
     loadavg,
     ms,
@@ -75,12 +76,15 @@ class BurstResult:
     missing: int
     deleted_s: float
     load: str
+    cpu_s: dict[str, float]  # CPU seconds used from first POST to last ready, by process
 
 
 async def burst(
     plat: Platform, tracker: Tracker, size: int, replicas: int, prefix: str, within: float
 ) -> BurstResult:
     ids = [f"{prefix}-{i:03d}" for i in range(size)]
+    procs = {**plat.pids(), **plat.cluster_pids()}
+    cpu0 = {n: cpu_seconds(p, children=True) for n, p in procs.items()}
     sent: dict[str, float] = {}
     post_s: list[float] = []
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
@@ -103,13 +107,16 @@ async def burst(
         done = [t for t in ready.values() if t is not None]
         whole = (max(done) - min(sent.values())) if done else math.nan
         load = loadavg()
+        cpu = {n: cpu_seconds(p, children=True) - cpu0[n] for n, p in procs.items()}
 
         # Clean up so the next burst starts from the same place.
         t0 = time.perf_counter()
         await asyncio.gather(*(client.delete(f"/api/v1/stores/{s}") for s in ids))
         await tracker.wait_all(ids, {"deleted"}, within)
         deleted_s = time.perf_counter() - t0
-    return BurstResult(size, replicas, per_store, post_s, whole, failed, missing, deleted_s, load)
+    return BurstResult(
+        size, replicas, per_store, post_s, whole, failed, missing, deleted_s, load, cpu
+    )
 
 
 async def run_replicas(
@@ -144,6 +151,30 @@ def _row_text(r: BurstResult) -> str:
         f"max {secs(s.max)}s whole {secs(r.whole)}s failed {r.failed} missing {r.missing} "
         f"(load {r.load})"
     )
+
+
+OURS = ("gateway", "notifier", "provisioner", "watcher", "nats-server")
+
+
+def render_cpu(results: list[BurstResult]) -> str:
+    """Where the CPU went, per store: our services (provisioner includes helm) vs the cluster."""
+    names = sorted({n for r in results for n in r.cpu_s})
+    rows = []
+    for r in results:
+        ours = sum(v for n, v in r.cpu_s.items() if n.split("-")[0] in OURS or n in OURS)
+        total = sum(r.cpu_s.values())
+        rows.append(
+            [
+                r.replicas,
+                r.size,
+                *(f"{1000 * r.cpu_s.get(n, 0.0) / r.size:.0f}" for n in names),
+                f"{1000 * ours / r.size:.0f}",
+                f"{1000 * (total - ours) / r.size:.0f}",
+                f"{total / r.whole:.2f}" if r.whole else "-",
+            ]
+        )
+    headers = ["replicas", "stores", *names, "ours", "cluster", "cores busy"]
+    return "CPU ms per store, first POST → last ready:\n" + table(headers, rows)
 
 
 def render(results: list[BurstResult]) -> str:
@@ -204,6 +235,8 @@ def main() -> None:
             peaks[replicas] = peak
     print()
     print(render(results))
+    print()
+    print(render_cpu(results))
     print()
     print(f"peak RSS (MiB) during the {max(args.sizes)}-store burst:")
     names = sorted({n for p in peaks.values() for n in p})
