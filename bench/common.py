@@ -234,6 +234,10 @@ def _nats_pid(stack: Stack) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
+# A simulated node big enough for every store of a 100-store burst at once (the
+# default node, 32 cpu, fits ~50 small stores; the rest would be Unschedulable).
+CLUSTER_ARGS = ["--node-cpu", "512", "--node-memory", "4Ti", "--node-pods", "5000"]
+
 # Generous limits: the benchmarks measure the platform, not the guard rails.
 BENCH_ENV = {
     "URUMI_RATE_LIMIT_PER_MINUTE": "1000000",
@@ -261,7 +265,7 @@ def platform(
         if cluster:
             from services.runtime.devcluster import DevCluster, helm_binary
 
-            devcluster = DevCluster(root / "devcluster")
+            devcluster = DevCluster(root / "devcluster", extra_args=CLUSTER_ARGS)
             devcluster.start(timeout=300)
             kubeconfig, helm = str(devcluster.kubeconfig), str(helm_binary())
         stack = Stack(

@@ -27,6 +27,7 @@ class _Status(msgspec.Struct):
     store: str = ""
     phase: str | None = None
     generation: int = 0
+    reason: str = ""
 
 
 class _Frame(msgspec.Struct):
@@ -37,8 +38,8 @@ class _Frame(msgspec.Struct):
 
 _decode = msgspec.json.Decoder(_Frame).decode
 
-# (store, phase, generation, arrival perf_counter) for every store-status frame
-StatusSink = Callable[[str, str, int, float], None]
+# (store, phase, generation, arrival perf_counter, reason) for every store-status frame
+StatusSink = Callable[[str, str, int, float, str], None]
 
 
 def ticket_url(api: str, token: str) -> str:
@@ -94,7 +95,7 @@ class Socket:
                 frame = _decode(raw)
                 ev = frame.event
                 if frame.type == "event" and ev is not None and ev.type == "store-status":
-                    self.sink(ev.store, ev.phase or "", ev.generation, at)
+                    self.sink(ev.store, ev.phase or "", ev.generation, at, ev.reason)
         except Exception as exc:  # the benchmark reports it; it must not kill the loop
             self.closed = repr(exc)
         else:

@@ -61,7 +61,7 @@ def make_sink(change: Change) -> StatusSink:
     """One socket's sink: counts that socket's first matching frame per change."""
     counted = -1
 
-    def sink(store: str, phase: str, generation: int, at: float) -> None:
+    def sink(store: str, phase: str, generation: int, at: float, reason: str) -> None:
         nonlocal counted
         if store != STORE or phase != change.phase or counted == change.index:
             return

@@ -37,7 +37,7 @@ async def measure(plat: Platform, burst: int, sockets: int, settle: float) -> li
     _, peak = await run_replicas(plat, 1, [burst], 300)
     print(f"  burst peak: {peak}", flush=True)
 
-    def noop(store: str, phase: str, generation: int, at: float) -> None:
+    def noop(store: str, phase: str, generation: int, at: float, reason: str) -> None:
         return None
 
     base = ticket_url(plat.api, plat.token)

@@ -43,9 +43,12 @@ class Tracker:
 
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    reasons: dict[str, str] = field(default_factory=dict)  # why stores failed
 
-    def __call__(self, store: str, phase: str, generation: int, at: float) -> None:
+    def __call__(self, store: str, phase: str, generation: int, at: float, reason: str) -> None:
         self.seen.setdefault((store, phase), at)
+        if phase == "failed":
+            self.reasons[store] = reason
         self.changed.set()
 
     def at(self, store: str, phase: str) -> float | None:
@@ -99,11 +102,15 @@ async def burst(
             r.raise_for_status()
 
         await asyncio.gather(*(post(s) for s in ids))
-        await tracker.wait_all(ids, {"ready", "failed"}, within)
+        # `failed` is a diagnosis that may clear, so wait for `ready` (or the limit).
+        await tracker.wait_all(ids, {"ready"}, within)
         ready = {s: tracker.at(s, "ready") for s in ids}
         per_store = [t - sent[s] for s, t in ready.items() if t is not None]
-        failed = sum(1 for s in ids if tracker.at(s, "failed") and not ready[s])
-        missing = sum(1 for s in ids if not tracker.at(s, "failed") and not ready[s])
+        failed = sum(1 for s in ids if tracker.at(s, "failed"))
+        missing = sum(1 for s in ids if not ready[s])
+        if failed:
+            why = sorted({tracker.reasons.get(s, "") for s in ids if tracker.at(s, "failed")})
+            print(f"    {failed} stores reported failed on the way; reasons {why}", flush=True)
         done = [t for t in ready.values() if t is not None]
         whole = (max(done) - min(sent.values())) if done else math.nan
         load = loadavg()
@@ -148,7 +155,7 @@ def _row_text(r: BurstResult) -> str:
     s = summarize(r.per_store)
     return (
         f"  {r.replicas} replica(s), {r.size} stores: p50 {secs(s.p50)}s p95 {secs(s.p95)}s "
-        f"max {secs(s.max)}s whole {secs(r.whole)}s failed {r.failed} missing {r.missing} "
+        f"max {secs(s.max)}s whole {secs(r.whole)}s ever failed {r.failed} not ready {r.missing} "
         f"(load {r.load})"
     )
 
@@ -191,7 +198,7 @@ def render(results: list[BurstResult]) -> str:
                 secs(s.max),
                 secs(r.whole),
                 ms(p.p99),
-                r.failed + r.missing,
+                r.missing,
                 secs(r.deleted_s),
                 r.load,
             ]
