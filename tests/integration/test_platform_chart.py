@@ -414,7 +414,12 @@ async def test_services_run_under_the_charts_permissions(
             watch_client.follow(gateway.base_url, token, store, until_settled=True), 180
         )
         assert code == 0, capsys.readouterr().out[-3000:]
-        view = (await http.get(f"/api/v1/stores/{store}", headers=tenant)).json()
+        # The gateway's projector reads the same stream: it agrees moments later.
+        for _ in range(100):
+            view = (await http.get(f"/api/v1/stores/{store}", headers=tenant)).json()
+            if view["phase"] == "ready":
+                break
+            await asyncio.sleep(0.1)
         assert view["phase"] == "ready", view
         # Again, now that there are statuses: the notifier's snapshot reads them.
         code = await asyncio.wait_for(

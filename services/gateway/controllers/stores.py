@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
@@ -81,7 +82,19 @@ class StoreController(Controller):
     path = "/api/v1/stores"
     tags = ["stores"]
 
-    @post("/", status_code=202, summary="Launch a store", responses=errors(400, 403, 409, 413, 422))
+    @post(
+        "/",
+        status_code=202,
+        summary="Launch a store",
+        responses={
+            200: ResponseSpec(
+                data_container=StoreView,
+                description="The same store already exists: an identical re-create",
+                generate_examples=False,
+            ),
+            **errors(400, 403, 409, 413, 422),
+        },
+    )
     async def create(
         self,
         request: AnyRequest,
