@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Final, NamedTuple
 
 from services.contracts.store import Plan, StoreSpec
-from services.provisioner.values import Platform, Tier, Values, _store
+from services.provisioner.values import Platform, Tier, Values, common_values
 
 
 class MedusaPreset(NamedTuple):
@@ -94,27 +94,10 @@ def medusa_values(
     """Chart values for `charts/medusa`; the chart's values.yaml has the rest."""
     preset = MEDUSA_PLANS[spec.plan]
     return {
-        "store": _store(spec, generation, applied_at, platform),
-        "plan": spec.plan.value,
-        "quota": {
-            "requestsCpu": preset.quota_cpu_requests,
-            "requestsMemory": preset.quota_memory_requests,
-            "limitsCpu": preset.quota_cpu_limits,
-            "limitsMemory": preset.quota_memory_limits,
-            "requestsStorage": preset.quota_storage,
-        },
-        "limitRange": {
-            "max": {"cpu": preset.max_cpu, "memory": preset.max_memory},
-            "maxStorage": preset.database_storage,
-        },
+        **common_values(spec, generation, applied_at, platform, preset),
         "database": {"storage": preset.database_storage, "resources": preset.database.resources()},
         "cache": {"resources": preset.cache.resources()},
         "server": {"storage": preset.uploads_storage, "resources": preset.server.resources()},
         "worker": {"resources": preset.worker.resources()},
         "setup": {"resources": preset.setup.resources()},
-        "ingress": {
-            "className": platform.ingress_class,
-            "tls": {"clusterIssuer": platform.tls_issuer},
-        },
-        "networkPolicy": {"ingressController": {"namespace": platform.ingress_namespace}},
     }

@@ -1,7 +1,7 @@
 """Spec + platform settings → chart values. Pure: no I/O, no clock."""
 
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, Protocol
 
 import msgspec
 
@@ -41,6 +41,27 @@ class Tier(NamedTuple):
             "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
             "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
         }
+
+
+class Isolation(Protocol):
+    """What every engine's plan preset gives the namespace's quota and limits."""
+
+    @property
+    def quota_cpu_requests(self) -> str: ...
+    @property
+    def quota_memory_requests(self) -> str: ...
+    @property
+    def quota_cpu_limits(self) -> str: ...
+    @property
+    def quota_memory_limits(self) -> str: ...
+    @property
+    def quota_storage(self) -> str: ...
+    @property
+    def max_cpu(self) -> str: ...
+    @property
+    def max_memory(self) -> str: ...
+    @property
+    def database_storage(self) -> str: ...
 
 
 class PlanPreset(NamedTuple):
@@ -116,13 +137,22 @@ def woocommerce_values(
     """Chart values for `charts/woocommerce`; the chart's values.yaml has the rest."""
     preset = PLANS[spec.plan]
     return {
+        **common_values(spec, generation, applied_at, platform, preset),
+        "database": {"storage": preset.database_storage, "resources": preset.database.resources()},
+        "web": {"storage": preset.web_storage, "resources": preset.web.resources()},
+        "setup": {"resources": preset.setup.resources()},
+    }
+
+
+def common_values(
+    spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform, preset: Isolation
+) -> Values:
+    """The values every store chart takes alike: identity, isolation, routing."""
+    return {
         "store": _store(spec, generation, applied_at, platform),
         "plan": spec.plan.value,
         "quota": _quota(preset),
         "limitRange": _limit_range(preset),
-        "database": {"storage": preset.database_storage, "resources": preset.database.resources()},
-        "web": {"storage": preset.web_storage, "resources": preset.web.resources()},
-        "setup": {"resources": preset.setup.resources()},
         "ingress": {
             "className": platform.ingress_class,
             "tls": {"clusterIssuer": platform.tls_issuer},
@@ -143,7 +173,7 @@ def _store(spec: StoreSpec, generation: int, applied_at: datetime, platform: Pla
     }
 
 
-def _quota(preset: PlanPreset) -> Values:
+def _quota(preset: Isolation) -> Values:
     return {
         "requestsCpu": preset.quota_cpu_requests,
         "requestsMemory": preset.quota_memory_requests,
@@ -153,7 +183,7 @@ def _quota(preset: PlanPreset) -> Values:
     }
 
 
-def _limit_range(preset: PlanPreset) -> Values:
+def _limit_range(preset: Isolation) -> Values:
     return {
         "max": {"cpu": preset.max_cpu, "memory": preset.max_memory},
         "maxStorage": preset.database_storage,
