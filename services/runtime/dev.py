@@ -92,7 +92,9 @@ def run_dev(args: argparse.Namespace) -> int:
         ticket_secret=keys["ticket_secret"],
     )
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # Both handled explicitly: a shell that starts us in the background ignores SIGINT.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopped.set())
     try:
         stack.start()
         info = {
@@ -106,8 +108,6 @@ def run_dev(args: argparse.Namespace) -> int:
         (STATE / "dev.json").write_text(json.dumps(info, indent=2))
         _banner(info)
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         print("\nstopping…", flush=True)
         stack.stop()
