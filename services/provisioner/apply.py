@@ -21,16 +21,11 @@ REQUEST_TIMEOUT: Final = aiohttp.ClientTimeout(total=30, sock_connect=5)
 # Secrets are absent on purpose: the generated one is never pruned.
 PRUNE_KINDS: Final = (
     ("networking.k8s.io/v1", "Ingress"),
-    ("batch/v1", "CronJob"),
     ("batch/v1", "Job"),
     ("apps/v1", "Deployment"),
     ("apps/v1", "StatefulSet"),
     ("v1", "Service"),
     ("v1", "PersistentVolumeClaim"),
-    ("v1", "ConfigMap"),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
-    ("rbac.authorization.k8s.io/v1", "Role"),
-    ("v1", "ServiceAccount"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
     ("v1", "LimitRange"),
     ("v1", "ResourceQuota"),

@@ -266,13 +266,6 @@ PROVISIONER_RULES = [
         "resources": ["ingresses", "networkpolicies"],
         "verbs": ["create", "patch", "list", "delete"],
     },
-    {"apiGroups": [""], "resources": ["configmaps", "serviceaccounts"], "verbs": ["list"]},
-    {"apiGroups": ["batch"], "resources": ["cronjobs"], "verbs": ["list"]},
-    {
-        "apiGroups": ["rbac.authorization.k8s.io"],
-        "resources": ["rolebindings", "roles"],
-        "verbs": ["list"],
-    },
 ]
 
 WATCHER_RULES = [
@@ -356,6 +349,8 @@ async def test_provisioner_role_covers_every_store_chart_and_prune() -> None:
                 continue  # its own rule: get, create, patch, delete
             group = m["apiVersion"].rpartition("/")[0]
             assert _resource(group, m["kind"]) in writable, (engine, m["kind"])
+            # A kind a later render drops must be pruned, so prune knows them all.
+            assert (m["apiVersion"], m["kind"]) in PRUNE_KINDS, (engine, m["kind"])
     for api_version, kind in PRUNE_KINDS:
         group = api_version.rpartition("/")[0]
         assert _resource(group, kind) in listable, kind
