@@ -53,6 +53,7 @@ async def create_at_rate(
     total = int(rate * seconds)
     cpu0 = cpu_seconds(gateway)
     latencies: list[float] = []
+    finished: list[tuple[float, float]] = []  # (done at, latency), for the timeline
     errors = 0
     start = time.perf_counter() + 0.2
 
@@ -65,12 +66,15 @@ async def create_at_rate(
             ok = r.status_code == 202
         except httpx.HTTPError:
             ok = False
-        latencies.append(time.perf_counter() - due)
+        now = time.perf_counter()
+        latencies.append(now - due)
+        finished.append((now - start, now - due))
         errors += 0 if ok else 1
 
     await asyncio.gather(*(one(i) for i in range(total)))
     took = time.perf_counter() - start
     cpu_ms = (cpu_seconds(gateway) - cpu0) * 1000 / total
+    print(f"    timeline of {prefix} (second: answers, worst ms): {_timeline(finished)}")
     s = summarize(latencies)
     row: Row = [
         f"create at {rate:.0f}/s for {seconds:.0f}s",
@@ -84,6 +88,13 @@ async def create_at_rate(
         loadavg(),
     ]
     return row, total - errors
+
+
+def _timeline(finished: list[tuple[float, float]]) -> str:
+    per_s: dict[int, list[float]] = {}
+    for at, latency in finished:
+        per_s.setdefault(int(at), []).append(latency)
+    return " ".join(f"{s}: {len(v)}, {max(v) * 1000:.0f}" for s, v in sorted(per_s.items()))
 
 
 async def fill(http: httpx.AsyncClient, have: int, want: int, parallel: int = 16) -> float:
@@ -178,9 +189,11 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=10_000, help="stores when listing")
     parser.add_argument("--repeat", type=int, default=50, help="timed requests per list row")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway's creates")
+    parser.add_argument("--keep", action="store_true", help="keep logs and state")
     args = parser.parse_args()
     print(header("API"), flush=True)
-    with platform(cluster=False, services=("notifier", "gateway")) as plat:
+    parser_keep = args.keep
+    with platform(cluster=False, services=("notifier", "gateway"), keep=parser_keep) as plat:
         rows = asyncio.run(
             run(plat, args.rate, args.seconds, args.stores, args.repeat, args.profile)
         )
