@@ -20,4 +20,6 @@ def create_app(
     async def ws(socket: WebSocket[Any, Any, Any]) -> None:
         await Session(socket, js, settings, stop).run()
 
-    return Litestar(route_handlers=[ws, *health_handlers(health)], openapi_config=None)
+    return Litestar(
+        route_handlers=[ws, *health_handlers(health)], openapi_config=None, logging_config=None
+    )

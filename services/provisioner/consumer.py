@@ -135,6 +135,7 @@ class CommandConsumer:
 
     async def _locked(self, cmd: Command, msg: Msg, lock: StoreLock) -> None:
         newest = await self.generations.newest(cmd.store)
+        # Equal generations re-apply: idempotent, and it repairs drift.
         if cmd.generation < newest:
             log.info(
                 "stale command dropped",

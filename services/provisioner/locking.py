@@ -50,6 +50,9 @@ class StoreLock:
                 self._rev = await self.kv.update(self.store, self.owner, last=self._rev)
                 confirmed = time.monotonic()
             except KeyWrongLastSequenceError:
+                if await self._still_ours():
+                    confirmed = time.monotonic()
+                    continue
                 log.warning("store lock taken over", extra={"store": self.store})
                 self.lost.set()
                 return
@@ -61,6 +64,18 @@ class StoreLock:
                 log.info(
                     "store lock refresh failed", extra={"store": self.store, "error": str(exc)}
                 )
+
+    async def _still_ours(self) -> bool:
+        """After a refresh that timed out but was applied, the key holds our id at a
+        newer revision: adopt it rather than give up a lock that is still ours."""
+        try:
+            entry = await self.kv.get(self.store)
+        except Exception:
+            return False
+        if entry.value != self.owner or entry.revision is None:
+            return False
+        self._rev = entry.revision
+        return True
 
     async def release(self) -> None:
         if self._refresher is not None:
