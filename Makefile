@@ -23,8 +23,8 @@ test-unit: $(STAMP)
 	$(VENV)/bin/pytest tests/unit
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check services tests
-	$(VENV)/bin/ruff format --check services tests
+	$(VENV)/bin/ruff check services tests bench
+	$(VENV)/bin/ruff format --check services tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
