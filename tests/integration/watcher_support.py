@@ -192,7 +192,15 @@ class Store:
         return await eventually(find, what=f"a {component} pod")
 
     async def patch_pod(self, component: str, status: dict[str, Any]) -> str:
+        """Patch the pod's status the way a kubelet would, once kwok has started it:
+        a patch that lands before kwok's own would be overwritten by it."""
         pod = await self.pod(component)
+
+        async def started() -> bool:
+            live = await self.core.read_namespaced_pod(pod.metadata.name, self.ns)
+            return bool(live.status and live.status.container_statuses)
+
+        await eventually(started, what=f"kwok to start {pod.metadata.name}")
         await self.core.patch_namespaced_pod_status(pod.metadata.name, self.ns, {"status": status})
         name: str = pod.metadata.name
         return name
