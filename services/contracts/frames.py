@@ -82,6 +82,16 @@ def encode_frame(frame: Frame) -> str:
     return _encoder.encode(frame).decode()
 
 
+def raw_event_frame(seq: int, event_json: bytes) -> str:
+    """The ``event`` frame of an event as it is on the bus, without decoding it.
+
+    Byte for byte what ``encode_frame(EventFrame(seq, event))`` gives when
+    ``event_json`` is ``wire.encode(event)``: built once per event, sent to every
+    socket of the tenant.
+    """
+    return f'{{"type":"event","seq":{seq},"event":{event_json.decode()}}}'
+
+
 def decode_frame(data: str | bytes) -> Frame:
     frame: Frame = _decoder.decode(data)
     return frame

@@ -1,10 +1,20 @@
 """One websocket connection: authenticate, start (snapshot or resume), then stream.
 
-The frame protocol is in ``services.notifier.protocol`` and ``docs/websocket.md``.
+The frame protocol is in ``services.contracts.frames`` and ``docs/websocket.md``.
+
+Hand-over from catch-up to the shared feed: the session registers with the hub
+first, which fixes ``sink.target`` (the hub's position then) and delivers every
+event after it to the sink. Only then is the start chosen (snapshot cut at the
+stream's end, or ``after + 1``) and ``catchup.replay`` sends the tenant's events
+from the start through ``target``. Then the sink's frames follow, skipping those
+at or below the last seq sent (a snapshot cut beyond ``target`` already covers
+them). Replay covers ``[start, target]``, the sink ``(target, ∞)``: no gap, no
+repeat, in order.
 """
 
 import asyncio
 import logging
+from contextlib import aclosing
 from typing import Any, Final, NamedTuple
 
 from litestar import WebSocket
@@ -27,7 +37,8 @@ from services.contracts.frames import (
     resume_start,
     too_slow_message,
 )
-from services.notifier.fanout import ClientTooSlowError, Feed
+from services.notifier.catchup import replay
+from services.notifier.hub import ClientTooSlowError, Hub, Sink
 from services.notifier.snapshot import last_statuses, stream_bounds
 from services.runtime.settings import Settings
 from services.runtime.tickets import TicketError, verify_ticket
@@ -37,6 +48,7 @@ log = logging.getLogger(__name__)
 SOCKETS: Final = Gauge("urumi_notifier_sockets", "Open websocket connections")
 CLOSES: Final = Counter("urumi_notifier_closes_total", "Websocket closes by cause", ["cause"])
 FRAMES: Final = Counter("urumi_notifier_frames_total", "Frames sent", ["type"])
+EVENT_FRAMES: Final = FRAMES.labels("eventframe")
 
 
 class Ending(NamedTuple):
@@ -58,15 +70,18 @@ class Session:
         self,
         socket: WebSocket[Any, Any, Any],
         js: JetStreamContext,
+        hub: Hub,
         settings: Settings,
         stop: asyncio.Event,
     ) -> None:
         self.socket = socket
         self.js = js
+        self.hub = hub
         self.settings = settings
         self.stop = stop
         self.last_seq = 0
         self._tenant = ""
+        self._after: int | None = None
         # A client that cannot take one frame in two ping intervals is not reading.
         self.stall_s = 2 * settings.ping_interval_s
 
@@ -74,12 +89,13 @@ class Session:
         await self.socket.accept()
         SOCKETS.inc()
         try:
-            start = await self._open()
-            if start is None:
+            if not await self._authorize():
                 return
-            async with Feed(self.js, self._tenant, start, self.settings.socket_queue) as feed:
-                ending = await self._stream(feed)
-            # Closed after the feed is gone: a stuck client holds no NATS consumer.
+            await self.hub.start()
+            with self.hub.register(self._tenant, self.settings.socket_queue) as sink:
+                start = await self._open()
+                ending = await self._stream(sink, start)
+            # Closed after unregistering: a stuck client holds nothing of the hub's.
             if ending is not None:
                 await self._close(*ending)
         except Exception:
@@ -89,21 +105,25 @@ class Session:
         finally:
             SOCKETS.dec()
 
-    async def _open(self) -> int | None:
-        """Check the ticket and send hello (+ snapshot); the feed's start seq."""
+    async def _authorize(self) -> bool:
+        """The tenant from the ticket and the ``after`` asked for; False once closed."""
         params = self.socket.query_params
         try:
             self._tenant = verify_ticket(self.settings.ticket_secret, params.get("ticket") or "")
         except TicketError as exc:
             await self._close(CLOSE_UNAUTHORIZED, str(exc), "unauthorized")
-            return None
+            return False
         try:
-            after = parse_after(params.get("after"))
+            self._after = parse_after(params.get("after"))
         except ValueError as exc:
             await self._close(CLOSE_BAD_REQUEST, str(exc), "bad_request")
-            return None
+            return False
+        return True
+
+    async def _open(self) -> int:
+        """Send hello (+ snapshot); the first seq the session still owes the client."""
         bounds = await stream_bounds(self.js)
-        start = resume_start(after, bounds.first_seq, bounds.last_seq)
+        start = resume_start(self._after, bounds.first_seq, bounds.last_seq)
         interval = self.settings.ping_interval_s
         if start is not None:
             self.last_seq = start - 1
@@ -115,13 +135,13 @@ class Session:
         await self._send(Snapshot(seq=self.last_seq, statuses=statuses))
         return self.last_seq + 1
 
-    async def _stream(self, feed: Feed) -> Ending | None:
+    async def _stream(self, sink: Sink, start: int) -> Ending | None:
         """Run until the client leaves (None) or the server must close (why)."""
-        writer = asyncio.create_task(self._write(feed))
+        writer = asyncio.create_task(self._write(sink, start))
         reader = asyncio.create_task(self._read())
         stopper = asyncio.create_task(self.stop.wait())
         # The writer may be stuck in a send to a client that stopped reading.
-        overflow = asyncio.create_task(feed.wait_overflow())
+        overflow = asyncio.create_task(sink.overflow.wait())
         tasks = {writer, reader, stopper, overflow}
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -143,21 +163,34 @@ class Session:
         CLOSES.labels("client").inc()
         return None
 
-    async def _write(self, feed: Feed) -> None:
-        """Events as they come; a ping whenever nothing was sent for an interval.
+    async def _write(self, sink: Sink, start: int) -> None:
+        """Catch-up, then the shared frames; a ping whenever nothing was sent for an
+        interval.
 
-        A timed-out get() loses nothing (asyncio.Queue.get is cancel-safe), so no
-        task is needed per frame.
+        A timed-out get() loses nothing (Sink.get is cancel-safe), so no task is
+        needed per frame.
         """
+        async with aclosing(replay(self.js, self._tenant, start, sink.target)) as missed:
+            async for seq, text in missed:
+                await self._send_event(seq, text)
         while True:
             try:
                 async with asyncio.timeout(self.settings.ping_interval_s):
-                    frame = await feed.get()
+                    seq, text = await sink.get()
             except TimeoutError:
                 await self._send(Ping(seq=self.last_seq))
                 continue
-            await self._send(frame)
-            self.last_seq = frame.seq
+            if seq > self.last_seq:
+                await self._send_event(seq, text)
+
+    async def _send_event(self, seq: int, text: str) -> None:
+        try:
+            async with asyncio.timeout(self.stall_s):
+                await self.socket.send_data(text)
+        except TimeoutError:
+            raise StalledError from None
+        self.last_seq = seq
+        EVENT_FRAMES.inc()
 
     async def _read(self) -> None:
         """Drain (and ignore) client messages until it disconnects."""
