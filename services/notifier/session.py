@@ -18,6 +18,7 @@ from contextlib import aclosing
 from typing import Any, Final, NamedTuple
 
 from litestar import WebSocket
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 
@@ -159,6 +160,8 @@ class Session:
         if _finished(overflow) or isinstance(exc, ClientTooSlowError | StalledError):
             log.info("closing slow client", extra={"tenant": self._tenant, "seq": self.last_seq})
             return Ending(CLOSE_TOO_SLOW, too_slow_message(self.last_seq), "too_slow")
+        if isinstance(exc, NatsError):
+            raise exc  # the catch-up's consumer failed: the bus, not the client (1011)
         # The socket failed under the writer: the client is gone.
         CLOSES.labels("client").inc()
         return None

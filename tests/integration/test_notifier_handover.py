@@ -9,10 +9,11 @@ from collections.abc import AsyncGenerator
 
 import pytest
 import websockets
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from websockets.asyncio.client import ClientConnection
 
-from services.contracts.frames import CLOSE_TOO_SLOW, Error, EventFrame, Snapshot
+from services.contracts.frames import CLOSE_INTERNAL, CLOSE_TOO_SLOW, Error, EventFrame, Snapshot
 from services.contracts.phases import Phase
 from services.notifier import session
 from services.notifier.catchup import replay
@@ -177,3 +178,24 @@ async def test_live_socket_misses_nothing_across_a_nats_restart(
         assert seqs == after
         await assert_quiet(ws)
         await ws.close()
+
+
+async def test_catch_up_failing_on_the_bus_closes_with_1011(
+    js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = await publish(js, status("acme", "shop", Phase.PENDING))
+    await publish(js, status("acme", "shop", Phase.READY))
+
+    async def failing_replay(
+        js_: JetStreamContext, tenant: str, start: int, upto: int
+    ) -> AsyncGenerator[tuple[int, str], None]:
+        raise NatsTimeoutError
+        yield 0, ""  # pragma: no cover - makes this a generator
+
+    monkeypatch.setattr(session, "replay", failing_replay)
+    async with running_notifier(js, ping_interval_s=5.0) as n:
+        ws, hello = await open_session(n.ws_url("acme", after=before))
+        assert hello.resumed
+        error = await recv(ws)
+        assert isinstance(error, Error)
+        assert error.code == CLOSE_INTERNAL
