@@ -8,7 +8,7 @@ flipped through the pods/status subresource, as a kubelet reports it: not ready
 (CrashLoopBackOff) → the watcher says `degraded`; Ready again → `ready`. Latency
 per socket and change: just before the PATCH is sent → the `store-status` frame
 with the expected phase is read on that socket. The path measured is API server
-write → watch → watcher → NATS → notifier (one consumer per socket) → websocket →
+write → watch → watcher → NATS → notifier (one shared feed per process) → websocket →
 this process's read loop, which serves every socket on one core.
 """
 
