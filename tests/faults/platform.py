@@ -13,7 +13,6 @@ import base64
 import contextlib
 import hashlib
 import io
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from services.runtime import bus
 from services.runtime.devcluster import DevCluster, helm_binary
 from services.runtime.stack import Stack
 from services.runtime.watch_client import Connection, Printer
+from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import drop_namespaces
 
 
@@ -50,19 +50,8 @@ def new_id(prefix: str) -> str:
 async def poll(
     probe: Callable[[], Awaitable[Any]], within: float, what: str, every: float = 0.5
 ) -> Any:
-    """The first truthy result of `probe`; AssertionError naming `what` after `within` s."""
-    deadline = time.monotonic() + within
-    last: Any = None
-    while True:
-        try:
-            last = await probe()
-            if last:
-                return last
-        except (httpx.HTTPError, ApiException, OSError) as exc:
-            last = exc
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {within:.0f}s: {what}; last: {last!r}")
-        await asyncio.sleep(every)
+    """`eventually`, in the drills' argument order."""
+    return await eventually(probe, within=within, interval=every, what=what)
 
 
 # -- streams -----------------------------------------------------------------------

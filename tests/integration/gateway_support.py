@@ -1,10 +1,5 @@
 """Helpers for driving a gateway process over HTTP and reading what it published."""
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 import httpx
 from nats.js import JetStreamContext
 
@@ -35,20 +30,6 @@ async def new_tenant(api: str, tenant: str, max_stores: int = 20) -> str:
     assert r.status_code == 201, r.text
     token: str = r.json()["token"]
     return token
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], timeout: float = 15.0, interval: float = 0.1
-) -> Any:
-    """The first truthy result of `probe`, or AssertionError after `timeout`."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
 
 
 async def command_count(js: JetStreamContext) -> int:

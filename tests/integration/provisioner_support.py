@@ -4,9 +4,8 @@ import asyncio
 import contextlib
 import os
 import shutil
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_event, encode
 from services.runtime.natsserver import free_port
 from services.runtime.settings import Settings
+from tests.fixtures.waiting import eventually
 
 T = TypeVar("T")
 TENANT = "acme"
@@ -135,23 +135,6 @@ class ProgressLog:
             e.step == step and e.state == state and generation in (None, e.generation)
             for e in self.of(store)
         )
-
-
-async def eventually(
-    check: Callable[[], Awaitable[T]], within: float = 60.0, every: float = 0.25, what: str = ""
-) -> T:
-    """Poll `check` until it returns a truthy value or raises no AssertionError."""
-    deadline = time.monotonic() + within
-    last: BaseException | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = await check()
-            if result:
-                return result
-        except (AssertionError, ApiException) as exc:
-            last = exc
-        await asyncio.sleep(every)
-    raise AssertionError(f"not within {within}s: {what or check} (last: {last!r})")
 
 
 async def until(cond: Callable[[], bool], within: float = 60.0, what: str = "") -> None:

@@ -14,6 +14,8 @@ from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from tests.fixtures.waiting import eventually
+
 T = TypeVar("T")
 
 APPLY = "application/apply-patch+yaml"
@@ -21,29 +23,6 @@ MANAGER = "urumi-tests"
 # The stubs of kubernetes_asyncio omit `_content_type`; the runtime accepts it.
 SSA: dict[str, Any] = {"_content_type": APPLY, "field_manager": MANAGER, "force": True}
 IMAGE = "registry.invalid/never-pulled:1"  # no container ever runs
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]],
-    *,
-    within: float = 60.0,
-    interval: float = 0.2,
-    what: str = "condition",
-) -> T:
-    """Poll ``probe`` until it returns something truthy, or fail at the deadline."""
-    deadline = time.monotonic() + within
-    last: object = None
-    while True:
-        try:
-            result = await probe()
-            if result:
-                return result
-            last = result
-        except ApiException as exc:
-            last = f"ApiException {exc.status}: {exc.reason}"
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {within}s waiting for {what} (last: {last!r})")
-        await asyncio.sleep(interval)
 
 
 async def consistently(

@@ -17,14 +17,8 @@ from services.contracts.wire import encode
 from services.runtime.natsserver import NatsServer
 from services.runtime.procs import ServiceProcess
 from tests.fixtures.processes import StartService
-from tests.integration.gateway_support import (
-    ADMIN,
-    auth,
-    command_count,
-    eventually,
-    gateway_env,
-    new_tenant,
-)
+from tests.fixtures.waiting import eventually
+from tests.integration.gateway_support import ADMIN, auth, command_count, gateway_env, new_tenant
 
 
 @pytest.fixture

@@ -8,13 +8,8 @@ from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_command
 from services.runtime.natsserver import NatsServer, free_port
 from tests.fixtures.processes import StartService
-from tests.integration.gateway_support import (
-    auth,
-    command_count,
-    eventually,
-    gateway_env,
-    new_tenant,
-)
+from tests.fixtures.waiting import eventually
+from tests.integration.gateway_support import auth, command_count, gateway_env, new_tenant
 
 
 async def test_create_publishes_one_command_even_when_retried(
@@ -80,7 +75,7 @@ async def test_nats_down_during_post_is_delivered_when_back(
     nc = await bus.connect(nats_server.url, "test")
     try:
         js = nc.jetstream()
-        await eventually(lambda: _count_is(js, 1), timeout=30)
+        await eventually(lambda: _count_is(js, 1), within=30)
         msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", "offline-shop"))
         assert decode_command(msg.data or b"").store == "offline-shop"
     finally:

@@ -34,8 +34,9 @@ from services.contracts.wire import encode
 from services.runtime.devcluster import DevCluster
 from services.runtime.natsserver import NatsServer
 from tests.fixtures.processes import StartService
+from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
-from tests.integration.provisioner_support import ProgressLog, eventually, until
+from tests.integration.provisioner_support import ProgressLog, until
 from tests.integration.watcher_support import StatusLog
 
 

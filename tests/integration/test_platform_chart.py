@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from services.runtime.devcluster import DevCluster
 from services.runtime.natsserver import free_port, nats_server_binary
 from services.runtime.procs import ServiceProcess
 from tests.fixtures.processes import StartService
+from tests.fixtures.waiting import eventually
 from tests.unit.test_platform_chart_render import (
     CHART,
     SERVICES,
@@ -68,22 +69,6 @@ DEVCLUSTER_SETS = (
     "gateway.persistence.storageClassName=kwok-volume",
     "nats.jetstream.fileStore.storageClassName=kwok-volume",
 )
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], within: float = 60.0, what: str = ""
-) -> Any:
-    deadline = time.monotonic() + within
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = await probe()
-            if last:
-                return last
-        except ApiException as exc:
-            last = f"HTTP {exc.status}: {exc.reason}"
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"not within {within}s: {what} (last: {last!r})")
 
 
 # -- applying the chart -------------------------------------------------------------

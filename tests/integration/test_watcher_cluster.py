@@ -18,14 +18,8 @@ from services.contracts.phases import Phase
 from services.runtime.devcluster import DevCluster
 from services.runtime.natsserver import NatsServer
 from tests.fixtures.processes import StartService
-from tests.integration.watcher_support import (
-    StatusLog,
-    Store,
-    eventually,
-    not_ready,
-    ready_again,
-    watcher_env,
-)
+from tests.fixtures.waiting import eventually
+from tests.integration.watcher_support import StatusLog, Store, not_ready, ready_again, watcher_env
 
 WEB_IMAGE = "wordpress:6.8-apache"
 

@@ -15,7 +15,8 @@ from services.runtime.natsserver import NatsServer
 from services.runtime.procs import ServiceProcess
 from services.watcher.lease import KEY
 from tests.fixtures.processes import StartService
-from tests.integration.watcher_support import StatusLog, Store, eventually, watcher_env
+from tests.fixtures.waiting import eventually
+from tests.integration.watcher_support import StatusLog, Store, watcher_env
 
 FAILOVER_BUDGET_S = 15.0
 

@@ -26,7 +26,7 @@ from services.runtime.devcluster import DevCluster
 from services.watcher import metrics
 from services.watcher.informer import Informer
 from services.watcher.kinds import EVENT, KINDS, rbac_rules
-from tests.integration.watcher_support import eventually
+from tests.fixtures.waiting import eventually
 
 EVENTS = next(k for k in KINDS if k.kind == EVENT)
 

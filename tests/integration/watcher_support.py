@@ -3,14 +3,11 @@ provisioner labels them (applied here with server-side apply, independent of the
 provisioner's code), status patches that inject failures, and a status log read
 from URUMI_EVENTS."""
 
-import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -22,6 +19,7 @@ from services.contracts.phases import Phase
 from services.contracts.subjects import EventKind, event_subject
 from services.runtime.devcluster import DevCluster
 from services.runtime.natsserver import NatsServer
+from tests.fixtures.waiting import eventually
 
 T = TypeVar("T")
 SSA: dict[str, Any] = {
@@ -30,25 +28,6 @@ SSA: dict[str, Any] = {
     "force": True,
 }
 TENANT = "acme"
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, within: float = 60.0, what: str = "condition"
-) -> T:
-    """Poll until `probe` returns something truthy, or fail at the deadline."""
-    deadline = time.monotonic() + within
-    last: object = None
-    while True:
-        try:
-            result = await probe()
-            if result:
-                return result
-            last = result
-        except ApiException as exc:
-            last = f"ApiException {exc.status}: {exc.reason}"
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {within}s waiting for {what} (last: {last!r})")
-        await asyncio.sleep(0.1)
 
 
 def _any(body: dict[str, Any]) -> Any:
