@@ -123,6 +123,7 @@ class CommandConsumer:
             return
         lock = self.locks(cmd.store)
         if not await lock.acquire():
+            log.info("store busy: retried shortly", extra={"store": cmd.store})
             OUTCOMES.labels("busy").inc()
             await msg.nak(delay=1.0 + random.uniform(0, 1.0))
             return

@@ -18,6 +18,7 @@ from services.provisioner.kube import kube_client
 from services.provisioner.locking import Generations, StoreLock
 from services.provisioner.progress import Progress
 from services.provisioner.provision import Provisioner
+from services.provisioner.queue_audit import QueueAudit
 from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import health_app, serve
@@ -70,7 +71,9 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             "provisioner started",
             extra={"owner": owner, "concurrency": settings.provision_concurrency},
         )
+        audit = asyncio.create_task(QueueAudit(js, PROVISIONER).run(stop))
         await consumer.run(stop, settings.shutdown_grace_s)
+        await audit
         await credentials.unsubscribe()
     finally:
         stop.set()

@@ -131,7 +131,8 @@ def provision_check(events: list[StoreProgress], store: str, unacked: bool = Fal
     if not unacked and (len(runs), len(done)) != (1, 1):
         problems.append(f"{store}: acknowledged, yet started {len(runs)}, done {len(done)} times")
     if not done or mine[-1] != done[-1]:
-        problems.append(f"{store}: does not end provisioned")
+        last = f"{mine[-1].step} {mine[-1].state}: {mine[-1].message}" if mine else "no events"
+        problems.append(f"{store}: does not end provisioned (last: {last})")
     generated = [e for e in mine if e.step == "secret" and "generated" in e.message]
     if len(generated) > 1:
         problems.append(f"{store}: credentials generated {len(generated)} times")

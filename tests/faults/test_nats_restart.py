@@ -1,7 +1,8 @@
 """SIGKILL NATS in the middle of a burst (stores still being created through the
 API while it is away), start it again on the same store directory: no command
-lost, none applied twice, and both status consumers (the gateway's projector and
-the notifier's live feed) catch up to `ready`."""
+lost or left on the queue, none whose second run changed anything (credentials
+generated once), and both status consumers (the gateway's projector and the
+notifier's live feed) catch up to `ready`."""
 
 import asyncio
 import json
@@ -12,8 +13,7 @@ import httpx
 from kubernetes_asyncio.client import ApiClient
 
 from services.contracts import streams
-from services.contracts.commands import CreateStore
-from services.contracts.events import StepState
+from services.contracts.events import StepState, StoreProgress
 from services.contracts.ids import namespace_for
 from services.contracts.wire import decode_command
 from tests.faults.platform import (
@@ -26,7 +26,6 @@ from tests.faults.platform import (
     progress_events,
     provision_check,
     stream_messages,
-    unacked_commands,
 )
 from tests.integration.provisioner_support import ProgressLog
 
@@ -51,7 +50,6 @@ async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> 
     try:
         await poll(lambda: asyncio.sleep(0, mid_burst()), 120, "two stores done, more under way")
         done = finished()
-        acked = done - await unacked_commands(p.js)  # off the work queue: never runs again
         p.stack.nats.kill()
 
         # NATS away: the gateway still answers and takes new stores into its outbox.
@@ -67,7 +65,8 @@ async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> 
         stores = burst + late
         # In-flight commands that lost NATS come back after the ack wait (60 s).
         await p.wait_phase(stores, "ready", within=240)
-        await _drained_or_only_done_work_left(p, stores)
+        # Even commands nats-server stranded in the kill (see queue_audit.py).
+        await poll(lambda: commands_drained(p.js), 150, "every command handled and acked")
         await poll(
             lambda: asyncio.sleep(0, all(feed.phases.get(s) == "ready" for s in stores)),
             60,
@@ -76,10 +75,12 @@ async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> 
     finally:
         await feed.stop()
 
-    assert acked, "no store was done before the kill"
+    assert done, "no store was done before the kill"
     events = await progress_events(p.js, p.tenant)
-    problems = [e for s in stores for e in provision_check(events, s, s not in acked)]
-    assert not problems, problems
+    # At least once: an unclean stop may bring back even a command already removed
+    # from the work queue, so any store may run again, and must then change nothing.
+    problems = [e for s in stores for e in provision_check(events, s, unacked=True)]
+    assert not problems, (problems, await _diagnosis(p, events, problems))
     for store in stores:
         versions = p.secrets.versions.get(namespace_for(store), set())
         assert len(versions) == 1, f"{store}: Secret versions {versions}"
@@ -92,26 +93,25 @@ async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> 
         assert regained - lost <= 3.0, f"standby for {regained - lost:.1f}s after NATS returned"
 
 
-async def _drained_or_only_done_work_left(p: Platform, stores: list[str]) -> None:
-    """Every command handled and acked; or else every command still on the queue
-    created a store that is ready at that command's generation.
-
-    Known gap, seen about once in five runs: after NATS is SIGKILLed, a command
-    delivered just before the kill and nak'd (or left unacked) just after the
-    restart is sometimes never redelivered by nats-server 2.15, not even after the
-    ack wait, so it stays on the work queue although its store is ready.
-    """
-    try:
-        await poll(lambda: commands_drained(p.js), 120, "every command handled and acked")
-        return
-    except AssertionError:
-        left = await stream_messages(p.js, streams.COMMANDS.name)
-    for m in left:
-        command = decode_command(m.data)
-        assert isinstance(command, CreateStore), f"{m.subject}: a {type(command).__name__} left"
-        assert command.store in stores, m.subject
-        view = await p.store(command.store)
-        assert (view["phase"], view["generation"]) == ("ready", command.generation), view
+async def _diagnosis(p: Platform, events: list[StoreProgress], problems: list[str]) -> str:
+    """What a failed run needs to be understood from CI output alone."""
+    consumer = await p.js.consumer_info(streams.PROVISIONER.stream, streams.PROVISIONER.durable)
+    left = [
+        (m.seq, decode_command(m.data).store)
+        for m in await stream_messages(p.js, streams.COMMANDS.name)
+    ]
+    lines = [
+        f"consumer: {consumer.delivered} {consumer.ack_floor} pending={consumer.num_pending} "
+        f"ack_pending={consumer.num_ack_pending} redelivered={consumer.num_redelivered}",
+        f"left on the queue: {left}",
+    ]
+    bad = {problem.split(":")[0] for problem in problems}
+    for store in sorted(bad):
+        tail = [f"{e.step}/{e.state}" for e in events if e.store == store][-6:]
+        lines.append(f"{store} events: {tail}")
+        log = (p.root / "logs" / "provisioner-0.log").read_text().splitlines()
+        lines += [line[:300] for line in log if store in line and '"progress"' not in line][-8:]
+    return "\n".join(lines)
 
 
 def lease_gaps(log: Path) -> list[tuple[float, float]]:

@@ -6,6 +6,7 @@ Per-service NATS permissions (YAML here; nats.yaml writes them into nats.conf). 
 - each service receives JetStream API replies and pub acks on its own inbox
   prefix `_INBOX_<service>.>` (services/runtime/bus.py), so no service can read
   another's replies (the credentials travel as a reply to the gateway);
+- the provisioner's queue audit: INFO and DELETE on its own consumer;
 - durable pull consumers: DURABLE.CREATE (nats-py's form for a durable with a
   filter_subjects list), MSG.NEXT, and $JS.ACK on their own messages;
 - ephemeral consumers on URUMI_EVENTS: the watcher's status read-back is named
@@ -68,6 +69,9 @@ provisioner:
       {{- include "platform.natsStreamInfo" . | nindent 6 }}
       - "urumi.evt.*.*.progress"
       {{- include "platform.natsDurable" (list "URUMI_COMMANDS" "provisioner") | nindent 6 }}
+      # The queue audit reads its consumer, and rebuilds it when it strands commands.
+      - "$JS.API.CONSUMER.INFO.URUMI_COMMANDS.provisioner"
+      - "$JS.API.CONSUMER.DELETE.URUMI_COMMANDS.provisioner"
       {{- include "platform.natsBucket" "urumi-provisioner-locks" | nindent 6 }}
       {{- include "platform.natsBucket" "urumi-provisioner-generations" | nindent 6 }}
   subscribe:
