@@ -19,7 +19,11 @@ class _Server(uvicorn.Server):
 
 
 async def serve(app: Litestar, host: str, port: int, stop: asyncio.Event) -> None:
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
+    # No permessage-deflate: a zlib context per websocket (tens of KiB, thousands of
+    # sockets) and CPU per socket per frame, to shrink frames of a few hundred bytes.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, lifespan="on", ws_per_message_deflate=False
+    )
     server = _Server(config)
     task = asyncio.create_task(server.serve())
     stopper = asyncio.create_task(stop.wait())

@@ -314,3 +314,12 @@ async def read_events(ws: ClientConnection, into: list[int], count: int) -> None
         frame = await recv(ws, 10)
         assert isinstance(frame, EventFrame)
         into.append(frame.seq)
+
+
+async def test_frames_are_not_compressed_per_socket(notifier: Notifier) -> None:
+    """Browsers offer permessage-deflate; each accepted offer costs a zlib context
+    per socket (tens of KiB) and CPU per frame, to save little on small frames."""
+    ws, _ = await open_session(notifier.ws_url("acme"))  # offers deflate, as browsers do
+    assert ws.response is not None
+    assert "Sec-WebSocket-Extensions" not in ws.response.headers
+    await ws.close()
