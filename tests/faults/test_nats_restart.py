@@ -6,6 +6,7 @@ notifier's live feed) catch up to `ready`."""
 
 import asyncio
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import httpx
 from kubernetes_asyncio.client import ApiClient
 
 from services.contracts import streams
-from services.contracts.events import StepState, StoreProgress
+from services.contracts.events import StepState
 from services.contracts.ids import namespace_for
 from services.contracts.wire import decode_command
 from tests.faults.platform import (
@@ -26,6 +27,7 @@ from tests.faults.platform import (
     progress_events,
     provision_check,
     stream_messages,
+    unacked_commands,
 )
 from tests.integration.provisioner_support import ProgressLog
 
@@ -66,7 +68,10 @@ async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> 
         # In-flight commands that lost NATS come back after the ack wait (60 s).
         await p.wait_phase(stores, "ready", within=240)
         # Even commands nats-server stranded in the kill (see queue_audit.py).
-        await poll(lambda: commands_drained(p.js), 150, "every command handled and acked")
+        try:
+            await poll(lambda: commands_drained(p.js), 150, "every command handled and acked")
+        except AssertionError as exc:
+            raise AssertionError(await _diagnosis(p, await unacked_commands(p.js))) from exc
         await poll(
             lambda: asyncio.sleep(0, all(feed.phases.get(s) == "ready" for s in stores)),
             60,
@@ -80,7 +85,7 @@ async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> 
     # At least once: an unclean stop may bring back even a command already removed
     # from the work queue, so any store may run again, and must then change nothing.
     problems = [e for s in stores for e in provision_check(events, s, unacked=True)]
-    assert not problems, (problems, await _diagnosis(p, events, problems))
+    assert not problems, (problems, await _diagnosis(p, {e.split(":")[0] for e in problems}))
     for store in stores:
         versions = p.secrets.versions.get(namespace_for(store), set())
         assert len(versions) == 1, f"{store}: Secret versions {versions}"
@@ -93,8 +98,9 @@ async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> 
         assert regained - lost <= 3.0, f"standby for {regained - lost:.1f}s after NATS returned"
 
 
-async def _diagnosis(p: Platform, events: list[StoreProgress], problems: list[str]) -> str:
+async def _diagnosis(p: Platform, stores: Iterable[str]) -> str:
     """What a failed run needs to be understood from CI output alone."""
+    events = await progress_events(p.js, p.tenant)
     consumer = await p.js.consumer_info(streams.PROVISIONER.stream, streams.PROVISIONER.durable)
     left = [
         (m.seq, decode_command(m.data).store)
@@ -105,11 +111,10 @@ async def _diagnosis(p: Platform, events: list[StoreProgress], problems: list[st
         f"ack_pending={consumer.num_ack_pending} redelivered={consumer.num_redelivered}",
         f"left on the queue: {left}",
     ]
-    bad = {problem.split(":")[0] for problem in problems}
-    for store in sorted(bad):
+    log = (p.root / "logs" / "provisioner-0.log").read_text().splitlines()
+    for store in sorted(stores):
         tail = [f"{e.step}/{e.state}" for e in events if e.store == store][-6:]
         lines.append(f"{store} events: {tail}")
-        log = (p.root / "logs" / "provisioner-0.log").read_text().splitlines()
         lines += [line[:300] for line in log if store in line and '"progress"' not in line][-8:]
     return "\n".join(lines)
 
