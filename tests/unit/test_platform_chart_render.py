@@ -486,20 +486,39 @@ def test_existing_secrets_and_an_external_nats() -> None:
 # -- traffic -----------------------------------------------------------------------
 
 
-def _routes(ingress: Manifest) -> dict[str, str]:
+def _backend(ingress: Manifest, path: str) -> str | None:
+    """The service a request path reaches, by Kubernetes' rules: the longest
+    matching path wins; Prefix matches whole path elements."""
     (rule,) = ingress["spec"]["rules"]
-    return {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    best: tuple[int, str] | None = None
+    for p in rule["http"]["paths"]:
+        route: str = p["path"]
+        if p["pathType"] == "Exact":
+            hit = path == route
+        else:
+            hit = route == "/" or path == route or path.startswith(route.rstrip("/") + "/")
+        if hit and (best is None or len(route) > best[0]):
+            best = (len(route), p["backend"]["service"]["name"])
+    return best[1] if best else None
 
 
 @pytest.mark.parametrize("values_file", VALUES_FILES)
 def test_ingress_routes_api_and_dashboard_to_gateway_and_ws_to_notifier(values_file: str) -> None:
     ingress = find(render_chart(values_file), "Ingress")
-    assert _routes(ingress) == {
-        "/ws": "urumi-notifier",
-        "/api": "urumi-gateway",
-        "/schema": "urumi-gateway",
-        "/": "urumi-gateway",
-    }
+    assert _backend(ingress, "/ws") == "urumi-notifier"
+    for path in ("/api/v1/stores", "/schema/openapi.json", "/"):
+        assert _backend(ingress, path) == "urumi-gateway", path
+    dashboard = REPO_ROOT / "dashboard"
+    for file in (f for f in dashboard.rglob("*") if f.is_file()):
+        path = "/" + file.relative_to(dashboard).as_posix()
+        assert _backend(ingress, path) == "urumi-gateway", f"dashboard file {path} unreachable"
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_ingress_keeps_metrics_and_health_inside_the_cluster(values_file: str) -> None:
+    ingress = find(render_chart(values_file), "Ingress")
+    for path in ("/metrics", "/healthz", "/readyz", "/wsx", "/apix"):
+        assert _backend(ingress, path) is None, path
 
 
 def test_local_values_use_kind_images_and_nip_io() -> None:
