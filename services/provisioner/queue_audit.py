@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from prometheus_client import Counter
 
 from services.contracts.streams import ConsumerDef
@@ -75,8 +76,13 @@ class QueueAudit:
         )
 
     async def check(self) -> bool:
-        """One audit; True when it rebuilt the consumer."""
-        view = await self.view()
+        """One audit; True when it (re)built the consumer."""
+        try:
+            view = await self.view()
+        except NotFoundError:  # a rebuild cut short by an outage, or a hand-deleted one
+            log.warning("the command consumer is missing: creating it")
+            await bus.ensure_consumer(self.js, self.consumer)
+            return True
         if not stranded(view):
             self._suspect = False
             return False

@@ -102,3 +102,13 @@ async def test_a_busy_healthy_queue_is_left_alone(js: JetStreamContext) -> None:
     assert not any(rebuilt)
     info = await js.consumer_info(PROVISIONER.stream, PROVISIONER.durable)
     assert info.num_ack_pending == 2, "the consumer was replaced: in-flight work forgotten"
+
+
+async def test_a_missing_consumer_is_created_again(js: JetStreamContext) -> None:
+    """A rebuild cut short between delete and create must not stop provisioning."""
+    await bus.ensure_consumer(js, PROVISIONER)
+    store = ps.store_id("orphan")
+    await ps.publish(js, ps.create(store))
+    await js.delete_consumer(PROVISIONER.stream, PROVISIONER.durable)
+    assert await QueueAudit(js, PROVISIONER).check()
+    assert await fetch_stores(js, 1) == [store]
