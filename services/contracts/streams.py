@@ -93,5 +93,6 @@ WATCHER_LEASE: Final = BucketDef(name="urumi-watcher-lease", ttl_s=10)
 # created to take it, refreshed by compare-and-swap; a crashed holder's key
 # expires with the bucket TTL.
 PROVISIONER_LOCKS: Final = BucketDef(name="urumi-provisioner-locks", ttl_s=30)
-# Newest command generation handled per store (no TTL): older ones are dropped.
+# Newest command handled per store (no TTL): older ones, and that one delivered
+# again, are dropped.
 PROVISIONER_GENERATIONS: Final = BucketDef(name="urumi-provisioner-generations", ttl_s=0)

@@ -19,7 +19,7 @@ from services.contracts.streams import PROVISIONER
 from services.contracts.wire import decode_command
 from services.provisioner.backoff import backoff_with_jitter
 from services.provisioner.errors import PermanentError, ProvisionError, classify
-from services.provisioner.locking import Generations, StoreLock
+from services.provisioner.locking import Generations, Handled, StoreLock
 from services.provisioner.provision import Provisioner
 
 log = logging.getLogger(__name__)
@@ -136,13 +136,17 @@ class CommandConsumer:
 
     async def _locked(self, cmd: Command, msg: Msg, lock: StoreLock) -> None:
         newest = await self.generations.newest(cmd.store)
-        # Equal generations re-apply: idempotent, and it repairs drift.
-        if cmd.generation < newest:
+        skip = newest.skips(cmd.generation, cmd.command_id)
+        if skip is not None:
             log.info(
-                "stale command dropped",
-                extra={"store": cmd.store, "generation": cmd.generation, "newest": newest},
+                f"{skip} command dropped",
+                extra={
+                    "store": cmd.store,
+                    "generation": cmd.generation,
+                    "newest": newest.generation,
+                },
             )
-            OUTCOMES.labels("stale").inc()
+            OUTCOMES.labels(skip).inc()
             await msg.ack_sync()
             return
         try:
@@ -159,7 +163,7 @@ class CommandConsumer:
         except Exception as exc:
             await self._retry(cmd, msg, classify(exc, "provision"))
         else:
-            await self.generations.record(cmd.store, cmd.generation)
+            await self.generations.record(cmd.store, Handled(cmd.generation, cmd.command_id))
             OUTCOMES.labels("done").inc()
             await msg.ack_sync()
 
@@ -174,7 +178,7 @@ class CommandConsumer:
         await self.provisioner.progress.step(
             cmd, _step(cmd), StepState.FAILED, message, phase=Phase.FAILED
         )
-        await self.generations.record(cmd.store, cmd.generation)
+        await self.generations.record(cmd.store, Handled(cmd.generation, cmd.command_id))
         OUTCOMES.labels("failed").inc()
         await msg.ack_sync()
 

@@ -1,4 +1,4 @@
-"""Per-store mutual exclusion across replicas, and the newest handled generation.
+"""Per-store mutual exclusion across replicas, and the newest command handled.
 
 Both live in NATS KV: `create` takes a lock only if nobody holds it, and
 `update(..., last=rev)` (compare-and-swap) refreshes it only while it is still
@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from typing import Final
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -89,34 +90,59 @@ class StoreLock:
         self._rev = 0
 
 
+@dataclass(frozen=True)
+class Handled:
+    """The newest command handled for a store (applied, deleted, or failed)."""
+
+    generation: int = 0
+    command_id: str = ""
+
+    @classmethod
+    def parse(cls, value: bytes | None) -> "Handled":
+        generation, _, command_id = (value or b"0").decode().partition(" ")
+        return cls(int(generation), command_id)
+
+    def encode(self) -> bytes:
+        return f"{self.generation} {self.command_id}".encode()
+
+    def skips(self, generation: int, command_id: str) -> str | None:
+        """Why a command need not run: `stale` (a newer one was handled) or
+        `duplicate` (this very one was: a redelivery after its ack was lost)."""
+        if generation < self.generation:
+            return "stale"
+        if (generation, command_id) == (self.generation, self.command_id):
+            return "duplicate"
+        return None
+
+
 class Generations:
-    """The newest generation handled per store (applied, deleted, or failed)."""
+    """The newest handled command per store, in a KV bucket without TTL."""
 
     def __init__(self, kv: KeyValue) -> None:
         self.kv = kv
 
-    async def newest(self, store: str) -> int:
+    async def newest(self, store: str) -> Handled:
         try:
             entry = await self.kv.get(store)
         except KeyNotFoundError:  # also covers a deleted key
-            return 0
-        return int(entry.value or b"0")
+            return Handled()
+        return Handled.parse(entry.value)
 
-    async def record(self, store: str, generation: int) -> None:
-        """Raise the stored generation to `generation` (never lower it)."""
+    async def record(self, store: str, handled: Handled) -> None:
+        """Raise the stored generation to `handled`'s (never lower it)."""
         while True:
             try:
                 entry = await self.kv.get(store)
-                current, rev = int(entry.value or b"0"), entry.revision or 0
+                current, rev = Handled.parse(entry.value), entry.revision or 0
             except KeyNotFoundError:
-                current, rev = 0, 0
-            if generation <= current:
+                current, rev = Handled(), 0
+            if handled.generation <= current.generation:
                 return
             try:
                 if rev:
-                    await self.kv.update(store, str(generation).encode(), last=rev)
+                    await self.kv.update(store, handled.encode(), last=rev)
                 else:
-                    await self.kv.create(store, str(generation).encode())
+                    await self.kv.create(store, handled.encode())
                 return
             except KeyWrongLastSequenceError:
                 continue  # raced another writer: re-read and decide again
