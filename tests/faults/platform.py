@@ -432,7 +432,10 @@ class Platform:
         except AssertionError:
             phases = await self.phases()
             behind = {s: phases.get(s) for s in wanted if phases.get(s) != phase}
-            raise AssertionError(f"not {phase} within {within:.0f}s: {behind}") from None
+            gone = [p.service for p in self.stack.procs if not p.alive()]
+            raise AssertionError(
+                f"not {phase} within {within:.0f}s: {behind}; services not running: {gone}"
+            ) from None
         return result
 
     # -- the end ----------------------------------------------------------------------

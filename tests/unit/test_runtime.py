@@ -1,8 +1,12 @@
 """Settings, tickets and the rate limiter: pure pieces every service leans on."""
 
+import socket
+from pathlib import Path
+
 import pytest
 
 from services.gateway.ratelimit import RateLimiter
+from services.runtime.natsserver import free_port
 from services.runtime.settings import SettingsError, load_settings
 from services.runtime.tickets import TicketError, sign_ticket, verify_ticket
 
@@ -49,3 +53,13 @@ def test_rate_limiter_allows_burst_then_refills() -> None:
     assert wait == pytest.approx(1.0)
     assert limiter.check("k", 1.0) == 0.0
     assert limiter.check("other", 0.0) == 0.0
+
+
+def test_free_ports_avoid_the_ephemeral_range_and_repeat_never() -> None:
+    """An outgoing connection cannot take one before its server binds it."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)
+    assert all(port < low for port in ports)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", ports[-1]))  # and free, when handed out
