@@ -17,7 +17,8 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from kubernetes_asyncio.client import (
     V1ObjectMeta,
     V1Pod,
     V1PodSpec,
+    V1Secret,
     V1TokenRequestSpec,
 )
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -479,6 +481,38 @@ async def forbidden(call: Awaitable[Any]) -> None:
     assert caught.value.status == 403, caught.value
 
 
+async def _only_store_namespaces(provisioner: CoreV1Api) -> None:
+    """What RBAC grants everywhere, the admission policy allows in store-* only.
+    Dry runs: they pass admission, and nothing is changed if the policy is not
+    active yet (it may take a moment after the install)."""
+    secret = V1Secret(metadata=V1ObjectMeta(name="planted"), string_data={"k": "v"})
+
+    async def refusal(make: Callable[[], Awaitable[Any]]) -> ApiException | None:
+        try:
+            await make()
+        except ApiException as exc:
+            return exc
+        return None
+
+    attempts: dict[str, Callable[[], Awaitable[Any]]] = {
+        "a Secret in kube-system": lambda: provisioner.create_namespaced_secret(
+            "kube-system", secret, dry_run="All"
+        ),
+        "deleting the platform's namespace": lambda: provisioner.delete_namespace(
+            NAMESPACE, dry_run="All"
+        ),
+        "a namespace not named store-*": lambda: provisioner.create_namespace(
+            V1Namespace(metadata=V1ObjectMeta(name="nope")), dry_run="All"
+        ),
+    }
+    for what, make in attempts.items():
+        exc = await eventually(partial(refusal, make), within=20, what=f"{what} refused")
+        assert exc.status == 403, exc
+        assert "store-* namespaces" in str(exc.body), exc.body
+    ns = V1Namespace(metadata=V1ObjectMeta(name="store-policy-check"))
+    await provisioner.create_namespace(ns, dry_run="All")  # a store namespace: allowed
+
+
 async def test_service_accounts_cannot_do_what_the_chart_does_not_grant(
     installed: Installed, kube: ApiClient, devcluster: DevCluster, tmp_path: Path
 ) -> None:
@@ -511,6 +545,7 @@ async def test_service_accounts_cannot_do_what_the_chart_does_not_grant(
             )
         )
         await forbidden(provisioner.list_node())
+        await _only_store_namespaces(provisioner)
         # The watcher only lists and watches: no get, no writes.
         await forbidden(watcher.read_namespace("default"))
         await forbidden(watcher.create_namespace(V1Namespace(metadata=V1ObjectMeta(name="nope"))))
