@@ -8,9 +8,9 @@ but at or below the consumer's ack floor are never delivered again (nats-server
 issues 4736, 5679), and the same goes for commands it has no record of having
 delivered. Redelivery alone cannot repair that, so the provisioner
 looks at both sides and, when they disagree twice in a row, rebuilds the
-consumer: a fresh one delivers every command the queue still holds. Handlers
-are idempotent and take a per-store lock, so a command redelivered this way
-changes nothing that was already done.
+consumer: a fresh one delivers every command the queue still holds. Each runs
+under its store's lock, and one already handled is dropped as a duplicate
+(`locking.Handled`), so nothing is applied twice.
 """
 
 import asyncio
