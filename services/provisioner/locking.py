@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import APIError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from services.contracts.streams import PROVISIONER_LOCKS
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 LOCK_TTL_S: Final = PROVISIONER_LOCKS.ttl_s
 REFRESH_S: Final = LOCK_TTL_S / 3
+WRONG_LAST_SEQUENCE: Final = 10071  # JetStream's error code for a failed compare-and-swap
 
 
 class StoreLock:
@@ -33,6 +34,7 @@ class StoreLock:
         self.lost = asyncio.Event()
         self._rev = 0
         self._refresher: asyncio.Task[None] | None = None
+        self._released = False
 
     async def acquire(self) -> bool:
         """Take the lock now, or return False when another holder has it."""
@@ -45,8 +47,13 @@ class StoreLock:
 
     async def _refresh(self) -> None:
         confirmed = time.monotonic()
-        while True:
+        # Not `while True`: Python 3.11's wait_for (inside nats-py's requests) can
+        # swallow a cancel that lands as the reply arrives, and a refresher that
+        # outlived its release kept a store locked for good (found by the NATS drill).
+        while not self._released:
             await asyncio.sleep(REFRESH_S)
+            if self._released:
+                return
             try:
                 self._rev = await self.kv.update(self.store, self.owner, last=self._rev)
                 confirmed = time.monotonic()
@@ -79,15 +86,26 @@ class StoreLock:
         return True
 
     async def release(self) -> None:
+        self._released = True
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         if self._rev and not self.lost.is_set():
-            # Only our revision: never delete a lock someone else took since.
             with contextlib.suppress(Exception):
-                await self.kv.delete(self.store, last=self._rev)
+                await self._delete_ours()
         self._rev = 0
+
+    async def _delete_ours(self) -> None:
+        """Only our revision: never delete a lock someone else took since. A refresh
+        that landed unanswered left us an old revision: adopt the newer one first,
+        or the store stays locked until the TTL."""
+        try:
+            await self.kv.delete(self.store, last=self._rev)
+        except APIError as exc:  # nats-py's delete does not map it to KeyWrongLastSequence
+            if exc.err_code != WRONG_LAST_SEQUENCE or not await self._still_ours():
+                raise
+            await self.kv.delete(self.store, last=self._rev)
 
 
 @dataclass(frozen=True)
