@@ -5,19 +5,22 @@ order: none lost between the replay and the hub, none sent twice.
 """
 
 import asyncio
-from collections.abc import AsyncGenerator
 from dataclasses import replace
 
-import pytest
 import websockets
 from nats.js import JetStreamContext
 from websockets.asyncio.client import ClientConnection
 
-from services.contracts.frames import CLOSE_INTERNAL, CLOSE_TOO_SLOW, Error, EventFrame, Snapshot
+from services.contracts.frames import (
+    CLOSE_INTERNAL,
+    CLOSE_TOO_SLOW,
+    Error,
+    EventFrame,
+    Hello,
+    Snapshot,
+)
 from services.contracts.phases import Phase
 from services.contracts.streams import EVENTS
-from services.notifier import session
-from services.notifier.catchup import replay
 from services.runtime.natsserver import NatsServer
 from tests.integration.test_notifier_ws import (
     assert_quiet,
@@ -42,32 +45,34 @@ async def publish_mix(js: JetStreamContext, n: int, tag: str) -> list[int]:
     return mine
 
 
+# 200 of these (12 MiB) are far more than loopback's socket buffers hold: a catch-up to
+# a client that is not reading yet blocks in its sends, part-way through.
+BIG = "x" * 60 * 1024  # under the stream's 64 KiB message limit
+
+
+async def publish_big_backlog(js: JetStreamContext, n: int) -> list[int]:
+    return [await publish(js, kube("acme", "shop", f"backlog-{i} {BIG}")) for i in range(n)]
+
+
+async def connect_not_reading(url: str) -> ClientConnection:
+    """A socket past its hello that reads nothing more until asked (max_queue=1:
+    the client stops taking bytes off the connection)."""
+    ws = await websockets.connect(url, max_queue=1, max_size=2**20)
+    assert isinstance(await recv(ws), Hello)
+    return ws
+
+
 async def test_events_published_during_catch_up_arrive_once_in_order(
-    js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
+    js: JetStreamContext,
 ) -> None:
     before = await publish(js, status("acme", "shop", Phase.PENDING))
-    backlog = await publish_mix(js, 30, "backlog")
-    # The hub starts with this socket, at the stream's end: the catch-up's last
-    # event is then exactly the hub's position, the boundary of the hand-over.
-    backlog.append(await publish(js, kube("acme", "shop", "at the seam")))
-    during: list[int] = []
-
-    async def replay_with_publishing(
-        js_: JetStreamContext, tenant: str, start: int, upto: int
-    ) -> AsyncGenerator[tuple[int, str], None]:
-        # Publish in the middle of the replay, and let the hub buffer it all.
-        async for item in replay(js_, tenant, start, upto):
-            yield item
-            if not during:
-                during.extend(await publish_mix(js, 20, "during"))
-                await asyncio.sleep(0.3)
-
-    monkeypatch.setattr(session, "replay", replay_with_publishing)
-    async with running_notifier(js, ping_interval_s=5.0) as n:
-        ws, hello = await open_session(n.ws_url("acme", after=before))
-        assert hello.resumed
+    backlog = await publish_big_backlog(js, 200)
+    async with running_notifier(js, ping_interval_s=5.0, socket_queue=4096) as n:
+        # The hub starts with this socket, at the stream's end: the backlog is the
+        # catch-up's, and what follows is the hub's, buffered until the hand-over.
+        ws = await connect_not_reading(n.ws_url("acme", after=before))
+        during = await publish_mix(js, 20, "during")
         frames = await recv_events(ws, len(backlog) + 20)
-        assert len(during) == 20
         assert [f.seq for f in frames] == backlog + during
         await assert_quiet(ws)
         live = await publish(js, kube("acme", "shop", "live"))
@@ -119,32 +124,21 @@ async def test_sockets_opened_under_steady_traffic_miss_nothing(js: JetStreamCon
             await ws.close()
 
 
-async def test_catch_up_falling_a_queue_behind_is_too_slow(
-    js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_catch_up_falling_a_queue_behind_is_too_slow(js: JetStreamContext) -> None:
     before = await publish(js, status("acme", "shop", Phase.PENDING))
-    backlog = await publish_mix(js, 3, "backlog")
-    sent: list[int] = []
-
-    async def stalled_replay(
-        js_: JetStreamContext, tenant: str, start: int, upto: int
-    ) -> AsyncGenerator[tuple[int, str], None]:
-        async for item in replay(js_, tenant, start, upto):
-            yield item
-            sent.append(item[0])
-            if len(sent) == 1:
-                await publish_mix(js, 6, "flood")  # more than the 4-frame queue
-                await asyncio.sleep(2.0)  # the hub hands them over; a loaded machine is slow
-
-    monkeypatch.setattr(session, "replay", stalled_replay)
+    backlog = await publish_big_backlog(js, 200)
     async with running_notifier(js, ping_interval_s=5.0, socket_queue=4) as n:
-        ws = await websockets.connect(n.ws_url("acme", after=before))
-        frames = [await recv(ws) for _ in range(3)]
-        assert [f.seq for f in frames[1:] if isinstance(f, EventFrame)] == backlog[:1]
-        error = frames[2]
-        assert isinstance(error, Error)
-        assert error.code == CLOSE_TOO_SLOW
-        assert error.message.endswith(f"after={backlog[0]}")
+        ws = await connect_not_reading(n.ws_url("acme", after=before))
+        frames = await recv_events(ws, 1)  # the catch-up is under way...
+        await asyncio.sleep(0.5)  # ...and then stuck on a client that reads no more
+        await publish_mix(js, 6, "flood")  # more than the 4-frame queue
+        await asyncio.sleep(1.0)  # the hub overflows the socket's queue meanwhile
+        while isinstance(frame := await recv(ws), EventFrame):
+            frames.append(frame)
+        assert [f.seq for f in frames] == backlog[: len(frames)] != backlog
+        assert isinstance(frame, Error)
+        assert frame.code == CLOSE_TOO_SLOW
+        assert frame.message.endswith(f"after={frames[-1].seq}")
 
 
 async def publish_retrying(js: JetStreamContext, n: int) -> list[int]:
