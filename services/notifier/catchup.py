@@ -12,7 +12,6 @@ replay uses bounded memory. Nothing is created when there is nothing to replay
 (``upto < start``: the common case, a fresh connection cut at the stream's end).
 """
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from typing import Final
@@ -24,6 +23,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from services.contracts import subjects, wire
 from services.contracts.frames import raw_event_frame
 from services.contracts.streams import EVENTS
+from services.notifier.ephemeral import discard
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ async def replay(
                 if _decodes(msg.data):
                     yield seq, raw_event_frame(seq, msg.data)
     finally:
-        await _cleanup(js, sub, info.name)
+        await discard(js, sub, info.name, "catch-up")
 
 
 def _decodes(data: bytes) -> bool:
@@ -71,12 +71,3 @@ def _decodes(data: bytes) -> bool:
         log.warning("undecodable event skipped in catch-up")
         return False
     return True
-
-
-async def _cleanup(js: JetStreamContext, sub: JetStreamContext.PullSubscription, name: str) -> None:
-    # The ephemeral consumer also expires by itself; a failed cleanup is harmless.
-    try:
-        await asyncio.shield(sub.unsubscribe())
-        await asyncio.shield(js.delete_consumer(EVENTS.name, name))
-    except Exception as exc:
-        log.debug("catch-up cleanup failed", extra={"error": str(exc)})

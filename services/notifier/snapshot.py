@@ -7,7 +7,6 @@ the live feed (which starts at ``seq + 1``) will deliver it. So snapshot + feed 
 skip and never repeat a status.
 """
 
-import asyncio
 import logging
 from typing import Final, NamedTuple
 
@@ -19,6 +18,7 @@ from services.contracts import subjects, wire
 from services.contracts.events import StoreStatus
 from services.contracts.phases import Phase
 from services.contracts.streams import EVENTS
+from services.notifier.ephemeral import discard
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ async def last_statuses(js: JetStreamContext, tenant: str, upto: int) -> list[St
                 if status is not None and status.phase != Phase.DELETED:
                     statuses.append(status)
     finally:
-        await _cleanup(js, sub, info.name)
+        await discard(js, sub, info.name, "snapshot")
     return statuses
 
 
@@ -77,12 +77,3 @@ def _status(data: bytes) -> StoreStatus | None:
         log.warning("undecodable status skipped in snapshot")
         return None
     return event if isinstance(event, StoreStatus) else None
-
-
-async def _cleanup(js: JetStreamContext, sub: JetStreamContext.PullSubscription, name: str) -> None:
-    # The ephemeral consumer also expires by itself; a failed cleanup is harmless.
-    try:
-        await asyncio.shield(sub.unsubscribe())
-        await asyncio.shield(js.delete_consumer(EVENTS.name, name))
-    except Exception as exc:
-        log.debug("snapshot cleanup failed", extra={"error": str(exc)})
