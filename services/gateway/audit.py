@@ -31,17 +31,22 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         raw.setdefault("state", {})  # so handlers can name the actor and the target
-        status = {"code": 500}
+        recorded = False
 
-        async def capture(message: Message) -> None:
+        async def record_then_send(message: Message) -> None:
+            # The row is written before the response starts, so a client that has
+            # its answer can already find the call in the audit log.
+            nonlocal recorded
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                recorded = True
+                await _record(raw, message["status"])
             await send(message)
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, record_then_send)
         finally:
-            await _record(raw, status["code"])
+            if not recorded:
+                await _record(raw, 500)
 
 
 async def _record(scope: dict[str, Any], code: int) -> None:
