@@ -91,10 +91,10 @@ class Controller:
 
     # -- loops ------------------------------------------------------------------------
 
-    async def run(self, synced: Callable[[], bool]) -> None:
-        """Evaluate and publish until cancelled; idle until every informer has listed."""
+    async def run(self, synced: Callable[[], bool], stop: asyncio.Event) -> None:
+        """Evaluate and publish until `stop`; idle until every informer has listed."""
         last_full = 0.0
-        while True:
+        while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
             self._wake.clear()
@@ -158,8 +158,8 @@ class Controller:
                 self.limiter.forget(name)
         metrics.STORES.set(len(self.cache.stores()))
 
-    async def forward_kube_events(self) -> None:
-        while True:
+    async def forward_kube_events(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             event, msg_id = await self._kube.get()
             if not self.lease.active():
                 continue

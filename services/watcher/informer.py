@@ -59,11 +59,11 @@ class Informer:
         self.resource_version = resume_from
         self.synced = asyncio.Event()  # set once a full list reached the sink
 
-    async def run(self) -> None:
-        """Forever (until cancelled): list, watch, relist on 410, back off on errors."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop`: list, watch, relist on 410, back off on errors."""
         failures = 0
         reason = "start"
-        while True:
+        while not stop.is_set():
             try:
                 if self.resource_version is None:
                     await self._list(reason)

@@ -55,13 +55,16 @@ class Lease:
         """Talking to the bucket (as the active one or a standby)."""
         return time.monotonic() - self._last_ok < self.ttl_s
 
-    async def run(self) -> None:
-        while True:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Acquire or renew until `stop` (checked, not only cancelled: Python 3.11's
+        wait_for inside nats-py can swallow a cancel that lands with a reply)."""
+        while not stop.is_set():
             was = self.active()
             await self.step()
             if self.active() != was:
                 self.changed.set()
-            await asyncio.sleep(self.ttl_s / 4 if self.active() else 1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.ttl_s / 4 if self.active() else 1.0)
 
     async def step(self) -> None:
         try:

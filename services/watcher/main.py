@@ -59,13 +59,14 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     health = Health()
     health.add("nats", lambda: nc.is_connected)
     health.add("lease", lease.healthy)  # active or standby, both ready
-    tasks = [asyncio.create_task(i.run(), name=f"informer-{i.spec.kind}") for i in informers]
+    tasks = [asyncio.create_task(i.run(stop), name=f"informer-{i.spec.kind}") for i in informers]
     tasks += [
-        asyncio.create_task(lease.run(), name="lease"),
+        asyncio.create_task(lease.run(stop), name="lease"),
         asyncio.create_task(
-            controller.run(lambda: all(i.synced.is_set() for i in informers)), name="controller"
+            controller.run(lambda: all(i.synced.is_set() for i in informers), stop),
+            name="controller",
         ),
-        asyncio.create_task(controller.forward_kube_events(), name="kube-events"),
+        asyncio.create_task(controller.forward_kube_events(stop), name="kube-events"),
     ]
     server = asyncio.create_task(
         serve(health_app(health), settings.http_host, settings.http_port, stop)
@@ -74,11 +75,11 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     try:
         await _until_stopped(stop, tasks)
     finally:
+        stop.set()  # the loops check it: a cancel alone can be swallowed (see Lease.run)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await lease.release()  # a standby takes over now, not after the TTL
-        stop.set()
         await server
         await api.close()
         with contextlib.suppress(Exception):

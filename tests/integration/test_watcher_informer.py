@@ -92,7 +92,7 @@ async def test_expired_resource_version_relists(devcluster: DevCluster, kube: Ap
     before = gone._value.get()
     recorder = Recorder()
     informer = Informer(kube, EVENTS, recorder, watch_timeout_s=30, resume_from="1")
-    task = asyncio.create_task(informer.run())
+    task = asyncio.create_task(informer.run(asyncio.Event()))
     try:
         await eventually(lambda: _true(informer.synced.is_set()), what="relist after 410")
         assert gone._value.get() == before + 1  # the list came from a 410, not a start

@@ -53,11 +53,13 @@ async def test_one_holder_and_takeover_after_expiry(js: JetStreamContext) -> Non
 
 
 async def _standby_loop_until_active(lease: Lease, limit_s: float) -> float:
-    task = asyncio.create_task(lease.run())
+    stop = asyncio.Event()
+    task = asyncio.create_task(lease.run(stop))
     try:
         return await until(lease.active, limit_s, "standby to take over")
     finally:
-        task.cancel()
+        stop.set()
+        await asyncio.wait_for(task, 5)  # it ends when told to, without a cancel
 
 
 async def test_renewal_that_landed_unanswered_keeps_the_lease(js: JetStreamContext) -> None:
@@ -94,7 +96,8 @@ async def test_holder_steps_down_without_renewals(js: JetStreamContext) -> None:
 
 async def test_renewals_keep_the_lease(js: JetStreamContext) -> None:
     a, b = await lease_pair(js, "lease-renew")
-    runner = asyncio.create_task(a.run())
+    stop = asyncio.Event()
+    runner = asyncio.create_task(a.run(stop))
     try:
         await until(a.active, 2, "a active")
         deadline = time.monotonic() + 2.5 * TTL
@@ -104,7 +107,8 @@ async def test_renewals_keep_the_lease(js: JetStreamContext) -> None:
             assert a.active()
             await asyncio.sleep(0.3)
     finally:
-        runner.cancel()
+        stop.set()
+        await asyncio.wait_for(runner, 5)
 
 
 def status(store: str, phase: Phase, generation: int = 1) -> StoreStatus:
