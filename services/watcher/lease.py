@@ -7,7 +7,9 @@
 - a holder that cannot renew for ttl - margin steps down by itself, before a
   standby can see the key expire, so two actives overlap only by clock skew;
 - a standby tries `create()` every second: it takes over at most
-  ttl + 1 s (+ the server's expiry tick) after the holder's last renewal.
+  ttl + 1 s (+ the server's expiry tick) after the holder's last renewal;
+- a holder that stepped down while NATS was away takes its key back as soon as
+  NATS answers, if the key still names it.
 """
 
 import asyncio
@@ -84,7 +86,12 @@ class Lease:
             revision = await self.kv.create(KEY, self.holder.encode())
         except KeyWrongLastSequenceError:
             self._last_ok = time.monotonic()
-            return
+            # Still our key from before an outage made us step down: nobody can have
+            # taken it since, so take it back now rather than wait for it to expire.
+            recovered = await self._still_ours()
+            if recovered is None:
+                return
+            revision = recovered
         self._gain(revision)
 
     async def _renew(self) -> None:

@@ -222,11 +222,11 @@ async def fail_setup_job(kube: ApiClient, store: str) -> None:
         return jobs.items[0].metadata.name if jobs.items else None
 
     name = None
-    for _ in range(600):
+    for _ in range(2400):  # often: kwok completes the Job's pod about a second after
         name = await job()
         if name:
             break
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.05)
     assert name, f"no setup job in {ns}"
     for attempt in range(20):
         try:
@@ -253,6 +253,8 @@ async def _failed(batch: BatchV1Api, name: str, ns: str) -> dict[str, object]:
     conditions = [{"type": "FailureTarget", **cond}, {"type": "Failed", **cond}]
     status: dict[str, object] = {"active": 0, "failed": 1, "conditions": conditions}
     current = await batch.read_namespaced_job_status(name, ns)
+    done = [c.type for c in current.status.conditions or [] if c.type == "Complete"]
+    assert not done, f"{ns}: kwok completed the setup Job before the test could fail it"
     if current.status.start_time is None:  # immutable once the controller set it
         status["startTime"] = stamp
     return status

@@ -29,9 +29,13 @@ async def test_create_publishes_one_command_even_when_retried(
     assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == command.command_id
     assert (command.tenant, command.store, command.generation) == ("acme", "shop-one", 1)
     assert await command_count(js) == 1
-    async with httpx.AsyncClient(base_url=gw.base_url) as http:
-        metrics = (await http.get("/metrics")).text
-    assert "urumi_gateway_commands_published_total 1.0" in metrics
+
+    async def counted() -> str | None:  # counted once the publish is acknowledged
+        async with httpx.AsyncClient(base_url=gw.base_url) as http:
+            metrics = (await http.get("/metrics")).text
+        return metrics if "urumi_gateway_commands_published_total 1.0" in metrics else None
+
+    metrics = await eventually(counted, within=10, what="the publish counted")
     assert 'path="/api/v1/stores"' in metrics
 
 

@@ -12,16 +12,19 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar, get, post
 from nats.js import JetStreamContext
 
 from services.contracts.events import StepState, StoreProgress, StoreStatus
 from services.contracts.phases import Phase
+from services.notifier.session import FRAMES
 from services.runtime import watch_client
 from services.runtime.http import serve
 from services.runtime.natsserver import free_port
 from services.runtime.tickets import sign_ticket
+from tests.fixtures.waiting import eventually
 from tests.integration.test_notifier_ws import (
     SECRET,
     Notifier,
@@ -66,9 +69,15 @@ async def stub_gateway(notifier: Notifier, phase: Phase) -> AsyncIterator[str]:
     stop = asyncio.Event()
     app = Litestar([store, ticket], openapi_config=None)
     task = asyncio.create_task(serve(app, "127.0.0.1", port, stop))
-    await asyncio.sleep(0.3)
+    base = f"http://127.0.0.1:{port}"
+
+    async def answering() -> bool:
+        async with httpx.AsyncClient(base_url=base) as http:
+            return (await http.get("/api/v1/stores/shop")).status_code == 200
+
     try:
-        yield f"http://127.0.0.1:{port}"
+        await eventually(answering, within=10, what="the stub gateway answering")
+        yield base
     finally:
         stop.set()
         await task
@@ -85,8 +94,15 @@ async def _follow_with_output(
 ) -> tuple["asyncio.Task[int]", io.StringIO]:
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
+    snapshots = FRAMES.labels("snapshot")
+    before = snapshots._value.get()
     task = asyncio.create_task(watch_client.follow(api, "token", store, until_settled=True))
-    await asyncio.sleep(0.5)  # connected and past the snapshot
+
+    async def past_the_snapshot() -> bool:
+        return bool(snapshots._value.get() > before)
+
+    # Events published from here on arrive as events, not folded into the snapshot.
+    await eventually(past_the_snapshot, within=10, what="follow connected, snapshot sent")
     return task, out
 
 

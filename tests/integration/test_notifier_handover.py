@@ -21,7 +21,9 @@ from services.contracts.frames import (
 )
 from services.contracts.phases import Phase
 from services.contracts.streams import EVENTS
+from services.notifier.session import CLOSES
 from services.runtime.natsserver import NatsServer
+from tests.fixtures.waiting import eventually
 from tests.integration.test_notifier_ws import (
     assert_quiet,
     kube,
@@ -131,8 +133,14 @@ async def test_catch_up_falling_a_queue_behind_is_too_slow(js: JetStreamContext)
         ws = await connect_not_reading(n.ws_url("acme", after=before))
         frames = await recv_events(ws, 1)  # the catch-up is under way...
         await asyncio.sleep(0.5)  # ...and then stuck on a client that reads no more
+        too_slow = CLOSES.labels("too_slow")
+        closed_before = too_slow._value.get()
         await publish_mix(js, 6, "flood")  # more than the 4-frame queue
-        await asyncio.sleep(1.0)  # the hub overflows the socket's queue meanwhile
+
+        async def overflowed() -> bool:
+            return bool(too_slow._value.get() > closed_before)
+
+        await eventually(overflowed, within=30, what="the hub overflowing the socket's queue")
         while isinstance(frame := await recv(ws), EventFrame):
             frames.append(frame)
         assert [f.seq for f in frames] == backlog[: len(frames)] != backlog

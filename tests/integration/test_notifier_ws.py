@@ -281,7 +281,8 @@ async def raw_ws_connect(url: str) -> tuple[asyncio.StreamReader, asyncio.Stream
 
 
 async def test_slow_client_dropped_fast_client_keeps_receiving(js: JetStreamContext) -> None:
-    async with running_notifier(js, socket_queue=8, ping_interval_s=5.0) as n:
+    # A long ping interval: the 4008 frame waits (2 intervals) for `slow` to read.
+    async with running_notifier(js, socket_queue=8, ping_interval_s=30.0) as n:
         slow, slow_writer = await raw_ws_connect(n.ws_url("acme"))
         fast, _ = await open_session(n.ws_url("acme"))
         await recv(fast)  # snapshot

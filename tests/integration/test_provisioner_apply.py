@@ -191,6 +191,15 @@ async def test_new_generation_prunes_what_it_no_longer_renders(
     await ps.publish(js, ps.create(store, 1, Plan.SMALL))
     await provisioned(progress, store, 1)
     (old_job,) = (await batch.list_namespaced_job(f"store-{store}")).items
+    core = CoreV1Api(kube)
+
+    async def claims() -> dict[str, str]:
+        pvcs = await core.list_namespaced_persistent_volume_claim(f"store-{store}")
+        found = {p.metadata.name: p.metadata.uid for p in pvcs.items}
+        return found if {"data-mariadb-0", "wordpress"} <= found.keys() else {}
+
+    # The database's claim comes from the StatefulSet controller, in its own time.
+    volumes = await eventually(claims, within=60, what="both PersistentVolumeClaims")
     # A new display name changes the setup Job's pod template, so its name.
     await ps.publish(js, ps.create(store, 2, Plan.SMALL, name="Renamed"))
     await provisioned(progress, store, 2)
@@ -202,9 +211,8 @@ async def test_new_generation_prunes_what_it_no_longer_renders(
 
     await eventually(one_new_job, within=30, what="old setup Job pruned")
     assert progress.has(store, "prune", StepState.SUCCEEDED, 2)
-    # The database's PVC comes from the StatefulSet controller, not from us: kept.
-    pvcs = await CoreV1Api(kube).list_namespaced_persistent_volume_claim(f"store-{store}")
-    assert {"data-mariadb-0", "wordpress"} <= {p.metadata.name for p in pvcs.items}
+    # The claims (one the StatefulSet controller's, not ours) are kept, not recreated.
+    assert await claims() == volumes
 
 
 async def test_delete_removes_the_namespace(

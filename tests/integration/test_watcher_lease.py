@@ -76,6 +76,19 @@ async def test_renewal_that_landed_unanswered_keeps_the_lease(js: JetStreamConte
     assert not b.active()
 
 
+async def test_holder_that_stepped_down_in_an_outage_takes_its_key_back(
+    js: JetStreamContext,
+) -> None:
+    a, b = await lease_pair(js, "lease-outage")
+    await a.step()
+    a._lose("could not renew in time")  # what NATS being away for 8 s leads to
+    await b.step()
+    assert not b.active(), "the key has not expired: nobody else may take it"
+    await a.step()
+    assert a.active(), "waited for its own key to expire"
+    assert a.term == 2  # a new term: the controller takes over again from the stream
+
+
 async def test_release_hands_over_at_once(js: JetStreamContext) -> None:
     a, b = await lease_pair(js, "lease-release")
     await a.step()
