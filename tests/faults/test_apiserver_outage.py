@@ -66,7 +66,7 @@ async def test_api_server_refuses_for_thirty_seconds(
         await proxy.start()
         await p.wait_phase(stores, "ready", within=180)
         # A store can look ready while its command still sits out a retry delay
-        # (up to 30 s); it must still run to success.
+        # (up to a minute); it must still run to success.
         await poll(lambda: commands_drained(p.js), 90, "every command handled and acked")
     finally:
         await proxy.stop()
