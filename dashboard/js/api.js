@@ -44,7 +44,8 @@ export async function api(method, path, body, token = session.token) {
 
 export const stores = {
   me: (token) => api("GET", "/api/v1/me", undefined, token),
-  list: () => api("GET", "/api/v1/stores"),
+  list: (after) => api("GET", after
+    ? `/api/v1/stores?after=${encodeURIComponent(after)}` : "/api/v1/stores"),
   get: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}`),
   events: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}/events`),
   create: (spec) => api("POST", "/api/v1/stores", spec),

@@ -23,8 +23,20 @@ function emit(change) {
   for (const fn of state.listeners) fn(change);
 }
 
+// Every page: a tenant may have more stores than one page of the API holds.
+async function allStores() {
+  const items = [];
+  let after = null;
+  do {
+    const page = await api.list(after);
+    items.push(...page.items);
+    after = page.next_after;
+  } while (after);
+  return items;
+}
+
 export async function loadStores() {
-  const { items } = await api.list();
+  const items = await allStores();
   // Live events may be newer than the API's projection of them: keep the newer.
   const newer = (a, b) => a && Date.parse(a.updated_at) > Date.parse(b.updated_at);
   state.stores = new Map(items.map((s) => {

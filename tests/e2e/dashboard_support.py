@@ -49,14 +49,16 @@ def service_env(nats: NatsServer, tmp: Path, extra: dict[str, str] | None = None
     }
 
 
-def start_web(start_service: StartService, env: dict[str, str], tenant: str = "acme") -> Stack:
+def start_web(
+    start_service: StartService, env: dict[str, str], tenant: str = "acme", max_stores: int = 10
+) -> Stack:
     """Notifier first, so the gateway can hand out its URL in tickets."""
     notifier = start_service("notifier", env)
     ws = f"ws://127.0.0.1:{notifier.http_port}/ws"
     gateway = start_service("gateway", {**env, "URUMI_NOTIFIER_URL": ws})
     created = httpx.post(
         f"{gateway.base_url}/api/v1/tenants",
-        json={"id": tenant, "display_name": "Acme Goods", "max_stores": 10},
+        json={"id": tenant, "display_name": "Acme Goods", "max_stores": max_stores},
         headers={"Authorization": f"Bearer {ADMIN}"},
     )
     created.raise_for_status()

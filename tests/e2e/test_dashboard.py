@@ -197,6 +197,29 @@ async def test_dashboard_resumes_after_notifier_restart(stack: Stack, js: JetStr
         await expect(page.locator("#timeline")).to_contain_text("assigned to node kwok-0")
 
 
+async def test_dashboard_lists_stores_beyond_one_page(
+    nats_server: NatsServer, tmp_path: Path, start_service: StartService
+) -> None:
+    env = service_env(nats_server, tmp_path, {"URUMI_RATE_LIMIT_PER_MINUTE": "100000"})
+    stack = start_web(start_service, env, max_stores=600)
+    many = 501  # the API answers 500 stores a page
+    headers = {"Authorization": f"Bearer {stack.token}"}
+    async with httpx.AsyncClient(base_url=stack.api, headers=headers) as http:
+        for batch in range(0, many, 50):
+            created = await asyncio.gather(
+                *(http.post("/api/v1/stores", json={"id": f"shop-{i:03d}"})
+                  for i in range(batch, min(batch + 50, many)))
+            )  # fmt: skip
+            assert {r.status_code for r in created} == {202}
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, stack)
+        await expect(page.locator("#store-count")).to_have_text("501 of 600 stores in use")
+        await expect(page.locator(".store-row")).to_have_count(many)
+        for oldest_and_newest in ("shop-000", "shop-500"):
+            await expect(page.locator(f"[data-store='{oldest_and_newest}']")).to_be_visible()
+
+
 PHASE_RECORDER = """
 () => {
   window.__phases = [];
