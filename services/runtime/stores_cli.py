@@ -64,8 +64,24 @@ def cmd_create(args: argparse.Namespace) -> int:
     return _follow(args, args.id) if args.wait else 0
 
 
+def list_path(after: str | None) -> str:
+    """The store list's page after the store id `after` (None: the first page)."""
+    return f"/api/v1/stores?after={after}" if after else "/api/v1/stores"
+
+
+def all_stores(args: argparse.Namespace) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = call(args, "GET", list_path(after))
+        items += page["items"]
+        after = page.get("next_after")
+        if not after:
+            return items
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    items = call(args, "GET", "/api/v1/stores")["items"]
+    items = all_stores(args)
     if args.json:
         print(json.dumps(items, indent=2))
         return 0

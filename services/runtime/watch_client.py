@@ -32,6 +32,7 @@ from services.contracts.frames import (
 )
 from services.contracts.frames import Error as ErrorFrame
 from services.contracts.phases import Phase, merge_phase
+from services.runtime.stores_cli import list_path
 
 SETTLED: Final = frozenset({Phase.READY, Phase.FAILED, Phase.DEGRADED, Phase.DELETED})
 
@@ -224,8 +225,14 @@ async def _get(http: httpx.AsyncClient, method: str, path: str) -> Any:
 async def _initial_views(http: httpx.AsyncClient, store_id: str | None) -> list[dict[str, Any]]:
     if store_id is not None:
         return [await _get(http, "GET", f"/api/v1/stores/{store_id}")]
-    items: list[dict[str, Any]] = (await _get(http, "GET", "/api/v1/stores"))["items"]
-    return items
+    items: list[dict[str, Any]] = []
+    after = None
+    while True:  # every page, like `urumi stores list`
+        page = await _get(http, "GET", list_path(after))
+        items += page["items"]
+        after = page.get("next_after")
+        if not after:
+            return items
 
 
 class Connection:

@@ -42,6 +42,7 @@ from tests.e2e.dashboard_support import (
     start_web,
 )
 from tests.fixtures.processes import StartService
+from tests.integration.gateway_support import create_stores
 
 pytestmark = pytest.mark.e2e
 CONDITIONS = ("NamespaceReady", "DatabaseReady", "WebReady", "StoreConfigured", "Routable")
@@ -203,14 +204,7 @@ async def test_dashboard_lists_stores_beyond_one_page(
     env = service_env(nats_server, tmp_path, {"URUMI_RATE_LIMIT_PER_MINUTE": "100000"})
     stack = start_web(start_service, env, max_stores=600)
     many = 501  # the API answers 500 stores a page
-    headers = {"Authorization": f"Bearer {stack.token}"}
-    async with httpx.AsyncClient(base_url=stack.api, headers=headers) as http:
-        for batch in range(0, many, 50):
-            created = await asyncio.gather(
-                *(http.post("/api/v1/stores", json={"id": f"shop-{i:03d}"})
-                  for i in range(batch, min(batch + 50, many)))
-            )  # fmt: skip
-            assert {r.status_code for r in created} == {202}
+    await create_stores(stack.api, stack.token, [f"shop-{i:03d}" for i in range(many)])
     async with chromium() as browser:
         page = await browser.new_page(viewport=DESKTOP)
         await sign_in(page, stack)

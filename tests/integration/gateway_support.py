@@ -1,5 +1,7 @@
 """Helpers for driving a gateway process over HTTP and reading what it published."""
 
+import asyncio
+
 import httpx
 from nats.js import JetStreamContext
 
@@ -30,6 +32,16 @@ async def new_tenant(api: str, tenant: str, max_stores: int = 20) -> str:
     assert r.status_code == 201, r.text
     token: str = r.json()["token"]
     return token
+
+
+async def create_stores(api: str, token: str, ids: list[str], at_once: int = 50) -> None:
+    """Create every store in `ids` (`at_once` requests in flight); each must be 202."""
+    async with httpx.AsyncClient(base_url=api, headers=auth(token)) as http:
+        for start in range(0, len(ids), at_once):
+            answers = await asyncio.gather(
+                *(http.post("/api/v1/stores", json={"id": i}) for i in ids[start : start + at_once])
+            )
+            assert {r.status_code for r in answers} == {202}, [r.text for r in answers]
 
 
 async def command_count(js: JetStreamContext) -> int:

@@ -1,0 +1,32 @@
+"""`urumi stores list` as a process against a gateway process on real NATS."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from services.runtime.natsserver import NatsServer
+from tests.fixtures.processes import StartService
+from tests.integration.gateway_support import create_stores, gateway_env, new_tenant
+
+
+def _stores(api: str, token: str, *args: str) -> str:
+    cli = [sys.executable, "-m", "services.runtime.cli", "stores", "--api", api, "--token", token]
+    done = subprocess.run([*cli, *args], capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout
+
+
+async def test_list_shows_every_store_beyond_one_page(
+    nats_server: NatsServer, start_service: StartService, tmp_path: Path
+) -> None:
+    env = gateway_env(nats_server.url, str(tmp_path / "g.db"), URUMI_RATE_LIMIT_PER_MINUTE="100000")
+    gateway = start_service("gateway", env)
+    token = await new_tenant(gateway.base_url, "bulk", max_stores=600)
+    ids = [f"shop-{i:03d}" for i in range(501)]  # the API answers 500 a page
+    await create_stores(gateway.base_url, token, ids)
+
+    table = _stores(gateway.base_url, token, "list").splitlines()
+    assert table[0].split()[:2] == ["ID", "ENGINE"]
+    assert sorted(line.split()[0] for line in table[1:]) == ids
+    listed = json.loads(_stores(gateway.base_url, token, "--json", "list"))
+    assert sorted(s["id"] for s in listed) == ids
