@@ -23,13 +23,24 @@ DisplayName = Annotated[str, msgspec.Meta(max_length=80, description="Shown to p
 
 
 class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The desired store; identical specs make a create idempotent."""
+    """The desired store; identical specs make a create idempotent.
+
+    `plan` sets compute (quota, limits, container resources) and can change;
+    volumes keep the sizes of `storage_plan`, the plan the store was created
+    with (None: `plan`), because a StatefulSet's volume claims cannot be
+    resized by an apply and a volume never shrinks.
+    """
 
     id: StoreIdStr
     tenant: TenantIdStr
     engine: Engine = Engine.WOOCOMMERCE
     plan: Plan = Plan.SMALL
     display_name: DisplayName = ""
+    storage_plan: Plan | None = None
+
+    @property
+    def volumes_plan(self) -> Plan:
+        return self.storage_plan or self.plan
 
     def __post_init__(self) -> None:
         check_store_id(self.id)

@@ -92,12 +92,12 @@ def medusa_values(
     spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform
 ) -> Values:
     """Chart values for `charts/medusa`; the chart's values.yaml has the rest."""
-    preset = MEDUSA_PLANS[spec.plan]
+    preset, volumes = MEDUSA_PLANS[spec.plan], MEDUSA_PLANS[spec.volumes_plan]
     return {
-        **common_values(spec, generation, applied_at, platform, preset),
-        "database": {"storage": preset.database_storage, "resources": preset.database.resources()},
+        **common_values(spec, generation, applied_at, platform, preset, volumes),
+        "database": {"storage": volumes.database_storage, "resources": preset.database.resources()},
         "cache": {"resources": preset.cache.resources()},
-        "server": {"storage": preset.uploads_storage, "resources": preset.server.resources()},
+        "server": {"storage": volumes.uploads_storage, "resources": preset.server.resources()},
         "worker": {"resources": preset.worker.resources()},
         "setup": {"resources": preset.setup.resources()},
     }

@@ -135,24 +135,30 @@ def woocommerce_values(
     spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform
 ) -> Values:
     """Chart values for `charts/woocommerce`; the chart's values.yaml has the rest."""
-    preset = PLANS[spec.plan]
+    preset, volumes = PLANS[spec.plan], PLANS[spec.volumes_plan]
     return {
-        **common_values(spec, generation, applied_at, platform, preset),
-        "database": {"storage": preset.database_storage, "resources": preset.database.resources()},
-        "web": {"storage": preset.web_storage, "resources": preset.web.resources()},
+        **common_values(spec, generation, applied_at, platform, preset, volumes),
+        "database": {"storage": volumes.database_storage, "resources": preset.database.resources()},
+        "web": {"storage": volumes.web_storage, "resources": preset.web.resources()},
         "setup": {"resources": preset.setup.resources()},
     }
 
 
 def common_values(
-    spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform, preset: Isolation
+    spec: StoreSpec,
+    generation: int,
+    applied_at: datetime,
+    platform: Platform,
+    preset: Isolation,
+    volumes: Isolation,
 ) -> Values:
-    """The values every store chart takes alike: identity, isolation, routing."""
+    """The values every store chart takes alike: identity, isolation, routing.
+    Compute comes from the plan's `preset`; storage from the `volumes` plan's."""
     return {
         "store": _store(spec, generation, applied_at, platform),
         "plan": spec.plan.value,
-        "quota": _quota(preset),
-        "limitRange": _limit_range(preset),
+        "quota": _quota(preset, volumes),
+        "limitRange": _limit_range(preset, volumes),
         "ingress": {
             "className": platform.ingress_class,
             "tls": {"clusterIssuer": platform.tls_issuer},
@@ -173,20 +179,20 @@ def _store(spec: StoreSpec, generation: int, applied_at: datetime, platform: Pla
     }
 
 
-def _quota(preset: Isolation) -> Values:
+def _quota(preset: Isolation, volumes: Isolation) -> Values:
     return {
         "requestsCpu": preset.quota_cpu_requests,
         "requestsMemory": preset.quota_memory_requests,
         "limitsCpu": preset.quota_cpu_limits,
         "limitsMemory": preset.quota_memory_limits,
-        "requestsStorage": preset.quota_storage,
+        "requestsStorage": volumes.quota_storage,
     }
 
 
-def _limit_range(preset: Isolation) -> Values:
+def _limit_range(preset: Isolation, volumes: Isolation) -> Values:
     return {
         "max": {"cpu": preset.max_cpu, "memory": preset.max_memory},
-        "maxStorage": preset.database_storage,
+        "maxStorage": volumes.database_storage,
     }
 
 

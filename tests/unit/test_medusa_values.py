@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def qty(text: str) -> float:
     return float(match[1]) * _UNITS[match[2] or ""]
 
 
-def spec(plan: Plan = Plan.SMALL, **kw: str) -> StoreSpec:
+def spec(plan: Plan = Plan.SMALL, **kw: Any) -> StoreSpec:
     return StoreSpec(id="acme-shop", tenant="acme", engine=Engine.MEDUSA, plan=plan, **kw)
 
 
@@ -142,6 +143,20 @@ def test_each_plan_fits_its_own_quota(plan: Plan) -> None:
     for tier in tiers:
         assert qty(tier.cpu_request) <= qty(tier.cpu_limit) <= qty(p.max_cpu)
         assert qty(tier.memory_request) <= qty(tier.memory_limit) <= qty(p.max_memory)
+
+
+@pytest.mark.parametrize("plan", [Plan.SMALL, Plan.LARGE])
+def test_a_changed_plan_keeps_the_volumes_it_was_created_with(plan: Plan) -> None:
+    values = medusa_values(spec(plan, storage_plan=Plan.MEDIUM), 2, AT, PLATFORM)
+    compute, volumes = MEDUSA_PLANS[plan], MEDUSA_PLANS[Plan.MEDIUM]
+    assert values["server"] == {
+        "storage": volumes.uploads_storage,
+        "resources": compute.server.resources(),
+    }
+    assert values["database"]["storage"] == volumes.database_storage
+    assert values["quota"]["requestsStorage"] == volumes.quota_storage
+    assert values["quota"]["limitsCpu"] == compute.quota_cpu_limits
+    assert values["limitRange"]["maxStorage"] == volumes.database_storage
 
 
 def test_plans_grow() -> None:

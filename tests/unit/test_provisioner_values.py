@@ -75,6 +75,24 @@ def test_each_plan_fits_its_own_quota(plan: Plan) -> None:
         assert qty(tier.memory_request) <= qty(tier.memory_limit) <= qty(preset.max_memory)
 
 
+@pytest.mark.parametrize("plan", [Plan.SMALL, Plan.LARGE])
+def test_a_changed_plan_keeps_the_volumes_it_was_created_with(plan: Plan) -> None:
+    """Compute follows the new plan; volumes (a StatefulSet's claims cannot be
+    resized by an apply, and none may shrink) stay those of the first plan."""
+    spec = StoreSpec(id="shop", tenant="t", plan=plan, storage_plan=Plan.MEDIUM)
+    values = woocommerce_values(spec, 2, AT, PLATFORM)
+    compute, volumes = PLANS[plan], PLANS[Plan.MEDIUM]
+    assert values["web"] == {"storage": volumes.web_storage, "resources": compute.web.resources()}
+    assert values["database"]["storage"] == volumes.database_storage
+    assert values["database"]["resources"] == compute.database.resources()
+    assert values["quota"]["requestsStorage"] == volumes.quota_storage
+    assert values["quota"]["requestsCpu"] == compute.quota_cpu_requests
+    assert values["limitRange"] == {
+        "max": {"cpu": compute.max_cpu, "memory": compute.max_memory},
+        "maxStorage": volumes.database_storage,
+    }
+
+
 def test_plans_grow() -> None:
     small, medium, large = (PLANS[p] for p in (Plan.SMALL, Plan.MEDIUM, Plan.LARGE))
     for field in ("quota_cpu_limits", "quota_memory_limits", "quota_storage"):
