@@ -22,7 +22,7 @@ from services.gateway.controllers.stores import StoreController
 from services.gateway.controllers.tenants import TenantController
 from services.gateway.db import Database
 from services.gateway.errors import http_handler, internal_handler, validation_handler
-from services.gateway.models import CreateStoreRequest, CreateTenantRequest
+from services.gateway.models import CreateStoreRequest, CreateTenantRequest, UpdateStoreRequest
 from services.gateway.outbox import OutboxRelay
 from services.gateway.projector import run_projector
 from services.gateway.ratelimit import RateLimiter
@@ -88,7 +88,7 @@ def _document_closed_bodies(app: Litestar) -> None:
     """Request bodies refuse unknown fields (a typo must not pass silently); say so
     in the schema, which Litestar does not derive from `forbid_unknown_fields`."""
     schemas = app.openapi_schema.components.schemas or {}
-    for body in (CreateStoreRequest, CreateTenantRequest):
+    for body in (CreateStoreRequest, CreateTenantRequest, UpdateStoreRequest):
         schema = schemas.get(body.__name__)
         if schema is not None:
             schema.additional_properties = False

@@ -62,4 +62,9 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         result TEXT NOT NULL
     );
     """,
+    # 2: plans can change; volumes keep the size of the plan a store was created with.
+    """
+    ALTER TABLE stores ADD COLUMN storage_plan TEXT NOT NULL DEFAULT '';
+    UPDATE stores SET storage_plan = plan;
+    """,
 )

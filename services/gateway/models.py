@@ -21,12 +21,21 @@ class CreateStoreRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True
         check_store_id(self.id)
 
 
+class UpdateStoreRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What may change on a live store (absent or null: unchanged); the engine and
+    the id may not."""
+
+    plan: Plan | None = None
+    display_name: DisplayName | None = None
+
+
 class StoreView(msgspec.Struct, frozen=True):
     id: str
     tenant: str
     engine: Engine
     plan: Plan
     display_name: str
+    storage_plan: Plan  # volumes keep this plan's sizes (the plan at creation)
     phase: Phase
     generation: int
     url: str

@@ -32,6 +32,7 @@ def store_from_row(row: aiosqlite.Row) -> StoreView:
         engine=Engine(row["engine"]),
         plan=Plan(row["plan"]),
         display_name=row["display_name"],
+        storage_plan=Plan(row["storage_plan"]),
         phase=Phase(row["phase"]),
         generation=row["generation"],
         url=row["url"],
@@ -83,11 +84,13 @@ async def count_live_stores(conn: aiosqlite.Connection, tenant: str) -> int:
 
 async def upsert_store(conn: aiosqlite.Connection, view: StoreView, first_generation: int) -> None:
     await conn.execute(
-        """INSERT INTO stores (id, tenant_id, engine, plan, display_name, phase, generation,
-               first_generation, url, reason, message, conditions, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """INSERT INTO stores (id, tenant_id, engine, plan, display_name, storage_plan, phase,
+               generation, first_generation, url, reason, message, conditions, created_at,
+               updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET tenant_id=excluded.tenant_id, engine=excluded.engine,
-               plan=excluded.plan, display_name=excluded.display_name, phase=excluded.phase,
+               plan=excluded.plan, display_name=excluded.display_name,
+               storage_plan=excluded.storage_plan, phase=excluded.phase,
                generation=excluded.generation, first_generation=excluded.first_generation,
                url=excluded.url, reason=excluded.reason, message=excluded.message,
                conditions=excluded.conditions, created_at=excluded.created_at,
@@ -98,6 +101,7 @@ async def upsert_store(conn: aiosqlite.Connection, view: StoreView, first_genera
             view.engine.value,
             view.plan.value,
             view.display_name,
+            view.storage_plan.value,
             view.phase.value,
             view.generation,
             first_generation,
@@ -107,6 +111,24 @@ async def upsert_store(conn: aiosqlite.Connection, view: StoreView, first_genera
             msgspec.json.encode(view.conditions).decode(),
             _ts(view.created_at),
             _ts(view.updated_at),
+        ),
+    )
+
+
+async def save_spec(conn: aiosqlite.Connection, view: StoreView) -> None:
+    """A changed spec at its new generation (an update; the id and engine stay)."""
+    await conn.execute(
+        "UPDATE stores SET plan = ?, display_name = ?, phase = ?, generation = ?, reason = ?, "
+        "message = ?, updated_at = ? WHERE id = ?",
+        (
+            view.plan.value,
+            view.display_name,
+            view.phase.value,
+            view.generation,
+            view.reason,
+            view.message,
+            _ts(view.updated_at),
+            view.id,
         ),
     )
 

@@ -10,10 +10,13 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
+from services.contracts import streams
+from services.contracts.commands import CreateStore
 from services.contracts.events import Condition, StepState, StoreProgress, StoreStatus
 from services.contracts.phases import Phase
-from services.contracts.subjects import EventKind, event_subject
-from services.contracts.wire import encode
+from services.contracts.store import Plan
+from services.contracts.subjects import EventKind, command_subject, event_subject
+from services.contracts.wire import decode_command, encode
 from services.runtime.natsserver import NatsServer
 from services.runtime.procs import ServiceProcess
 from tests.fixtures.processes import StartService
@@ -242,3 +245,79 @@ async def test_openapi_schema_is_served(gateway: ServiceProcess) -> None:
     async with httpx.AsyncClient(base_url=gateway.base_url) as http:
         doc = (await http.get("/schema/openapi.json")).json()
     assert "/api/v1/stores" in doc["paths"]
+
+
+async def _last_command(js: JetStreamContext, store: str) -> CreateStore:
+    msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", store))
+    command = decode_command(msg.data or b"")
+    assert isinstance(command, CreateStore)
+    assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == command.command_id
+    return command
+
+
+async def test_plan_change_is_the_next_generation_of_the_same_store(
+    acme: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    created = await acme.post("/api/v1/stores", json={"id": "grow", "plan": "medium"})
+    assert created.json()["storage_plan"] == "medium"
+    changed = await acme.patch("/api/v1/stores/grow", json={"plan": "large"})
+    assert changed.status_code == 202
+    view = changed.json()
+    assert (view["plan"], view["storage_plan"], view["generation"]) == ("large", "medium", 2)
+    assert (view["phase"], view["reason"]) == ("provisioning", "Updating")
+    assert view["message"] == "applying plan medium → large"
+    await eventually(lambda: _count_equals(js, 2))
+    command = await _last_command(js, "grow")
+    assert command.generation == 2
+    assert (command.spec.plan, command.spec.storage_plan) == (Plan.LARGE, Plan.MEDIUM)
+
+    # What the watcher says of generation 1 no longer counts; generation 2 does.
+    for generation in (1, 2):
+        status = StoreStatus("acme", "grow", Phase.READY, generation, datetime.now(UTC))
+        await js.publish(event_subject("acme", "grow", EventKind.STATUS), encode(status))
+
+    async def ready() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await acme.get("/api/v1/stores/grow")).json()
+        return body if body["phase"] == "ready" else None
+
+    assert (await eventually(ready))["generation"] == 2
+    # The store as it is now is what an identical create means.
+    same = await acme.post("/api/v1/stores", json={"id": "grow", "plan": "large"})
+    assert same.status_code == 200
+    old = await acme.post("/api/v1/stores", json={"id": "grow", "plan": "medium"})
+    assert old.status_code == 409 and "PATCH /api/v1/stores/grow" in old.json()["detail"]
+
+
+async def test_a_change_that_changes_nothing_is_200_and_sends_nothing(
+    acme: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    await acme.post("/api/v1/stores", json={"id": "still", "display_name": "Still"})
+    for nothing in ({"plan": "small", "display_name": "Still"}, {}, {"plan": None}):
+        same = await acme.patch("/api/v1/stores/still", json=nothing)
+        assert (same.status_code, same.json()["generation"]) == (200, 1), nothing
+    renamed = await acme.patch("/api/v1/stores/still", json={"display_name": "Quiet"})
+    assert renamed.status_code == 202
+    assert (renamed.json()["display_name"], renamed.json()["plan"]) == ("Quiet", "small")
+    await eventually(lambda: _count_equals(js, 2))
+    assert (await _last_command(js, "still")).spec.display_name == "Quiet"
+
+
+async def test_bad_changes_are_refused_and_name_the_field(
+    acme: httpx.AsyncClient, globex: httpx.AsyncClient
+) -> None:
+    await acme.post("/api/v1/stores", json={"id": "fixed"})
+    cases = [
+        ({"plan": "huge"}, "`plan`"),
+        ({"engine": "medusa"}, "`engine`"),
+        ({"display_name": "x" * 81}, "`display_name`"),
+    ]
+    for body, named in cases:
+        refused = await acme.patch("/api/v1/stores/fixed", json=body)
+        assert refused.status_code == 422, body
+        assert named in refused.json()["detail"], refused.json()
+    assert (await globex.patch("/api/v1/stores/fixed", json={"plan": "large"})).status_code == 404
+    await acme.delete("/api/v1/stores/fixed")
+    late = await acme.patch("/api/v1/stores/fixed", json={"plan": "large"})
+    assert late.status_code == 409 and "deleting" in late.json()["detail"]
+    store = (await acme.get("/api/v1/stores/fixed")).json()
+    assert (store["plan"], store["phase"]) == ("small", "deleting")

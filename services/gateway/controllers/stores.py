@@ -1,11 +1,11 @@
-"""/api/v1/stores: create, list, get, events, credentials, delete."""
+"""/api/v1/stores: create, list, get, change, events, credentials, delete."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 import uuid_utils
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
@@ -28,6 +28,7 @@ from services.gateway.models import (
     StoreList,
     StoreView,
     TenantView,
+    UpdateStoreRequest,
 )
 from services.gateway.openapi_errors import errors
 
@@ -52,11 +53,54 @@ def _check_existing(existing: StoreView, tenant: TenantView, data: CreateStoreRe
         raise _conflict(f"store id '{data.id}' is not available; choose another id")
     if existing.phase is Phase.DELETING:
         raise _conflict(f"store '{data.id}' is being deleted; create it again once it is deleted")
+    if existing.engine != data.engine:
+        raise _conflict(
+            f"store '{data.id}' already exists as engine={existing.engine}; "
+            "delete it first or choose another id"
+        )
     if not _same_spec(existing, data):
         raise _conflict(
-            f"store '{data.id}' already exists as engine={existing.engine}, "
-            f"plan={existing.plan}; delete it first or choose another id"
+            f"store '{data.id}' already exists with plan={existing.plan}; change its plan "
+            f"or name with PATCH /api/v1/stores/{data.id}, or choose another id"
         )
+
+
+def _updated(current: StoreView, data: UpdateStoreRequest) -> StoreView | None:
+    """The store after `data` at its next generation; None when nothing changes."""
+    plan = data.plan or current.plan
+    name = current.display_name if data.display_name is None else data.display_name
+    if (plan, name) == (current.plan, current.display_name):
+        return None
+    what = f"plan {current.plan} → {plan}" if plan != current.plan else "the new name"
+    return msgspec.structs.replace(
+        current,
+        plan=plan,
+        display_name=name,
+        phase=Phase.PROVISIONING,
+        generation=current.generation + 1,
+        reason="Updating",
+        message=f"applying {what}",
+        updated_at=datetime.now(UTC),
+    )
+
+
+def _apply_command(view: StoreView, actor: str) -> CreateStore:
+    """Bring the store to `view`'s spec at its generation (a create or a change)."""
+    spec = StoreSpec(
+        id=view.id,
+        tenant=view.tenant,
+        engine=view.engine,
+        plan=view.plan,
+        display_name=view.display_name,
+        storage_plan=view.storage_plan,
+    )
+    return CreateStore(
+        command_id=str(uuid_utils.uuid7()),
+        generation=view.generation,
+        issued_at=view.updated_at,
+        actor=actor,
+        spec=spec,
+    )
 
 
 def _new_view(data: CreateStoreRequest, tenant: str, generation: int, url: str) -> StoreView:
@@ -67,6 +111,7 @@ def _new_view(data: CreateStoreRequest, tenant: str, generation: int, url: str) 
         engine=data.engine,
         plan=data.plan,
         display_name=data.display_name,
+        storage_plan=data.plan,
         phase=Phase.PENDING,
         generation=generation,
         url=url,
@@ -117,20 +162,7 @@ class StoreController(Controller):
             generation = existing.generation + 1 if existing else 1
             view = _new_view(data, tenant.id, generation, state.store_url(data.id))
             await repo.upsert_store(conn, view, first_generation=generation)
-            spec = StoreSpec(
-                id=data.id,
-                tenant=tenant.id,
-                engine=data.engine,
-                plan=data.plan,
-                display_name=data.display_name,
-            )
-            command = CreateStore(
-                command_id=str(uuid_utils.uuid7()),
-                generation=generation,
-                issued_at=view.created_at,
-                actor=f"tenant:{tenant.id}",
-                spec=spec,
-            )
+            command = _apply_command(view, f"tenant:{tenant.id}")
             await repo.add_outbox(
                 conn, command.command_id, command_subject(tenant.id, data.id), encode(command)
             )
@@ -157,6 +189,47 @@ class StoreController(Controller):
         self, request: AnyRequest, store_id: FromPath[str], tenant: NamedDependency[TenantView]
     ) -> StoreView:
         return await _owned(request, store_id, tenant)
+
+    @patch(
+        "/{store_id:str}",
+        status_code=202,
+        summary="Change a store's plan or display name",
+        description="Compute follows the new plan; volumes keep their size. The store "
+        "goes `provisioning` at the next generation, then `ready` once applied.",
+        responses={
+            200: ResponseSpec(
+                data_container=StoreView,
+                description="Nothing to change: the store as it is",
+                generate_examples=False,
+            ),
+            **errors(400, 404, 409, 413, 422),
+        },
+    )
+    async def update_store(
+        self,
+        request: AnyRequest,
+        store_id: FromPath[str],
+        data: JSONBody[UpdateStoreRequest],
+        tenant: NamedDependency[TenantView],
+    ) -> Response[StoreView]:
+        request.state.audit_target = store_id
+        state = request.app.state
+        async with state.db.transaction() as conn:
+            current = await repo.get_store(conn, store_id)
+            if current is None or current.tenant != tenant.id:
+                raise _not_found(store_id)
+            if current.phase in (Phase.DELETING, Phase.DELETED):
+                raise _conflict(f"store '{store_id}' is {current.phase}; it can no longer change")
+            changed = _updated(current, data)
+            if changed is None:
+                return Response(current, status_code=200)
+            await repo.save_spec(conn, changed)
+            command = _apply_command(changed, f"tenant:{tenant.id}")
+            await repo.add_outbox(
+                conn, command.command_id, command_subject(tenant.id, store_id), encode(command)
+            )
+        state.outbox.wake.set()
+        return Response(changed, status_code=202)
 
     @get(
         "/{store_id:str}/events",
