@@ -395,6 +395,12 @@ class Platform:
         body: dict[str, Any] = response.json()
         return body
 
+    async def update(self, store: str, **changes: str) -> dict[str, Any]:
+        response = await self.http.patch(f"{self.api}/api/v1/stores/{store}", json=changes)
+        assert response.status_code in (200, 202), response.text
+        body: dict[str, Any] = response.json()
+        return body
+
     async def delete(self, store: str) -> dict[str, Any]:
         response = await self.http.delete(f"{self.api}/api/v1/stores/{store}")
         assert response.status_code == 202, response.text

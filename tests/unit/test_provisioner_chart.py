@@ -35,9 +35,13 @@ def helm() -> str:
 
 
 async def rendered(
-    helm: str, plan: Plan = Plan.SMALL, platform: Platform = PLATFORM, store: str = "acme-shop"
+    helm: str,
+    plan: Plan = Plan.SMALL,
+    platform: Platform = PLATFORM,
+    store: str = "acme-shop",
+    storage_plan: Plan | None = None,
 ) -> list[Manifest]:
-    spec = StoreSpec(id=store, tenant="acme", plan=plan)
+    spec = StoreSpec(id=store, tenant="acme", plan=plan, storage_plan=storage_plan)
     values = woocommerce_values(spec, 2, AT, platform)
     manifests = apply_order(await render(helm, CHART, store, f"store-{store}", values))
     check_manifests(manifests, f"store-{store}", store)
@@ -141,6 +145,18 @@ async def test_quota_and_limits_follow_the_plan(helm: str, plan: Plan) -> None:
     assert claim["spec"]["resources"]["requests"]["storage"] == preset.database_storage
     web_pvc = one(manifests, "PersistentVolumeClaim", "wordpress")
     assert web_pvc["spec"]["resources"]["requests"]["storage"] == preset.web_storage
+
+
+async def test_a_plan_change_leaves_what_kubernetes_cannot_update(helm: str) -> None:
+    """A StatefulSet's volume claim templates (and every selector) are immutable:
+    a store moving from small to large must render them exactly as before."""
+    before = await rendered(helm, Plan.SMALL)
+    after = await rendered(helm, Plan.LARGE, storage_plan=Plan.SMALL)
+    claims = [one(m, "StatefulSet")["spec"]["volumeClaimTemplates"] for m in (before, after)]
+    assert claims[0] == claims[1]
+    for kind in ("StatefulSet", "Deployment"):
+        assert one(before, kind)["spec"]["selector"] == one(after, kind)["spec"]["selector"]
+    assert one(after, "Deployment")["metadata"]["labels"]["urumi.dev/plan"] == "large"
 
 
 async def test_official_pinned_images(helm: str) -> None:

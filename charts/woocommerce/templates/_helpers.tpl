@@ -5,13 +5,25 @@ store-{{ .Values.store.id }}
 
 {{/* Labels on every object; the watcher selects on these (services/contracts/labels.py). */}}
 {{- define "woocommerce.labels" -}}
+{{ include "woocommerce.identityLabels" . }}
+urumi.dev/plan: {{ .Values.plan }}
+{{- end }}
+
+{{/* The labels that never change for a store: for what cannot be updated in place
+     (a StatefulSet's volume claim templates), since the plan can change. */}}
+{{- define "woocommerce.identityLabels" -}}
 app.kubernetes.io/managed-by: urumi
 app.kubernetes.io/part-of: urumi-store
 app.kubernetes.io/instance: {{ .Values.store.id }}
 urumi.dev/store: {{ .Values.store.id }}
 urumi.dev/tenant: {{ .Values.store.tenant }}
 urumi.dev/engine: {{ .Values.store.engine }}
-urumi.dev/plan: {{ .Values.plan }}
+{{- end }}
+
+{{/* Identity labels plus the component, for volume claim templates. */}}
+{{- define "woocommerce.claimLabels" -}}
+{{ include "woocommerce.identityLabels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
 {{/* Labels plus the component: `include "woocommerce.componentLabels" (list . "web")`. */}}

@@ -1,0 +1,58 @@
+"""A live store moves to a bigger plan through the API: compute grows, the volumes
+and the data on them stay, the credentials stay, and the store is ready again."""
+
+from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
+
+from services.contracts.events import StepState
+from services.contracts.ids import namespace_for
+from services.contracts.store import Plan
+from services.provisioner.values import PLANS
+from tests.e2e.conftest import Launch
+from tests.faults.platform import new_id, poll, progress_events
+
+
+async def test_a_live_store_changes_plan_and_keeps_its_volumes(
+    launch: Launch, kube: ApiClient
+) -> None:
+    p = await launch()
+    store = new_id("grow")
+    await p.create(store, plan="small")
+    await p.wait_phase([store], "ready", within=180)
+    ns = namespace_for(store)
+    core, apps = CoreV1Api(kube), AppsV1Api(kube)
+
+    async def claims() -> dict[str, str]:
+        found = (await core.list_namespaced_persistent_volume_claim(ns)).items
+        return {c.metadata.name: c.metadata.uid for c in found}
+
+    before = await claims()
+
+    changed = await p.update(store, plan="medium")
+    assert (changed["phase"], changed["generation"], changed["storage_plan"]) == (
+        "provisioning",
+        2,
+        "small",
+    )
+
+    async def ready_again() -> dict[str, object] | None:
+        view = await p.store(store)
+        return view if (view["phase"], view["generation"]) == ("ready", 2) else None
+
+    await poll(ready_again, 180, f"{store} ready at generation 2")
+    medium, small = PLANS[Plan.MEDIUM], PLANS[Plan.SMALL]
+    quota = await core.read_namespaced_resource_quota("store-quota", ns)
+    assert quota.spec.hard["limits.cpu"] == medium.quota_cpu_limits
+    assert quota.spec.hard["requests.storage"] == small.quota_storage
+    database = await apps.read_namespaced_stateful_set("mariadb", ns)
+    assert database.spec.template.spec.containers[0].resources.to_dict() == {
+        **medium.database.resources(),
+        "claims": None,
+    }
+    [template] = database.spec.volume_claim_templates
+    assert template.spec.resources.requests["storage"] == small.database_storage
+    assert await claims() == before, "volumes were replaced"
+    assert len(p.secrets.versions.get(ns, set())) == 1, "credentials changed"
+
+    events = await progress_events(p.js, p.tenant)
+    provisioned = [e for e in events if (e.store, e.step) == (store, "provision")]
+    assert [e.generation for e in provisioned if e.state == StepState.SUCCEEDED] == [1, 2]
