@@ -36,9 +36,14 @@ def helm() -> str:
 
 
 async def rendered(
-    helm: str, plan: Plan = Plan.SMALL, platform: Platform = PLATFORM
+    helm: str,
+    plan: Plan = Plan.SMALL,
+    platform: Platform = PLATFORM,
+    storage_plan: Plan | None = None,
 ) -> list[Manifest]:
-    spec = StoreSpec(id=STORE, tenant="acme", engine=Engine.MEDUSA, plan=plan)
+    spec = StoreSpec(
+        id=STORE, tenant="acme", engine=Engine.MEDUSA, plan=plan, storage_plan=storage_plan
+    )
     values = medusa_values(spec, 2, AT, platform)
     manifests = apply_order(await render(helm, CHART, STORE, f"store-{STORE}", values))
     check_manifests(manifests, f"store-{STORE}", STORE)
@@ -432,3 +437,20 @@ async def test_invalid_value_is_rejected_with_a_useful_message(helm: str) -> Non
     message = str(info.value)
     assert "ingress" in message
     assert "pattern" in message.lower()
+
+
+async def test_a_plan_change_leaves_what_kubernetes_cannot_update(helm: str) -> None:
+    before = await rendered(helm, Plan.SMALL)
+    after = await rendered(helm, Plan.LARGE, storage_plan=Plan.SMALL)
+    for kind, name in [("StatefulSet", "postgres"), ("PersistentVolumeClaim", None)]:
+        old, new = one(before, kind, name), one(after, kind, name)
+        if kind == "StatefulSet":
+            assert old["spec"]["volumeClaimTemplates"] == new["spec"]["volumeClaimTemplates"]
+        else:
+            assert old["spec"] == new["spec"]
+    for m in workloads(after):
+        if m["kind"] != "Job":
+            assert (
+                m["spec"]["selector"]
+                == one(before, m["kind"], m["metadata"]["name"])["spec"]["selector"]
+            )
