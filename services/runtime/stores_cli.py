@@ -96,6 +96,15 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_update(args: argparse.Namespace) -> int:
+    changes = {"plan": args.plan, "display_name": args.name}
+    body = {field: value for field, value in changes.items() if value is not None}
+    if not body:
+        raise ApiError("nothing to change: pass --plan, --name, or both")
+    _print_store(args, call(args, "PATCH", f"/api/v1/stores/{args.id}", body))
+    return _follow(args, args.id) if args.wait else 0
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
     _print_store(args, call(args, "DELETE", f"/api/v1/stores/{args.id}"))
     return _follow(args, args.id) if args.wait else 0
@@ -129,7 +138,7 @@ def _run(func: Any) -> Any:
 
 def add_stores_parser(sub: Any) -> None:
     api, token = _defaults()
-    stores = sub.add_parser("stores", help="create, list, get, delete and watch stores")
+    stores = sub.add_parser("stores", help="create, list, get, change, delete, watch stores")
     stores.add_argument("--api", default=api, help="gateway URL (env URUMI_API_URL)")
     stores.add_argument("--token", default=token, help="tenant token (env URUMI_TOKEN)")
     stores.add_argument("--json", action="store_true", help="print JSON")
@@ -145,6 +154,12 @@ def add_stores_parser(sub: Any) -> None:
     get = verbs.add_parser("get", help="show one store")
     get.add_argument("id")
     get.set_defaults(func=_run(cmd_get))
+    update = verbs.add_parser("update", help="change a store's plan or display name")
+    update.add_argument("id")
+    update.add_argument("--plan", choices=["small", "medium", "large"], help="volumes keep size")
+    update.add_argument("--name", help="display name")
+    update.add_argument("--wait", action="store_true", help="follow until ready again")
+    update.set_defaults(func=_run(cmd_update))
     remove = verbs.add_parser("delete", help="delete a store and everything in it")
     remove.add_argument("id")
     remove.add_argument("--wait", action="store_true", help="follow until deleted")

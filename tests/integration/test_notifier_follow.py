@@ -37,7 +37,7 @@ from tests.integration.test_notifier_ws import (
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def view(store: str, phase: Phase) -> dict[str, Any]:
+def view(store: str, phase: Phase, generation: int = 1) -> dict[str, Any]:
     return {
         "id": store,
         "tenant": "acme",
@@ -45,7 +45,7 @@ def view(store: str, phase: Phase) -> dict[str, Any]:
         "plan": "small",
         "display_name": "",
         "phase": phase.value,
-        "generation": 1,
+        "generation": generation,
         "url": "",
         "reason": "",
         "message": "",
@@ -56,10 +56,10 @@ def view(store: str, phase: Phase) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def stub_gateway(notifier: Notifier, phase: Phase) -> AsyncIterator[str]:
+async def stub_gateway(notifier: Notifier, phase: Phase, generation: int = 1) -> AsyncIterator[str]:
     @get("/api/v1/stores/shop", sync_to_thread=False)
     def store() -> dict[str, Any]:
-        return view("shop", phase)
+        return view("shop", phase, generation)
 
     @post("/api/v1/tickets", sync_to_thread=False)
     def ticket() -> dict[str, Any]:
@@ -128,6 +128,22 @@ async def test_follow_until_ready(
     assert "pulled wordpress" in text
     assert "other" not in text
     assert text.rstrip().endswith("shop is ready: http://shop.example")
+
+
+async def test_follow_of_a_changed_store_waits_for_its_new_generation(
+    js: JetStreamContext, notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`urumi stores update --wait`: the store was ready at generation 1; that is
+    not the end of the change, only generation 2 being ready is."""
+    await publish(js, status("acme", "shop", Phase.READY, generation=1))
+    async with stub_gateway(notifier, Phase.PROVISIONING, generation=2) as api:
+        task, out = await _follow_with_output(api, "shop", monkeypatch)
+        await publish(js, status("acme", "shop", Phase.READY, generation=1))  # a late echo
+        await asyncio.sleep(0.5)
+        assert not task.done(), out.getvalue()
+        await publish(js, status("acme", "shop", Phase.READY, generation=2))
+        assert await asyncio.wait_for(task, 10) == 0
+    assert out.getvalue().rstrip().endswith("shop is ready: http://shop.example")
 
 
 async def test_follow_until_failed_shows_reason_and_next_step(

@@ -10,9 +10,14 @@ from tests.fixtures.processes import StartService
 from tests.integration.gateway_support import create_stores, gateway_env, new_tenant
 
 
-def _stores(api: str, token: str, *args: str) -> str:
+def _run(api: str, token: str, *args: str) -> subprocess.CompletedProcess[str]:
     cli = [sys.executable, "-m", "services.runtime.cli", "stores", "--api", api, "--token", token]
-    done = subprocess.run([*cli, *args], capture_output=True, text=True, timeout=60, check=True)
+    return subprocess.run([*cli, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def _stores(api: str, token: str, *args: str) -> str:
+    done = _run(api, token, *args)
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 
@@ -30,3 +35,21 @@ async def test_list_shows_every_store_beyond_one_page(
     assert sorted(line.split()[0] for line in table[1:]) == ids
     listed = json.loads(_stores(gateway.base_url, token, "--json", "list"))
     assert sorted(s["id"] for s in listed) == ids
+
+
+async def test_update_changes_the_plan_and_says_what_is_wrong(
+    nats_server: NatsServer, start_service: StartService, tmp_path: Path
+) -> None:
+    gateway = start_service("gateway", gateway_env(nats_server.url, str(tmp_path / "g.db")))
+    token = await new_tenant(gateway.base_url, "acme")
+    await create_stores(gateway.base_url, token, ["shop"])
+
+    row = _stores(gateway.base_url, token, "update", "shop", "--plan", "large").split()
+    assert row[:4] == ["shop", "woocommerce", "large", "provisioning"]
+    view = json.loads(_stores(gateway.base_url, token, "--json", "get", "shop"))
+    assert (view["plan"], view["storage_plan"], view["generation"]) == ("large", "small", 2)
+    nothing = _run(gateway.base_url, token, "update", "shop")
+    assert nothing.returncode == 1
+    assert "nothing to change: pass --plan, --name, or both" in nothing.stderr
+    missing = _run(gateway.base_url, token, "update", "no-such-shop", "--name", "X")
+    assert missing.returncode == 1 and "404: no store 'no-such-shop'" in missing.stderr
