@@ -49,6 +49,7 @@ export const stores = {
   get: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}`),
   events: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}/events`),
   create: (spec) => api("POST", "/api/v1/stores", spec),
+  update: (id, changes) => api("PATCH", `/api/v1/stores/${encodeURIComponent(id)}`, changes),
   remove: (id) => api("DELETE", `/api/v1/stores/${encodeURIComponent(id)}`),
   credentials: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}/credentials`),
   ticket: () => api("POST", "/api/v1/tickets"),

@@ -1,9 +1,10 @@
 // One store: live phase, what to do on failure, progress checklist, timeline,
-// Visit store, admin credentials on demand, delete with typed confirmation.
+// Visit store, admin credentials on demand, change of plan, delete with typed
+// confirmation.
 
 import { h, icon } from "./dom.js";
 import { stores as api } from "./api.js";
-import { ENGINES, PHASES, clock, conditionLabel, nextStep, stepLabel } from "./format.js";
+import { ENGINES, PHASES, PLANS, clock, conditionLabel, nextStep, stepLabel } from "./format.js";
 import { eventTime, loadTimeline, putStore, state } from "./state.js";
 import { backLink, phaseBadge, storeLink, timeAgo } from "./widgets.js";
 
@@ -15,6 +16,7 @@ export function renderDetail(main, id) {
     timeline: h("ol", { class: "timeline", id: "timeline", role: "log", "aria-label": "Store activity, newest first" }),
   };
   const credentials = credentialsPanel(id);
+  const plan = planPanel(id);
   const danger = deletePanel(id);
   main.replaceChildren(backLink(), parts.head, parts.alert,
     h("div", { class: "detail-grid" },
@@ -22,7 +24,7 @@ export function renderDetail(main, id) {
         h("h2", { id: "activity-heading", text: "Activity" }),
         h("p", { class: "hint", text: "Steps and Kubernetes events appear here as they happen." }),
         parts.timeline),
-      h("div", { class: "side" }, parts.progress, credentials, danger)));
+      h("div", { class: "side" }, parts.progress, credentials, plan.form, danger)));
   const update = () => {
     const s = state.stores.get(id);
     renderHead(parts.head, s, id);
@@ -30,6 +32,7 @@ export function renderDetail(main, id) {
     renderProgress(parts.progress, s);
     credentials.hidden = !s || s.phase !== "ready";
     danger.hidden = !s || s.phase === "deleted" || s.phase === "deleting";
+    plan.show(s, danger.hidden);
   };
   const missing = !state.stores.has(id);
   update();
@@ -177,6 +180,42 @@ function copyButton(text, what) {
     }
   });
   return btn;
+}
+
+// Compute follows the plan; volumes keep the size they were created with.
+function planPanel(id) {
+  const select = h("select", { id: "change-plan", "aria-describedby": "plan-hint" },
+    Object.entries(PLANS).map(([value, label]) => h("option", { value, text: label })));
+  const hint = h("p", { id: "plan-hint", class: "hint" });
+  const button = h("button", { type: "submit", class: "btn", disabled: true }, "Change plan");
+  const error = h("p", { class: "form-error", role: "alert" });
+  const form = h("form", { class: "card", "aria-labelledby": "plan-heading" },
+    h("h2", { id: "plan-heading", text: "Plan" }), hint,
+    h("div", { class: "field" }, h("label", { for: "change-plan", text: "Choose a plan" }), select),
+    button, error);
+  let current = null;
+  const show = (s, hidden) => {
+    form.hidden = hidden;
+    if (!s || s.plan === current) return;
+    current = s.plan;
+    select.value = s.plan;
+    button.disabled = true;
+    const disk = PLANS[s.storage_plan] || s.storage_plan;
+    hint.textContent = `CPU and memory follow the plan. The store keeps its data, and its disks stay the size of the ${disk} plan it was created with.`;
+  };
+  select.addEventListener("change", () => { button.disabled = select.value === current; });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      putStore(await api.update(id, { plan: select.value }));
+    } catch (err) {
+      error.textContent = err.message;
+      button.disabled = false;
+    }
+  });
+  return { form, show };
 }
 
 function deletePanel(id) {

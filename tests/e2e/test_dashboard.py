@@ -178,6 +178,35 @@ async def test_dashboard_live_from_the_bus(stack: Stack, js: JetStreamContext) -
         await shot(phone, "07-phone-store")
 
 
+async def test_dashboard_changes_a_stores_plan(stack: Stack, js: JetStreamContext) -> None:
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, stack)
+        await launch(page, "Growing Shop", "growing-shop")
+        t, s = stack.tenant, "growing-shop"
+        await publish(js, StoreStatus(t, s, Phase.READY, 1, now(), conditions(5)))
+        await expect(badge(page)).to_have_text("Ready")
+
+        change = page.get_by_role("button", name="Change plan")
+        await expect(change).to_be_disabled()
+        await expect(page.locator("#plan-hint")).to_contain_text("Small plan it was created with")
+        await page.get_by_label("Choose a plan").select_option("large")
+        await change.click()
+        await expect(badge(page)).to_have_text("Provisioning")
+        await expect(page.locator(".store-meta")).to_contain_text("large plan")
+        assert await generation(stack, s) == 2
+        # What the cluster said of the old generation does not end the change.
+        await publish(js, StoreStatus(t, s, Phase.READY, 1, now(), conditions(5)))
+        await publish(js, StoreStatus(t, s, Phase.PROVISIONING, 2, now(), conditions(4),
+                                      reason="WebReady", message="rolling out"))  # fmt: skip
+        await expect(page.locator("#timeline")).to_contain_text("rolling out")
+        await expect(badge(page)).to_have_text("Provisioning")
+        await publish(js, StoreStatus(t, s, Phase.READY, 2, now(), conditions(5)))
+        await expect(badge(page)).to_have_text("Ready")
+        await expect(change).to_be_disabled()
+        await shot(page, "08-store-plan-changed")
+
+
 async def test_dashboard_resumes_after_notifier_restart(stack: Stack, js: JetStreamContext) -> None:
     async with chromium() as browser:
         page = await browser.new_page(viewport=DESKTOP)
