@@ -9,7 +9,8 @@ from services.contracts.store import StoreSpec
 
 
 class CreateStore(msgspec.Struct, frozen=True, tag="create-store", tag_field="type"):
-    """Bring the store to `spec` at `generation` (also used to re-apply)."""
+    """Bring the store to `spec` at `generation`: a create, a re-apply, or a change
+    of plan or name (the next generation with the new spec)."""
 
     command_id: str
     generation: int
