@@ -1,5 +1,8 @@
 """Server-side apply of rendered manifests, prune by label, namespace deletion."""
 
+import asyncio
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -10,10 +13,14 @@ from kubernetes_asyncio.dynamic import DynamicClient
 from kubernetes_asyncio.dynamic.resource import Resource
 
 from services.contracts import labels
-from services.provisioner.errors import classify
+from services.provisioner.errors import TransientError, classify, is_immutable_statefulset_change
 from services.provisioner.ordering import Manifest, key
 
+log = logging.getLogger(__name__)
+
 FIELD_MANAGER: Final = "urumi-provisioner"
+# How long a replaced StatefulSet may take to let go of its pods.
+ORPHANING_S: Final = 30.0
 # A hung API server must fail the step (and be retried), not hold it forever.
 REQUEST_TIMEOUT: Final = aiohttp.ClientTimeout(total=30, sock_connect=5)
 
@@ -109,10 +116,33 @@ class Applier:
         doing = f"apply {describe(manifest)}"
         path = await self._path(manifest, manifest["metadata"]["name"])
         query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
-        try:
-            await self._call("PATCH", path, doing, manifest, query, "application/apply-patch+yaml")
-        except ApiException as exc:
-            raise classify(exc, doing) from exc
+        for attempt in ("as is", "replaced"):
+            try:
+                await self._call(
+                    "PATCH", path, doing, manifest, query, "application/apply-patch+yaml"
+                )
+                return
+            except ApiException as exc:
+                if attempt == "replaced" or not is_immutable_statefulset_change(exc):
+                    raise classify(exc, doing) from exc
+            await self._replace_keeping_pods(manifest, path)
+
+    async def _replace_keeping_pods(self, manifest: Manifest, path: str) -> None:
+        """Delete a StatefulSet but not its pods or volumes (`kubectl delete
+        --cascade=orphan`), and wait until it is gone: the new one adopts them."""
+        doing = f"replace {describe(manifest)}"
+        log.warning("replacing a StatefulSet, keeping its pods", extra={"doing": doing})
+        await self._delete(manifest, doing, "Orphan")
+        deadline = time.monotonic() + ORPHANING_S
+        while time.monotonic() < deadline:
+            try:
+                await self._call("GET", path, doing)
+            except ApiException as exc:
+                if exc.status == 404:
+                    return
+                raise classify(exc, doing) from exc
+            await asyncio.sleep(0.5)
+        raise TransientError(f"{doing}: still letting go of its pods after {ORPHANING_S:.0f}s")
 
     async def create_once(self, manifest: Manifest) -> bool:
         """Create; an existing object is kept as it is. True when created."""

@@ -43,6 +43,14 @@ def is_terminating(exc: ApiException) -> bool:
     return exc.status == 403 and "being terminated" in api_message(exc)
 
 
+def is_immutable_statefulset_change(exc: ApiException) -> bool:
+    """422 for changing what a StatefulSet keeps for life (its volume claim
+    templates, selector, service name): it has to be replaced."""
+    return exc.status == 422 and "updates to statefulset spec for fields other than" in (
+        api_message(exc)
+    )
+
+
 def classify(exc: BaseException, doing: str) -> ProvisionError:
     """Wrap any failure of `doing` (e.g. "apply Deployment/wordpress")."""
     if isinstance(exc, ProvisionError):

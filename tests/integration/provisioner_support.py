@@ -82,8 +82,20 @@ def store_id(prefix: str = "shop") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def create(store: str, generation: int = 1, plan: Plan = Plan.SMALL, name: str = "") -> CreateStore:
-    spec = StoreSpec(id=store, tenant=TENANT, plan=plan, display_name=name or f"Store {store}")
+def create(
+    store: str,
+    generation: int = 1,
+    plan: Plan = Plan.SMALL,
+    name: str = "",
+    storage_plan: Plan | None = None,
+) -> CreateStore:
+    spec = StoreSpec(
+        id=store,
+        tenant=TENANT,
+        plan=plan,
+        display_name=name or f"Store {store}",
+        storage_plan=storage_plan,
+    )
     return CreateStore(
         command_id=str(uuid.uuid4()),
         generation=generation,

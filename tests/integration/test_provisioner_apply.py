@@ -3,7 +3,9 @@ no second apply of a repeated command, prune, delete, credentials, stale and
 invalid commands."""
 
 import base64
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -25,6 +27,7 @@ from services.contracts.store import Plan
 from services.contracts.streams import COMMANDS
 from services.contracts.subjects import credentials_subject
 from services.contracts.wire import encode
+from services.provisioner.engines import DEFAULT_CHARTS
 from services.runtime.devcluster import DevCluster
 from services.runtime.natsserver import NatsServer
 from tests.fixtures.waiting import eventually
@@ -213,6 +216,64 @@ async def test_new_generation_prunes_what_it_no_longer_renders(
     assert progress.has(store, "prune", StepState.SUCCEEDED, 2)
     # The claims (one the StatefulSet controller's, not ours) are kept, not recreated.
     assert await claims() == volumes
+
+
+def release_one_charts(into: Path) -> Path:
+    """The store charts as an earlier release had them: the plan label was also on
+    the database's volume claim template, which a StatefulSet keeps for life."""
+    shutil.copytree(DEFAULT_CHARTS, into)
+    database = into / "woocommerce" / "templates" / "database.yaml"
+    text = database.read_text()
+    assert '"woocommerce.claimLabels"' in text
+    database.write_text(text.replace('"woocommerce.claimLabels"', '"woocommerce.componentLabels"'))
+    return into
+
+
+async def test_a_statefulset_change_kubernetes_forbids_replaces_it_keeping_pod_and_volume(
+    nats_server: NatsServer,
+    devcluster: DevCluster,
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    stores: list[str],
+    tmp_path: Path,
+) -> None:
+    """A platform upgrade whose chart changes a StatefulSet's volume claim template:
+    the next apply replaces the StatefulSet, its pod and claim orphaned, then adopted."""
+    store = ps.store_id()
+    stores.append(store)
+    ns = f"store-{store}"
+    apps, core = AppsV1Api(kube), CoreV1Api(kube)
+    old_charts = release_one_charts(tmp_path / "charts")
+    settings = ps.settings(nats_server.url, devcluster.kubeconfig, charts_dir=str(old_charts))
+    async with ps.running(settings):
+        await ps.publish(js, ps.create(store, 1, Plan.SMALL))
+        await provisioned(progress, store, 1)
+
+    async def database_pod() -> str | None:
+        selector = f"{labels.COMPONENT}=database"
+        pods = (await core.list_namespaced_pod(ns, label_selector=selector)).items
+        return pods[0].metadata.uid if pods else None
+
+    await eventually(database_pod, within=60, what="the database pod")
+    claim = (await core.read_namespaced_persistent_volume_claim("data-mariadb-0", ns)).metadata.uid
+    old = (await apps.read_namespaced_stateful_set("mariadb", ns)).metadata.uid
+
+    async with ps.running(ps.settings(nats_server.url, devcluster.kubeconfig)):
+        await ps.publish(js, ps.create(store, 2, Plan.MEDIUM, storage_plan=Plan.SMALL))
+        await provisioned(progress, store, 2)
+    new = await apps.read_namespaced_stateful_set("mariadb", ns)
+    assert new.metadata.uid != old
+    [template] = new.spec.volume_claim_templates
+    assert "urumi.dev/plan" not in template.metadata.labels
+
+    async def adopted() -> bool:
+        refs = (await core.read_namespaced_pod("mariadb-0", ns)).metadata.owner_references or []
+        return [r.uid for r in refs] == [new.metadata.uid]
+
+    await eventually(adopted, within=60, what="the pod adopted by the new StatefulSet")
+    kept = await core.read_namespaced_persistent_volume_claim("data-mariadb-0", ns)
+    assert kept.metadata.uid == claim, "the database's volume was replaced"
 
 
 async def test_delete_removes_the_namespace(

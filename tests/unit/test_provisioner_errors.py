@@ -7,7 +7,13 @@ import nats.errors
 import pytest
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from services.provisioner.errors import PermanentError, TransientError, api_message, classify
+from services.provisioner.errors import (
+    PermanentError,
+    TransientError,
+    api_message,
+    classify,
+    is_immutable_statefulset_change,
+)
 
 
 def api_error(status: int, message: str = "") -> ApiException:
@@ -38,6 +44,16 @@ def test_terminating_namespace_is_waited_out() -> None:
     )
     assert isinstance(classify(exc, "apply"), TransientError)
     assert isinstance(classify(api_error(403, "forbidden: RBAC"), "apply"), PermanentError)
+
+
+def test_a_statefulset_change_only_a_replacement_can_make_is_recognised() -> None:
+    forbidden = (
+        'StatefulSet.apps "mariadb" is invalid: spec: Forbidden: updates to statefulset spec '
+        "for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy' are forbidden"
+    )
+    assert is_immutable_statefulset_change(api_error(422, forbidden))
+    assert not is_immutable_statefulset_change(api_error(422, "spec.replicas: Invalid value"))
+    assert not is_immutable_statefulset_change(api_error(409, forbidden))
 
 
 @pytest.mark.parametrize(
