@@ -60,6 +60,20 @@ def applied_at(live_ns: dict[str, Any] | None, generation: int, now: datetime) -
     return now
 
 
+def still_at_live_generation(namespace: Manifest, live_ns: dict[str, Any] | None) -> Manifest:
+    """The Namespace as first applied: naming the generation the cluster already
+    has. The watcher judges a generation by the objects once the Namespace names
+    it, so naming a new one before its objects are applied would report the old
+    objects as the new generation (`ready`, then `degraded` as they roll)."""
+    notes = ((live_ns or {}).get("metadata") or {}).get("annotations") or {}
+    kept = {k: notes[k] for k in (labels.GENERATION, labels.APPLIED_AT) if k in notes}
+    if not kept:
+        return namespace
+    metadata = namespace["metadata"]
+    annotations = {**metadata.get("annotations", {}), **kept}
+    return {**namespace, "metadata": {**metadata, "annotations": annotations}}
+
+
 class Provisioner:
     def __init__(
         self,
@@ -90,7 +104,8 @@ class Provisioner:
             raise TransientError(f"namespace {ns} is still being deleted; re-creating after that")
         manifests = await self._render(cmd, engine, live)
         await self.progress.step(cmd, "render", StepState.SUCCEEDED, f"{len(manifests)} objects")
-        await self.applier.apply(manifests[0])  # the Namespace, so the Secret has a home
+        # The Namespace first (the Secret needs a home), naming the new generation last.
+        await self.applier.apply(still_at_live_generation(manifests[0], live))
         created = await self.applier.create_once(secret_manifest(spec, engine))
         await self.progress.step(
             cmd,
@@ -104,6 +119,7 @@ class Provisioner:
         pruned = await self.applier.prune(ns, spec.id, manifests)
         if pruned:
             await self.progress.step(cmd, "prune", StepState.SUCCEEDED, ", ".join(pruned))
+        await self.applier.apply(manifests[0])
         await self.progress.step(
             cmd, "provision", StepState.SUCCEEDED, f"{len(manifests)} objects applied"
         )

@@ -3,12 +3,16 @@ and the data on them stay, the credentials stay, and the store is ready again.""
 
 from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
 
-from services.contracts.events import StepState
+from services.contracts import streams
+from services.contracts.events import StepState, StoreStatus
 from services.contracts.ids import namespace_for
+from services.contracts.phases import Phase
 from services.contracts.store import Plan
+from services.contracts.subjects import EventKind, event_subject
+from services.contracts.wire import decode_event
 from services.provisioner.values import PLANS
 from tests.e2e.conftest import Launch
-from tests.faults.platform import new_id, poll, progress_events
+from tests.faults.platform import Platform, new_id, poll, progress_events, stream_messages
 
 
 async def test_a_live_store_changes_plan_and_keeps_its_volumes(
@@ -56,3 +60,17 @@ async def test_a_live_store_changes_plan_and_keeps_its_volumes(
     events = await progress_events(p.js, p.tenant)
     provisioned = [e for e in events if (e.store, e.step) == (store, "provision")]
     assert [e.generation for e in provisioned if e.state == StepState.SUCCEEDED] == [1, 2]
+    # Generation 2 is judged on its own objects: no `ready` for the old pods, then
+    # `degraded` while they roll.
+    phases = [s.phase for s in await statuses(p, store) if s.generation == 2]
+    assert Phase.DEGRADED not in phases and phases[-1] == Phase.READY, phases
+
+
+async def statuses(p: Platform, store: str) -> list[StoreStatus]:
+    found = []
+    for m in await stream_messages(p.js, streams.EVENTS.name):
+        if m.subject == event_subject(p.tenant, store, EventKind.STATUS):
+            event = decode_event(m.data)
+            assert isinstance(event, StoreStatus)
+            found.append(event)
+    return found

@@ -1,6 +1,7 @@
 """Guards on rendered manifests, the generated Secret, and the applied-at clock."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -8,7 +9,7 @@ from services.contracts import labels
 from services.contracts.store import StoreSpec
 from services.provisioner.engines import SECRET_NAME, WOOCOMMERCE
 from services.provisioner.errors import PermanentError
-from services.provisioner.provision import applied_at, secret_manifest
+from services.provisioner.provision import applied_at, secret_manifest, still_at_live_generation
 from services.provisioner.render import check_manifests, parse_manifests
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -60,3 +61,25 @@ def test_applied_at_survives_retries_of_the_same_generation() -> None:
     assert applied_at(live, 4, NOW) == datetime(2026, 4, 30, 10, tzinfo=UTC)
     assert applied_at(live, 5, NOW) == NOW
     assert applied_at(None, 1, NOW) == NOW
+
+
+def test_the_namespace_names_a_new_generation_only_once_applied() -> None:
+    rendered: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": "store-shop",
+            "labels": {labels.STORE: "shop"},
+            "annotations": {labels.GENERATION: "5", labels.APPLIED_AT: "2026-05-01T00:00:00Z"},
+        },
+    }
+    live: dict[str, Any] = {
+        "metadata": {
+            "annotations": {labels.GENERATION: "4", labels.APPLIED_AT: "2026-04-30T10:00:00Z"}
+        }
+    }
+    first = still_at_live_generation(rendered, live)
+    assert first["metadata"]["annotations"] == live["metadata"]["annotations"]
+    assert first["metadata"]["labels"] == {labels.STORE: "shop"}
+    assert rendered["metadata"]["annotations"][labels.GENERATION] == "5", "rendered kept"
+    assert still_at_live_generation(rendered, None) == rendered  # a new store: nothing older
