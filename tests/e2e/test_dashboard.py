@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 from kubernetes_asyncio.client import ApiClient, BatchV1Api
-from kubernetes_asyncio.client.exceptions import ApiException
 from nats.js import JetStreamContext
 from playwright.async_api import Locator, Page, expect
 
@@ -41,6 +40,7 @@ from tests.e2e.dashboard_support import (
     sign_in,
     start_web,
 )
+from tests.fixtures.jobs import fail_job
 from tests.fixtures.processes import StartService
 from tests.integration.gateway_support import create_stores
 
@@ -274,36 +274,7 @@ async def fail_setup_job(kube: ApiClient, store: str) -> None:
             break
         await asyncio.sleep(0.05)
     assert name, f"no setup job in {ns}"
-    for attempt in range(20):
-        try:
-            await batch.patch_namespaced_job_status(
-                name, ns, {"status": await _failed(batch, name, ns)}
-            )
-            return
-        except ApiException as exc:
-            # The Job controller writes the same status concurrently: read again, retry.
-            if exc.status not in (409, 422) or attempt == 19:
-                raise
-            await asyncio.sleep(0.2)
-
-
-async def _failed(batch: BatchV1Api, name: str, ns: str) -> dict[str, object]:
-    stamp = now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    cond = {
-        "status": "True",
-        "reason": "BackoffLimitExceeded",
-        "message": "Job has reached the specified backoff limit",
-        "lastTransitionTime": stamp,
-        "lastProbeTime": stamp,
-    }
-    conditions = [{"type": "FailureTarget", **cond}, {"type": "Failed", **cond}]
-    status: dict[str, object] = {"active": 0, "failed": 1, "conditions": conditions}
-    current = await batch.read_namespaced_job_status(name, ns)
-    done = [c.type for c in current.status.conditions or [] if c.type == "Complete"]
-    assert not done, f"{ns}: kwok completed the setup Job before the test could fail it"
-    if current.status.start_time is None:  # immutable once the controller set it
-        status["startTime"] = stamp
-    return status
+    await fail_job(batch, name, ns)
 
 
 async def test_dashboard_on_devcluster(

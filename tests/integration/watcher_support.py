@@ -19,6 +19,7 @@ from services.contracts.phases import Phase
 from services.contracts.subjects import EventKind, event_subject
 from services.runtime.devcluster import DevCluster
 from services.runtime.natsserver import NatsServer
+from tests.fixtures.jobs import fail_job
 from tests.fixtures.waiting import eventually
 
 T = TypeVar("T")
@@ -185,16 +186,7 @@ class Store:
         return name
 
     async def fail_job(self, message: str) -> None:
-        """What the Job controller writes once the backoff limit is spent."""
-        now = stamp(datetime.now(UTC))
-        cond = {"status": "True", "reason": "BackoffLimitExceeded", "message": message,
-                "lastTransitionTime": now, "lastProbeTime": now}  # fmt: skip
-        status = {
-            "active": 0,
-            "failed": 1,
-            "conditions": [{"type": "FailureTarget", **cond}, {"type": "Failed", **cond}],
-        }
-        await self.batch.patch_namespaced_job_status("setup", self.ns, {"status": status})
+        await fail_job(self.batch, "setup", self.ns, message)
 
     async def event(self, name: str) -> None:
         """A Kubernetes Event about the store's web Deployment, as a controller writes it."""
