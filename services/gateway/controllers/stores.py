@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import aiosqlite
 import msgspec
 import uuid_utils
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -84,6 +85,17 @@ def _updated(current: StoreView, data: UpdateStoreRequest) -> StoreView | None:
     )
 
 
+def _same_store(description: str) -> ResponseSpec:
+    """The 200 of an idempotent call: the store as it already is."""
+    return ResponseSpec(data_container=StoreView, description=description, generate_examples=False)
+
+
+async def _queue(conn: aiosqlite.Connection, command: CreateStore | DeleteStore) -> None:
+    """The command into the outbox, in the caller's transaction."""
+    subject = command_subject(command.tenant, command.store)
+    await repo.add_outbox(conn, command.command_id, subject, encode(command))
+
+
 def _apply_command(view: StoreView, actor: str) -> CreateStore:
     """Bring the store to `view`'s spec at its generation (a create or a change)."""
     spec = StoreSpec(
@@ -132,11 +144,7 @@ class StoreController(Controller):
         status_code=202,
         summary="Launch a store",
         responses={
-            200: ResponseSpec(
-                data_container=StoreView,
-                description="The same store already exists: an identical re-create",
-                generate_examples=False,
-            ),
+            200: _same_store("The same store already exists: an identical re-create"),
             **errors(400, 403, 409, 413, 422),
         },
     )
@@ -163,9 +171,7 @@ class StoreController(Controller):
             view = _new_view(data, tenant.id, generation, state.store_url(data.id))
             await repo.upsert_store(conn, view, first_generation=generation)
             command = _apply_command(view, f"tenant:{tenant.id}")
-            await repo.add_outbox(
-                conn, command.command_id, command_subject(tenant.id, data.id), encode(command)
-            )
+            await _queue(conn, command)
         state.outbox.wake.set()
         return Response(view, status_code=202)
 
@@ -197,11 +203,7 @@ class StoreController(Controller):
         description="Compute follows the new plan; volumes keep their size. The store "
         "goes `provisioning` at the next generation, then `ready` once applied.",
         responses={
-            200: ResponseSpec(
-                data_container=StoreView,
-                description="Nothing to change: the store as it is",
-                generate_examples=False,
-            ),
+            200: _same_store("Nothing to change: the store as it is"),
             **errors(400, 404, 409, 413, 422),
         },
     )
@@ -225,9 +227,7 @@ class StoreController(Controller):
                 return Response(current, status_code=200)
             await repo.save_spec(conn, changed)
             command = _apply_command(changed, f"tenant:{tenant.id}")
-            await repo.add_outbox(
-                conn, command.command_id, command_subject(tenant.id, store_id), encode(command)
-            )
+            await _queue(conn, command)
         state.outbox.wake.set()
         return Response(changed, status_code=202)
 
@@ -275,9 +275,7 @@ class StoreController(Controller):
                 tenant=tenant.id,
                 store=store_id,
             )
-            await repo.add_outbox(
-                conn, command.command_id, command_subject(tenant.id, store_id), encode(command)
-            )
+            await _queue(conn, command)
             updated = await repo.get_store(conn, store_id)
         state.outbox.wake.set()
         assert updated is not None
