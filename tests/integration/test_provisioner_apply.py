@@ -224,8 +224,8 @@ def release_one_charts(into: Path) -> Path:
     shutil.copytree(DEFAULT_CHARTS, into)
     database = into / "woocommerce" / "templates" / "database.yaml"
     text = database.read_text()
-    assert '"woocommerce.claimLabels"' in text
-    database.write_text(text.replace('"woocommerce.claimLabels"', '"woocommerce.componentLabels"'))
+    assert '"woocommerce.stableLabels"' in text
+    database.write_text(text.replace('"woocommerce.stableLabels"', '"woocommerce.componentLabels"'))
     return into
 
 

@@ -20,8 +20,10 @@ urumi.dev/tenant: {{ .Values.store.tenant }}
 urumi.dev/engine: {{ .Values.store.engine }}
 {{- end }}
 
-{{/* Identity labels plus the component, for volume claim templates. */}}
-{{- define "woocommerce.claimLabels" -}}
+{{/* Identity labels plus the component, for what a plan change must leave alone:
+     volume claim templates (immutable) and the setup Job's pod (a changed pod is a
+     new Job, which would run the setup again). */}}
+{{- define "woocommerce.stableLabels" -}}
 {{ include "woocommerce.identityLabels" (index . 0) }}
 app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
