@@ -36,7 +36,7 @@ class WorkloadObs(msgspec.Struct, frozen=True):
     replicas: int = 1
     ready_replicas: int = 0
     available_replicas: int = 0
-    up_to_date: bool = True  # the controller has observed the latest spec
+    up_to_date: bool = True  # the controller has observed the latest spec and rolled it out
     available: bool | None = None  # Deployment `Available` condition; None for StatefulSets
 
 
@@ -167,9 +167,26 @@ def parse_workload(raw: Raw, kind: str) -> WorkloadObs:
         replicas=_int(_dig(raw, "spec", "replicas"), 1),
         ready_replicas=_int(status.get("readyReplicas")),
         available_replicas=_int(status.get("availableReplicas")),
-        up_to_date=_int(status.get("observedGeneration")) >= _int(meta.get("generation")),
+        up_to_date=_observed(raw) and _rolled_out(raw, kind),
         available=available,
     )
+
+
+def _observed(raw: Raw) -> bool:
+    status = raw.get("status") or {}
+    return _int(status.get("observedGeneration")) >= _int(_dig(raw, "metadata", "generation"))
+
+
+def _rolled_out(raw: Raw, kind: str) -> bool:
+    """No pod of an older template left (as `kubectl rollout status` judges it): a
+    replica still counted ready may be about to be replaced."""
+    status = raw.get("status") or {}
+    wanted = _int(_dig(raw, "spec", "replicas"), 1)
+    updated = _int(status.get("updatedReplicas"))  # omitted when 0
+    if kind == "StatefulSet":
+        current, update = status.get("currentRevision"), status.get("updateRevision")
+        return updated >= wanted and (current == update or not update)
+    return updated >= wanted and _int(status.get("replicas")) <= updated
 
 
 def parse_job(raw: Raw) -> JobObs:

@@ -29,15 +29,34 @@ def namespace(name: str = "store-shop", generation: str = "2", **extra: Any) -> 
     return {"metadata": {**m, "creationTimestamp": T0, **extra}, "status": {"phase": "Active"}}
 
 
-def deployment(available: str = "True", observed: int = 3) -> Any:
+def deployment(available: str = "True", observed: int = 3, **status: int) -> Any:
     return {
         "metadata": meta("wordpress", component="web", generation=3),
         "spec": {"replicas": 2},
         "status": {
             "observedGeneration": observed,
+            "replicas": 2,
+            "updatedReplicas": 2,
             "readyReplicas": 2,
             "availableReplicas": 2,
             "conditions": [{"type": "Available", "status": available}],
+            **status,
+        },
+    }
+
+
+def statefulset(**status: Any) -> Any:
+    return {
+        "metadata": meta("mariadb", component="database", generation=4),
+        "spec": {"replicas": 1},
+        "status": {
+            "observedGeneration": 4,
+            "replicas": 1,
+            "readyReplicas": 1,
+            "updatedReplicas": 1,
+            "currentRevision": "mariadb-7d",
+            "updateRevision": "mariadb-7d",
+            **status,
         },
     }
 
@@ -85,6 +104,20 @@ def test_deployment_parse() -> None:
     assert w.up_to_date
     assert parse_workload(deployment(observed=2), "Deployment").up_to_date is False
     assert parse_workload(deployment(available="False"), "Deployment").available is False
+
+
+def test_a_rollout_under_way_is_not_up_to_date() -> None:
+    """What `kubectl rollout status` waits for: a replica of the old template may
+    still count as ready just before it is replaced."""
+    assert parse_workload(statefulset(), "StatefulSet").up_to_date
+    replacing = statefulset(updateRevision="mariadb-9f", updatedReplicas=0)
+    assert not parse_workload(replacing, "StatefulSet").up_to_date
+    assert not parse_workload(statefulset(updateRevision="mariadb-9f"), "StatefulSet").up_to_date
+    old_pods_left = deployment(replicas=3)
+    assert not parse_workload(old_pods_left, "Deployment").up_to_date
+    none_updated = deployment()
+    del none_updated["status"]["updatedReplicas"]  # the API omits a 0
+    assert not parse_workload(none_updated, "Deployment").up_to_date
 
 
 def test_statefulset_parse_has_no_available_flag() -> None:
