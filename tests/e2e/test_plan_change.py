@@ -1,7 +1,7 @@
 """A live store moves to a bigger plan through the API: compute grows, the volumes
 and the data on them stay, the credentials stay, and the store is ready again."""
 
-from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
+from kubernetes_asyncio.client import ApiClient, AppsV1Api, BatchV1Api, CoreV1Api
 
 from services.contracts import streams
 from services.contracts.events import StepState, StoreStatus
@@ -29,7 +29,11 @@ async def test_a_live_store_changes_plan_and_keeps_its_volumes(
         found = (await core.list_namespaced_persistent_volume_claim(ns)).items
         return {c.metadata.name: c.metadata.uid for c in found}
 
-    before = await claims()
+    async def setup_jobs() -> dict[str, str]:
+        found = (await BatchV1Api(kube).list_namespaced_job(ns)).items
+        return {j.metadata.name: j.metadata.uid for j in found}
+
+    before, setup = await claims(), await setup_jobs()
 
     changed = await p.update(store, plan="medium")
     assert (changed["phase"], changed["generation"], changed["storage_plan"]) == (
@@ -55,6 +59,7 @@ async def test_a_live_store_changes_plan_and_keeps_its_volumes(
     [template] = database.spec.volume_claim_templates
     assert template.spec.resources.requests["storage"] == small.database_storage
     assert await claims() == before, "volumes were replaced"
+    assert await setup_jobs() == setup, "the finished setup ran again"
     assert len(p.secrets.versions.get(ns, set())) == 1, "credentials changed"
 
     events = await progress_events(p.js, p.tenant)
