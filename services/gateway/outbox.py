@@ -6,7 +6,6 @@ between publish and mark re-publishes, and JetStream drops the copy because
 """
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from nats.js import JetStreamContext
 from services.gateway import metrics
 from services.gateway import repository as repo
 from services.gateway.db import Database
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class OutboxRelay:
                 await self._prune()
             except Exception as exc:
                 log.warning("outbox publish failed; will retry", extra={"error": repr(exc)})
-                await _sleep_or_stop(stop, delay)
+                await sleep_or_stop(stop, delay)
                 delay = min(delay * 2, 5.0)
                 continue
             await _wait_any(self.wake, stop, IDLE_POLL_S)
@@ -76,11 +76,6 @@ class OutboxRelay:
     async def _prune(self) -> None:
         async with self.db.transaction() as conn:
             await repo.prune_outbox(conn, repo.now() - KEEP_SENT)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:

@@ -21,6 +21,7 @@ from services.provisioner.backoff import backoff_with_jitter
 from services.provisioner.errors import PermanentError, ProvisionError, classify
 from services.provisioner.locking import Generations, Handled, StoreLock
 from services.provisioner.provision import Provisioner
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,7 @@ class CommandConsumer:
             return []
         except Exception as exc:  # NATS reconnecting: wait, then ask again
             log.warning("fetch failed", extra={"error": str(exc)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), FETCH_WAIT_S)
+            await sleep_or_stop(stop, FETCH_WAIT_S)
             return []
 
     def _start(self, msg: Msg) -> None:

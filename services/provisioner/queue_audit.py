@@ -26,6 +26,7 @@ from prometheus_client import Counter
 
 from services.contracts.streams import ConsumerDef
 from services.runtime import bus
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -112,5 +113,4 @@ class QueueAudit:
                 await self.check()
             except Exception as exc:  # NATS away: look again next time
                 log.info("queue audit skipped", extra={"error": str(exc)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every_s * random.uniform(0.75, 1.25))
+            await sleep_or_stop(stop, every_s * random.uniform(0.75, 1.25))

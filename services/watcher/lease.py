@@ -23,6 +23,7 @@ import uuid
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from services.runtime.shutdown import sleep_or_stop
 from services.watcher import metrics
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,7 @@ class Lease:
             await self.step()
             if self.active() != was:
                 self.changed.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.ttl_s / 4 if self.active() else 1.0)
+            await sleep_or_stop(stop, self.ttl_s / 4 if self.active() else 1.0)
 
     async def step(self) -> None:
         try:

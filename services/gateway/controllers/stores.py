@@ -194,7 +194,7 @@ class StoreController(Controller):
     async def get_store(
         self, request: AnyRequest, store_id: FromPath[str], tenant: NamedDependency[TenantView]
     ) -> StoreView:
-        return await _owned(request, store_id, tenant)
+        return await _owned(request.app.state.db.reader, store_id, tenant)
 
     @patch(
         "/{store_id:str}",
@@ -217,9 +217,7 @@ class StoreController(Controller):
         request.state.audit_target = store_id
         state = request.app.state
         async with state.db.transaction() as conn:
-            current = await repo.get_store(conn, store_id)
-            if current is None or current.tenant != tenant.id:
-                raise _not_found(store_id)
+            current = await _owned(conn, store_id, tenant)
             if current.phase in (Phase.DELETING, Phase.DELETED):
                 raise _conflict(f"store '{store_id}' is {current.phase}; it can no longer change")
             changed = _updated(current, data)
@@ -243,7 +241,7 @@ class StoreController(Controller):
         tenant: NamedDependency[TenantView],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> EventList:
-        await _owned(request, store_id, tenant)
+        await _owned(request.app.state.db.reader, store_id, tenant)
         reader = request.app.state.db.reader
         since = await repo.first_generation(reader, store_id)
         return EventList(items=await repo.list_events(reader, store_id, since, limit))
@@ -260,9 +258,7 @@ class StoreController(Controller):
         request.state.audit_target = store_id
         state = request.app.state
         async with state.db.transaction() as conn:
-            current = await repo.get_store(conn, store_id)
-            if current is None or current.tenant != tenant.id:
-                raise _not_found(store_id)
+            current = await _owned(conn, store_id, tenant)
             if current.phase in (Phase.DELETING, Phase.DELETED):
                 return current
             generation = current.generation + 1
@@ -290,7 +286,7 @@ class StoreController(Controller):
         self, request: AnyRequest, store_id: FromPath[str], tenant: NamedDependency[TenantView]
     ) -> Response[Credentials]:
         request.state.audit_target = store_id
-        store = await _owned(request, store_id, tenant)
+        store = await _owned(request.app.state.db.reader, store_id, tenant)
         if store.phase not in (Phase.READY, Phase.DEGRADED):
             raise _conflict(
                 f"credentials are available once the store is ready (now {store.phase})"
@@ -306,9 +302,9 @@ def _not_found(store_id: str) -> NotFoundException:
     return NotFoundException(f"no store '{store_id}'")
 
 
-async def _owned(request: AnyRequest, store_id: str, tenant: TenantView) -> StoreView:
+async def _owned(conn: aiosqlite.Connection, store_id: str, tenant: TenantView) -> StoreView:
     """The tenant's store; another tenant's store is indistinguishable from none."""
-    store = await repo.get_store(request.app.state.db.reader, store_id)
+    store = await repo.get_store(conn, store_id)
     if store is None or store.tenant != tenant.id:
         raise _not_found(store_id)
     return store
