@@ -198,8 +198,8 @@ async def test_images_official_or_the_medusa_value(helm: str) -> None:
     manifests = await rendered(helm)
     parts = by_component(manifests)
     image = {c: pod_spec(m)["containers"][0]["image"] for c, m in parts.items()}
-    assert image["database"] == "postgres:17.6"
-    assert image["cache"] == "redis:8.2.2"
+    assert image["database"] == "postgres:17.12"
+    assert image["cache"] == "redis:8.0.2"
     medusa = {image["web"], image["worker"], image["setup"]}
     assert medusa == {"urumi-medusa:2.21.2"}
     for m in workloads(manifests):

@@ -152,3 +152,16 @@ db_query() {
     - name: tmp
       mountPath: /tmp
 {{- end }}
+
+{{/* Where the store's pods run: the operator's node selector and tolerations
+     (e.g. the devcluster's real node), the same for every tier. */}}
+{{- define "medusa.scheduling" -}}
+{{- with .Values.scheduling.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.scheduling.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}

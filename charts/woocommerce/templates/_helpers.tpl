@@ -77,3 +77,16 @@ seccompProfile:
   value: {{ .Values.database.user | quote }}
 {{ include "woocommerce.secretEnv" (list "WORDPRESS_DB_PASSWORD" . .Values.secretKeys.databasePassword) }}
 {{- end }}
+
+{{/* Where the store's pods run: the operator's node selector and tolerations
+     (e.g. the devcluster's real node), the same for every tier. */}}
+{{- define "woocommerce.scheduling" -}}
+{{- with .Values.scheduling.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.scheduling.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
