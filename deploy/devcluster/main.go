@@ -11,6 +11,7 @@
 //	devcluster apiserver ...         kube-apiserver flags
 //	devcluster controller-manager ...kube-controller-manager flags
 //	devcluster scheduler ...         kube-scheduler flags
+//	devcluster credentials ...       a kubeconfig for one identity (a real node)
 //	devcluster version
 package main
 
@@ -39,6 +40,8 @@ commands:
   apiserver [flags]         run kube-apiserver (used by "up")
   controller-manager [flags] run kube-controller-manager (used by "up")
   scheduler [flags]         run kube-scheduler (used by "up")
+  credentials --dir DIR --user CN [--group O] --out FILE
+                            write a kubeconfig for one identity, signed by DIR's CA
   version                   print the Kubernetes version compiled in
 `)
 }
@@ -54,6 +57,8 @@ func main() {
 		os.Exit(runUp(args))
 	case "etcd":
 		os.Exit(runEtcd(args))
+	case "credentials":
+		os.Exit(runCredentials(args))
 	case "apiserver", "kube-apiserver":
 		cmd := apiserver.NewAPIServerCommand()
 		cmd.SetArgs(args)

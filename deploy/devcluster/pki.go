@@ -150,25 +150,20 @@ func serial() *big.Int {
 // kubeconfig renders an admin kubeconfig with the certs embedded, so the file
 // can be copied elsewhere and still works.
 func (p pki) kubeconfig(server string) ([]byte, error) {
-	read := func(path string) ([]byte, error) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if len(b) == 0 {
-			return nil, errors.New("empty " + path)
-		}
-		return b, nil
-	}
-	ca, err := read(p.CACert)
+	crt, err := readNonEmpty(p.AdminCert)
 	if err != nil {
 		return nil, err
 	}
-	crt, err := read(p.AdminCert)
+	key, err := readNonEmpty(p.AdminKey)
 	if err != nil {
 		return nil, err
 	}
-	key, err := read(p.AdminKey)
+	return p.kubeconfigFor(server, "devcluster-admin", crt, key)
+}
+
+// kubeconfigFor renders a kubeconfig for one client certificate (PEM).
+func (p pki) kubeconfigFor(server, user string, crt, key []byte) ([]byte, error) {
+	ca, err := readNonEmpty(p.CACert)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +176,7 @@ clusters:
     server: %s
     certificate-authority-data: %s
 users:
-- name: devcluster-admin
+- name: %s
   user:
     client-certificate-data: %s
     client-key-data: %s
@@ -189,9 +184,78 @@ contexts:
 - name: devcluster
   context:
     cluster: devcluster
-    user: devcluster-admin
+    user: %s
     namespace: default
 current-context: devcluster
 preferences: {}
-`, server, b64(ca), b64(crt), b64(key))), nil
+`, server, b64(ca), user, b64(crt), b64(key), user)), nil
+}
+
+func readNonEmpty(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, errors.New("empty " + path)
+	}
+	return b, nil
+}
+
+// issueClient signs a client certificate for one identity (CN = user name,
+// O = groups) with the cluster CA: how a node (system:node:NAME in
+// system:nodes) or a host process proves who it is to the apiserver.
+func (p pki) issueClient(user string, groups []string) (crtPEM, keyPEM []byte, err error) {
+	caCert, caKey, err := p.loadCA()
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now().Add(-time.Hour)
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: user, Organization: groups},
+		NotBefore:    now,
+		NotAfter:     now.Add(365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
+}
+
+func (p pki) loadCA() (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	crtPEM, err := readNonEmpty(p.CACert)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err := readNonEmpty(p.CAKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	crtBlock, _ := pem.Decode(crtPEM)
+	keyBlock, _ := pem.Decode(keyPEM)
+	if crtBlock == nil || keyBlock == nil {
+		return nil, nil, fmt.Errorf("%s or %s is not PEM", p.CACert, p.CAKey)
+	}
+	crt, err := x509.ParseCertificate(crtBlock.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := x509.ParseECPrivateKey(keyBlock.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return crt, key, nil
 }

@@ -186,7 +186,8 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func loadPorts(path string) (*Ports, bool) {
+// loadPortsFile reads DIR/ports.json.
+func loadPortsFile(path string) (*Ports, bool) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, false
@@ -195,12 +196,21 @@ func loadPorts(path string) (*Ports, bool) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, false
 	}
+	return &p, true
+}
+
+// loadPorts reuses DIR/ports.json when every port in it is still free.
+func loadPorts(path string) (*Ports, bool) {
+	p, ok := loadPortsFile(path)
+	if !ok {
+		return nil, false
+	}
 	for _, v := range p.all() {
 		if *v <= 0 || !portFree(*v) {
 			return nil, false
 		}
 	}
-	return &p, true
+	return p, true
 }
 
 func choosePorts(o upOptions, path string) (*Ports, error) {
@@ -420,6 +430,11 @@ func up(o upOptions) error {
 		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
 		"--service-cluster-ip-range=" + serviceCIDR,
 		"--authorization-mode=Node,RBAC",
+		// The apiserver's identity towards a real node's kubelet (logs, exec,
+		// port-forward); the kubelet authorizes it by webhook.
+		"--kubelet-client-certificate=" + p.AdminCert,
+		"--kubelet-client-key=" + p.AdminKey,
+		"--kubelet-preferred-address-types=InternalIP",
 		"--allow-privileged=true",
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
