@@ -255,25 +255,29 @@ class DevCluster:
         self.stop()
 
     # -- health ----------------------------------------------------------------
-    def _request(self, path: str) -> tuple[int, bytes]:
+    def request(
+        self, path: str, method: str = "GET", body: bytes | None = None, content_type: str = ""
+    ) -> tuple[int, bytes]:
+        """One HTTPS request to the apiserver as the cluster admin."""
         pki = self.state_dir / "pki"
         ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
         ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
         conn = http.client.HTTPSConnection(
-            "127.0.0.1", self.ports["apiserver"], context=ctx, timeout=5
+            "127.0.0.1", self.ports["apiserver"], context=ctx, timeout=10
         )
+        headers = {"Content-Type": content_type} if content_type else {}
         try:
-            conn.request("GET", path)
+            conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
             return resp.status, resp.read()
         finally:
             conn.close()
 
     def _check_ready(self) -> None:
-        status, body = self._request("/readyz")
+        status, body = self.request("/readyz")
         if status != 200:
             raise DevClusterError(f"/readyz: {status} {body[:200]!r}")
-        status, body = self._request("/api/v1/nodes")
+        status, body = self.request("/api/v1/nodes")
         if status != 200:
             raise DevClusterError(f"list nodes: {status} {body[:200]!r}")
         nodes: list[Mapping[str, Any]] = json.loads(body).get("items", [])
