@@ -106,3 +106,12 @@ def namespace_for(store_id: str) -> str:
 
 def host_for(store_id: str, base_domain: str) -> str:
     return f"{store_id}.{base_domain}"
+
+
+def store_url(store_id: str, base_domain: str, *, tls: bool = False, port: int = 0) -> str:
+    """Where a shopper reaches the store: its host through the ingress, on
+    ``port`` when the ingress does not serve the scheme's default one."""
+    scheme = "https" if tls else "http"
+    default = 443 if tls else 80
+    suffix = f":{port}" if port and port != default else ""
+    return f"{scheme}://{host_for(store_id, base_domain)}{suffix}"

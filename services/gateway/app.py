@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from nats.aio.client import Client
 
-from services.contracts.ids import host_for
+from services.contracts.ids import store_url
 from services.gateway import metrics
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
@@ -98,7 +98,6 @@ def create_app(settings: Settings) -> Litestar:
     db = Database(settings.database)
     health = Health()
     health.add("database", lambda: db.is_open)
-    scheme = "https" if settings.tls_issuer else "http"
     app = Litestar(
         route_handlers=[
             StoreController,
@@ -131,5 +130,7 @@ def create_app(settings: Settings) -> Litestar:
     app.state.nc = None
     app.state.outbox = OutboxRelay(db)
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.store_url = lambda store_id: f"{scheme}://{host_for(store_id, settings.base_domain)}"
+    app.state.store_url = lambda store_id: store_url(
+        store_id, settings.base_domain, tls=bool(settings.tls_issuer), port=settings.store_port
+    )
     return app

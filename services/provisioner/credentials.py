@@ -16,7 +16,7 @@ from nats.aio.subscription import Subscription
 
 from services.contracts import labels
 from services.contracts.credentials import CredentialsReply, CredentialsRequest
-from services.contracts.ids import host_for, namespace_for
+from services.contracts.ids import namespace_for, store_url
 from services.contracts.subjects import CREDENTIALS_ALL, parse_store_subject
 from services.contracts.wire import encode
 from services.provisioner.apply import REQUEST_TIMEOUT
@@ -91,8 +91,10 @@ class CredentialsResponder:
         )
 
     def _url(self, store: str) -> str:
-        scheme = "https" if self.settings.tls_issuer else "http"
-        return f"{scheme}://{host_for(store, self.settings.base_domain)}"
+        settings = self.settings
+        return store_url(
+            store, settings.base_domain, tls=bool(settings.tls_issuer), port=settings.store_port
+        )
 
 
 def _b64(value: str) -> str:

@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+import msgspec
+
 from services.runtime import realnode_config as cfg
 from services.runtime import realnode_host as host
 from services.runtime.devcluster import REPO_ROOT, DevCluster, DevClusterError
@@ -129,6 +131,7 @@ class RealNode:
         self._lock: IO[str] | None = None
         self.layout: cfg.NodeLayout | None = None
         self.bin_dir: Path | None = None
+        self.host_before: host.HostState | None = None
 
     # -- public --------------------------------------------------------------
     @property
@@ -193,6 +196,9 @@ class RealNode:
         found += [f"process {pid} {name}" for pid, name in _node_processes(self.bin_dir)]
         if HOST_STATE.exists():
             found.append(f"host state {HOST_STATE} (not restored)")
+        forward = host.IP_FORWARD.read_text().strip()
+        if self.host_before is not None and forward != self.host_before.ip_forward:
+            found.append(f"ip_forward {forward} (was {self.host_before.ip_forward})")
         return found
 
     def crictl(self, *args: str) -> str:
@@ -214,7 +220,7 @@ class RealNode:
         self._write_configs(self.layout)
         self._credentials()
         apply_manifests(self.cluster, self._manifests())
-        _prepare_host()
+        self.host_before = _prepare_host()
         self._start_namespace()
         self._start_containerd(self.layout, [Path(path) for _, path in images])
         self._start_kubelet(self.layout)
@@ -433,7 +439,7 @@ def _tables() -> Iterator[tuple[str, str]]:
             yield tool, table
 
 
-def _prepare_host() -> None:
+def _prepare_host() -> host.HostState:
     """Record the host, then add the bridge, the FORWARD guard and ip_forward."""
     chains = {
         f"{tool}:{table}": host.chains_in(_run([f"{tool}-save", "-t", table], check=False))
@@ -444,7 +450,7 @@ def _prepare_host() -> None:
         chains=chains,
         had_var_lib_cni=Path("/var/lib/cni").exists(),
     )
-    HOST_STATE.write_bytes(json.dumps(_to_builtins(state)).encode())
+    HOST_STATE.write_bytes(msgspec.json.encode(state))
     _run(["ip", "link", "add", cfg.BRIDGE, "type", "bridge"])
     _run(["ip", "addr", "add", f"{cfg.NODE_IP}/24", "dev", cfg.BRIDGE])
     _run(["ip", "link", "set", cfg.BRIDGE, "up"])
@@ -453,33 +459,26 @@ def _prepare_host() -> None:
         _run(["iptables", *rule])
     _run(["iptables", "-I", "FORWARD", "1", "-j", host.GUARD_CHAIN])
     host.IP_FORWARD.write_text("1")
+    return state
 
 
 def _restore_host() -> None:
-    state = json.loads(HOST_STATE.read_text())
+    state = msgspec.json.decode(HOST_STATE.read_bytes(), type=host.HostState)
     with contextlib.suppress(RealNodeError):
         _run(["ip", "link", "del", cfg.BRIDGE], check=False)
         for name in _veths_on_bridge():
             _run(["ip", "link", "del", name], check=False)
     for tool, table in _tables():
         text = _run([f"{tool}-save", "-t", table], check=False)
-        keep = state["chains"].get(f"{tool}:{table}", [])
+        keep = state.chains.get(f"{tool}:{table}", [])
         for args in host.sweep_commands(text, keep):
             _run([tool, "-w", "-t", table, *args], check=False)
-    host.IP_FORWARD.write_text(state["ip_forward"])
+    host.IP_FORWARD.write_text(state.ip_forward)
     for cgroup in host.pod_cgroups():
         _remove_cgroup_tree(cgroup)
-    if not state["had_var_lib_cni"]:
+    if not state.had_var_lib_cni:
         shutil.rmtree("/var/lib/cni", ignore_errors=True)
     HOST_STATE.unlink()
-
-
-def _to_builtins(state: host.HostState) -> dict[str, object]:
-    return {
-        "ip_forward": state.ip_forward,
-        "chains": state.chains,
-        "had_var_lib_cni": state.had_var_lib_cni,
-    }
 
 
 def _remove_cgroup_tree(root: Path) -> None:

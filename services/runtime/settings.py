@@ -33,6 +33,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rate_limit_per_minute: Positive = 600
     max_body_bytes: Positive = 64 * 1024
     base_domain: str = "127.0.0.1.nip.io"
+    # The port the ingress serves stores on, named in their URLs (0: the
+    # scheme's default; the devcluster's real node serves on a loopback port).
+    store_port: Port = 0
     notifier_url: str = "ws://127.0.0.1:8082/ws"
     dashboard_dir: str = ""
     credentials_timeout_s: Seconds = 5.0

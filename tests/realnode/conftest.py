@@ -1,0 +1,74 @@
+"""The real-node lane: a devcluster of its own with a node that runs containers.
+
+Built once and cached (binaries, images); started once for the lane. Stores
+created by ``platform`` land on the real node: the provisioner gets the node's
+operator values (selector, toleration, volumes), Traefik's ingress class and
+its port for the stores' URLs.
+"""
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes_asyncio import config
+from kubernetes_asyncio.client import ApiClient
+
+from services.runtime import realnode_config
+from services.runtime.devcluster import DevCluster, ensure_built
+from services.runtime.realnode import RealNode
+from tests.faults.platform import Platform
+
+
+def _uncaptured(request: pytest.FixtureRequest) -> contextlib.AbstractContextManager[None]:
+    """Builds take minutes cold: show their progress instead of capturing it."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    return capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
+
+
+@pytest.fixture(scope="session")
+def realnode(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RealNode]:
+    with _uncaptured(request):
+        bin_dir = ensure_built()
+    cluster = DevCluster(tmp_path_factory.mktemp("realnode-cluster"), bin_dir=bin_dir)
+    cluster.start(timeout=300)
+    node = RealNode(cluster, tmp_path_factory.mktemp("realnode"))
+    try:
+        with _uncaptured(request):
+            node.start()
+        yield node
+    finally:
+        node.stop()
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+async def realnode_kube(realnode: RealNode) -> AsyncIterator[ApiClient]:
+    kubeconfig = str(realnode.cluster.kubeconfig)
+    client: ApiClient = await config.new_client_from_config(config_file=kubeconfig)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def platform(
+    realnode: RealNode, realnode_kube: ApiClient, tmp_path: Path
+) -> AsyncIterator[Platform]:
+    values = tmp_path / "realnode-values.yaml"
+    values.write_text(realnode_config.to_yaml(realnode_config.store_values()))
+    env = {
+        "URUMI_STORE_VALUES_FILE": str(values),
+        "URUMI_INGRESS_CLASS": realnode_config.INGRESS_CLASS,
+        "URUMI_STORE_PORT": str(realnode.ingress_port),
+        "URUMI_WATCHER_RESYNC_S": "2",
+    }
+    started = Platform(tmp_path / "platform", realnode.cluster, realnode_kube, extra_env=env)
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.close()

@@ -1,0 +1,71 @@
+"""The definition of done, on a node that runs containers: a Medusa store
+created through the API answers through the ingress, takes a shopper's order,
+shows it to its admin, and leaves nothing on the node when deleted."""
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from services.runtime.realnode import RealNode
+from tests.faults.platform import Platform, new_id, poll
+from tests.realnode import shopper
+
+READY_WITHIN_S = 900.0  # cold: Postgres initdb, Medusa's migrations and seed on 2 cores
+
+
+async def _answers(front: shopper.Storefront) -> bool:
+    async with front.client() as http:
+        try:
+            return (await http.get("/health")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+def _store_pods(node: RealNode, store: str) -> list[str]:
+    namespace = f"store-{store}"
+    out = node.crictl("pods", "--namespace", namespace, "--quiet")
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def _store_volumes(node: RealNode, store: str) -> list[Path]:
+    return sorted(node.state_dir.joinpath("volumes").glob(f"*_store-{store}_*"))
+
+
+async def test_a_real_medusa_store_takes_an_order_and_leaves_nothing(
+    platform: Platform, realnode: RealNode
+) -> None:
+    store = new_id("shop")
+    started = time.monotonic()
+    created = await platform.create(store, engine="medusa")
+    url = created["url"]
+    assert urlsplit(url).port == realnode.ingress_port, f"the URL must name the ingress port: {url}"
+    front = shopper.Storefront(url=url, ingress=realnode.ingress_url)
+
+    await platform.wait_phase([store], "ready", within=READY_WITHIN_S)
+    ready_after = time.monotonic() - started
+    # `ready` means the server answers now, through the ingress, by host name.
+    assert await _answers(front), "ready, but the store does not answer through the ingress"
+    assert _store_pods(realnode, store), "no pod of the store runs on the real node"
+
+    creds = await platform.credentials(store)
+    token = await shopper.admin_token(front, creds["username"], creds["password"])
+    key = await shopper.publishable_key(front, token)
+    email = f"{store}@example.com"
+    order = await shopper.place_order(front, key, email)
+    ordered_after = time.monotonic() - started
+    seen = (await shopper.admin_get(front, token, f"/orders/{order}"))["order"]
+    assert (seen["id"], seen["email"]) == (order, email)
+    print(f"\nreal medusa store: ready after {ready_after:.0f}s, order after {ordered_after:.0f}s")
+
+    volumes = _store_volumes(realnode, store)
+    assert volumes, "the store's volumes are not on the node"
+    await platform.delete(store)
+    await platform.wait_phase([store], "deleted", within=300)
+
+    async def nothing_left() -> bool:
+        return not _store_pods(realnode, store) and not _store_volumes(realnode, store)
+
+    await poll(nothing_left, 180, "the store's pods and volumes gone from the node")
+    assert not await _answers(front), "a deleted store still answers"
