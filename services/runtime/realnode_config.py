@@ -282,9 +282,7 @@ def store_values() -> dict[str, Any]:
                 {"key": NODE_TAINT, "operator": "Equal", "value": "true", "effect": "NoSchedule"}
             ],
         },
-        "database": {"storageClassName": STORAGE_CLASS},
-        "server": {"storageClassName": STORAGE_CLASS},
-        "web": {"storageClassName": STORAGE_CLASS},
+        "storageClassName": STORAGE_CLASS,
     }
 
 
