@@ -52,6 +52,8 @@ def _cluster(args: argparse.Namespace) -> tuple[str, str, Any]:
     from services.runtime.devcluster import DevCluster, helm_binary
 
     if os.environ.get("KUBECONFIG"):
+        if args.real_node:
+            raise SystemExit("--real-node joins the devcluster: unset KUBECONFIG")
         return os.environ["KUBECONFIG"], str(helm_binary()), None
     print("starting the devcluster (the first run builds it: ~25 min on 2 cores)…", flush=True)
     cluster = DevCluster(STATE / "devcluster")
@@ -78,10 +80,34 @@ def _dev_token(stack: Stack) -> str:
         return str(issued.json()["token"])
 
 
+def _real_node(cluster: Any) -> tuple[Any, dict[str, str]]:
+    """Join a real node to the devcluster; the provisioner settings that put
+    every store on it (its selector, volumes, ingress class and port)."""
+    from services.runtime import realnode_config
+    from services.runtime.realnode import RealNode
+
+    print("starting the real node (the first run builds it and its images)…", flush=True)
+    node = RealNode(cluster, STATE / "realnode", ingress_port=_port(8088))
+    node.start()
+    values = STATE / "realnode-values.yaml"
+    values.write_text(realnode_config.to_yaml(realnode_config.store_values()))
+    return node, {
+        "URUMI_STORE_VALUES_FILE": str(values.resolve()),
+        "URUMI_INGRESS_CLASS": realnode_config.INGRESS_CLASS,
+        "URUMI_STORE_PORT": str(node.ingress_port),
+    }
+
+
 def run_dev(args: argparse.Namespace) -> int:
     STATE.mkdir(exist_ok=True)
     keys = _secrets()
     kubeconfig, helm, cluster = _cluster(args)
+    try:
+        node, node_env = _real_node(cluster) if args.real_node and cluster else (None, {})
+    except BaseException:
+        if cluster is not None:
+            cluster.stop()
+        raise
     stack = Stack(
         STATE,
         kubeconfig=kubeconfig,
@@ -90,6 +116,7 @@ def run_dev(args: argparse.Namespace) -> int:
         ports={name: _port(port) for name, port in PORTS.items()},
         admin_token=keys["admin_token"],
         ticket_secret=keys["ticket_secret"],
+        extra_env=node_env,
     )
     stopped = threading.Event()
     # Both handled explicitly: a shell that starts us in the background ignores SIGINT.
@@ -104,6 +131,7 @@ def run_dev(args: argparse.Namespace) -> int:
             "nats_url": stack.nats.url,
             "kubeconfig": kubeconfig,
             "services": list(stack.services),
+            "ingress_url": node.ingress_url if node else "",
         }
         (STATE / "dev.json").write_text(json.dumps(info, indent=2))
         _banner(info)
@@ -111,6 +139,8 @@ def run_dev(args: argparse.Namespace) -> int:
     finally:
         print("\nstopping…", flush=True)
         stack.stop()
+        if node is not None:
+            node.stop()
         if cluster is not None:
             cluster.stop()
     return 0
@@ -118,6 +148,7 @@ def run_dev(args: argparse.Namespace) -> int:
 
 def _banner(info: dict[str, Any]) -> None:
     kube = info["kubeconfig"] or "(none: provisioner and watcher not started)"
+    ingress = info["ingress_url"] or "(simulated: kwok; --real-node runs stores for real)"
     print(
         f"""
   Urumi is running.
@@ -126,6 +157,7 @@ def _banner(info: dict[str, Any]) -> None:
     token      {info["token"]}
     NATS       {info["nats_url"]}
     kubeconfig {kube}
+    stores     {ingress}
   Try:  .venv/bin/urumi stores create my-shop --wait
   Written to .urumi/dev.json. Ctrl-C stops everything.
 """,
@@ -136,4 +168,9 @@ def _banner(info: dict[str, Any]) -> None:
 def add_dev_parser(sub: Any) -> None:
     dev = sub.add_parser("dev", help="run NATS, a devcluster and every service locally")
     dev.add_argument("--no-cluster", action="store_true", help="skip Kubernetes entirely")
+    dev.add_argument(
+        "--real-node",
+        action="store_true",
+        help="add a node that runs containers (root; stores land there, served by Traefik)",
+    )
     dev.set_defaults(func=run_dev)
