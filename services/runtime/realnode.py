@@ -193,7 +193,8 @@ class RealNode:
         found += [f"veth {n}" for n in _veths_on_bridge()]
         mounts = Path("/proc/self/mounts").read_text()
         found += [f"mount {m}" for m in host.mounts_under(mounts, [str(self.state_dir)])]
-        found += [f"process {pid} {name}" for pid, name in _node_processes(self.bin_dir)]
+        markers = [str(cfg.RUN_DIR), str(self.state_dir)]
+        found += [f"process {pid} {cmd}" for pid, cmd in _node_processes(markers)]
         if HOST_STATE.exists():
             found.append(f"host state {HOST_STATE} (not restored)")
         forward = host.IP_FORWARD.read_text().strip()
@@ -220,7 +221,7 @@ class RealNode:
         self._write_configs(self.layout)
         self._credentials()
         apply_manifests(self.cluster, self._manifests())
-        self.host_before = _prepare_host()
+        self.host_before = _prepare_host(self.state_dir)
         self._start_namespace()
         self._start_containerd(self.layout, [Path(path) for _, path in images])
         self._start_kubelet(self.layout)
@@ -281,6 +282,9 @@ class RealNode:
         script = " && ".join(mounts) + " && exec sleep infinity"
         cmd = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script]
         self._holder = self._spawn("namespace", cmd)
+        if self.host_before is not None:
+            recorded = msgspec.structs.replace(self.host_before, holder_pid=self._holder.proc.pid)
+            HOST_STATE.write_bytes(msgspec.json.encode(recorded))
         self._wait(lambda: self._ns_ready(), 10, "the node's mount namespace")
 
     def _ns_ready(self) -> bool:
@@ -397,15 +401,21 @@ class RealNode:
                 self.crictl("rmp", "--force", "--all")
 
     def _kill_namespace(self) -> None:
-        """Whatever is left of the node: container processes, shims, the holder."""
-        for pid in _pod_processes():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        for pid, _ in _node_processes(self.bin_dir):
+        """Whatever is left of the node: containers, shims, the programs in
+        its namespace, the host processes, and the namespace's holder."""
+        state = _saved_host_state()
+        markers = [str(cfg.RUN_DIR), str(self.state_dir)]
+        holder = self._holder.proc.pid if self._holder else 0
+        if state is not None:
+            markers.append(state.state_dir)
+            holder = holder or state.holder_pid
+        victims = set(_pod_processes()) | {pid for pid, _ in _node_processes(markers)}
+        victims |= set(_same_mount_namespace(holder))
+        for pid in victims - {os.getpid()}:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if self._holder is not None:
-            self._holder.stop(grace=5)
+            self._holder.proc.wait()
             self._holder = None
 
 
@@ -413,6 +423,11 @@ class RealNode:
 def _preflight() -> None:
     if os.geteuid() != 0:
         raise RealNodeError("the real node needs root (it runs containerd and a kubelet)")
+    if host.pod_cgroups() and not HOST_STATE.exists():
+        raise RealNodeError(
+            "another kubelet runs on this machine (kubepods cgroups exist): "
+            "the real node needs the machine to itself"
+        )
     missing = [t for t in SYSTEM_TOOLS if shutil.which(t) is None]
     if missing or not Path("/usr/lib/cni/bridge").exists():
         raise RealNodeError(
@@ -439,7 +454,7 @@ def _tables() -> Iterator[tuple[str, str]]:
             yield tool, table
 
 
-def _prepare_host() -> host.HostState:
+def _prepare_host(state_dir: Path) -> host.HostState:
     """Record the host, then add the bridge, the FORWARD guard and ip_forward."""
     chains = {
         f"{tool}:{table}": host.chains_in(_run([f"{tool}-save", "-t", table], check=False))
@@ -449,6 +464,7 @@ def _prepare_host() -> host.HostState:
         ip_forward=host.IP_FORWARD.read_text().strip(),
         chains=chains,
         had_var_lib_cni=Path("/var/lib/cni").exists(),
+        state_dir=str(state_dir),
     )
     HOST_STATE.write_bytes(msgspec.json.encode(state))
     _run(["ip", "link", "add", cfg.BRIDGE, "type", "bridge"])
@@ -463,7 +479,9 @@ def _prepare_host() -> host.HostState:
 
 
 def _restore_host() -> None:
-    state = msgspec.json.decode(HOST_STATE.read_bytes(), type=host.HostState)
+    state = _saved_host_state()
+    if state is None:
+        return
     with contextlib.suppress(RealNodeError):
         _run(["ip", "link", "del", cfg.BRIDGE], check=False)
         for name in _veths_on_bridge():
@@ -506,19 +524,40 @@ def _pod_processes() -> list[int]:
     return pids
 
 
-def _node_processes(bin_dir: Path | None) -> list[tuple[int, str]]:
-    """Processes of the node's programs still running (by executable path)."""
-    programs = {"containerd", "containerd-shim-runc-v2", "runc"}
-    ours = {str(bin_dir)} if bin_dir else set()
+def _node_processes(markers: list[str]) -> list[tuple[int, str]]:
+    """Processes whose command line names the node's paths."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         with contextlib.suppress(OSError):
-            exe = os.readlink(proc / "exe")
-            if Path(exe).name in programs or str(Path(exe).parent) in ours:
-                found.append((int(proc.name), exe))
+            cmdline = (proc / "cmdline").read_bytes()
+            if host.names_any(cmdline, markers):
+                found.append((int(proc.name), cmdline.replace(b"\0", b" ").decode()[:120]))
     return found
+
+
+def _same_mount_namespace(pid: int) -> list[int]:
+    """Every process in the mount namespace of ``pid`` (none if it is the host's)."""
+    try:
+        ns = os.readlink(f"/proc/{pid}/ns/mnt") if pid else ""
+    except OSError:
+        return []
+    if not ns or ns == os.readlink("/proc/self/ns/mnt"):
+        return []
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(proc / "ns" / "mnt") == ns:
+                    found.append(int(proc.name))
+    return found
+
+
+def _saved_host_state() -> host.HostState | None:
+    if not HOST_STATE.exists():
+        return None
+    return msgspec.json.decode(HOST_STATE.read_bytes(), type=host.HostState)
 
 
 def _http_ok(url: str) -> bool:

@@ -264,6 +264,8 @@ def traefik_args(layout: NodeLayout) -> list[str]:
         "--global.sendanonymoususage=false",
         "--log.level=INFO",
         "--accesslog=true",
+        # Also how a cleanup after a crash recognises this process.
+        f"--accesslog.filepath={layout.state_dir / 'logs' / 'traefik-access.log'}",
     ]
 
 

@@ -29,6 +29,8 @@ class HostState(msgspec.Struct, frozen=True):
     ip_forward: str
     chains: dict[str, list[str]]  # "iptables:nat" -> chain names present before
     had_var_lib_cni: bool
+    state_dir: str  # the node's: its processes name it on their command lines
+    holder_pid: int = 0  # the process that keeps the node's mount namespace
 
 
 def chains_in(save_text: str) -> list[str]:
@@ -90,3 +92,9 @@ def mounts_under(mountinfo: str, prefixes: Iterable[str]) -> list[str]:
     roots = tuple(p.rstrip("/") + "/" for p in prefixes)
     points = [line.split()[1] for line in mountinfo.splitlines() if len(line.split()) > 1]
     return [p for p in points if (p.rstrip("/") + "/").startswith(roots)]
+
+
+def names_any(cmdline: bytes, markers: Iterable[str]) -> bool:
+    """Whether a /proc/PID/cmdline (NUL-separated) mentions any marker path."""
+    text = cmdline.replace(b"\0", b" ").decode(errors="replace")
+    return any(m in text for m in markers)
