@@ -312,7 +312,8 @@ class RealNode:
             "containerd",
         )
         for tar in images:
-            _run(self._in_ns(["ctr", "-a", sock, "-n", "k8s.io", "images", "import", str(tar)]))
+            import_cmd = ["ctr", "-a", sock, "-n", "k8s.io", "images", "import", str(tar)]
+            _run(self._in_ns(import_cmd), timeout=600)
 
     def _start_kubelet(self, layout: cfg.NodeLayout) -> None:
         assert self.bin_dir is not None
@@ -360,6 +361,7 @@ class RealNode:
         }
         for name, url in checks.items():
             self._wait(lambda u=url: _http_ok(u), 60, name)  # type: ignore[misc]
+        _pin_guard()
 
     # -- helpers -------------------------------------------------------------
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> _Process:
@@ -476,6 +478,14 @@ def _prepare_host(state_dir: Path) -> host.HostState:
     _run(["iptables", "-I", "FORWARD", "1", "-j", host.GUARD_CHAIN])
     host.IP_FORWARD.write_text("1")
     return state
+
+
+def _pin_guard() -> None:
+    """Put the FORWARD guard back in front of kube-proxy's rules, which accept
+    Service traffic it marked before the guard could drop what leaves the bridge."""
+    jump = ["FORWARD", "-j", host.GUARD_CHAIN]
+    _run(["iptables", "-w", "-D", *jump])
+    _run(["iptables", "-w", "-I", jump[0], "1", *jump[1:]])
 
 
 def _restore_host() -> None:

@@ -286,6 +286,8 @@ image() {
     if [[ ! -f "$tar" ]]; then
       start=$SECONDS
       log "$name: building $ref (key $key)"
+      # Left by a build that was killed; no build can be running (we hold the lock).
+      rm -rf "$CACHE_ROOT/$name"/.build-*
       work="$(mktemp -d "$CACHE_ROOT/$name/.build-$key.XXXXXX")"
       WORKDIRS+=("$work")
       "build_$name" "$work" "$work/image.tar"
