@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# System packages the test suite needs beyond Python and Go: Debian's Chromium
-# for the dashboard's end-to-end tests. Installs only what is missing.
+# Debian packages the test suite needs beyond Python, Go and Node.js: Chromium
+# for the dashboard's end-to-end tests, and what the devcluster's real node runs
+# (containerd, runc, the CNI plugins, iptables) and builds its images with
+# (mmdebstrap, umoci, jq, busybox-static, a C compiler for the pause binary),
+# plus dig for its DNS checks. Installs only what is missing.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1; then
+PACKAGES=(
+  chromium
+  containerd runc containernetworking-plugins iptables conntrack iproute2 util-linux
+  mmdebstrap debootstrap umoci jq busybox-static gcc libc6-dev
+  bind9-dnsutils
+)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]]; then
-  echo "system-deps: chromium is missing; run: sudo apt-get install -y chromium" >&2
+  echo "system-deps: missing ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
-echo "system-deps: installing chromium (apt)…" >&2
+echo "system-deps: installing ${missing[*]} (apt)…" >&2
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
