@@ -24,4 +24,4 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "system-deps: installing ${missing[*]} (apt)…" >&2
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
