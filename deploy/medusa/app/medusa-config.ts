@@ -45,7 +45,7 @@ module.exports = defineConfig({
         },
         {
           resolve: "@medusajs/medusa/workflow-engine-redis",
-          options: { redis: { url: redisUrl } },
+          options: { redis: { redisUrl } },
         },
         {
           resolve: "@medusajs/medusa/locking",

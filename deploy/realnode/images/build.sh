@@ -237,6 +237,10 @@ build_medusa_app() {
     [[ -f package-lock.json ]] || cp ../../package-lock.json .
     log "  npm ci --omit=dev in .medusa/server"
     npm ci --omit=dev --no-audit --no-fund --loglevel=error >&2
+    # `medusa db:migrate` creates every module's (often empty) migrations
+    # directory beside its code, which fails on the read-only /app (ENOENT).
+    local dist
+    for dist in node_modules/@medusajs/*/dist; do mkdir -p "$dist/migrations"; done
   )
   [[ -x "$src/.medusa/server/node_modules/.bin/medusa" ]] || die "medusa build left no node_modules/.bin/medusa"
   [[ -f "$src/.medusa/server/src/scripts/seed.js" ]] || die "medusa build left no src/scripts/seed.js"
