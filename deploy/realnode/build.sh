@@ -15,6 +15,7 @@ set -euo pipefail
 KUBE_VERSION=v1.36.5          # k8s.io/kubernetes in ../devcluster/go.mod (kubelet, kube-proxy)
 CRICTL_VERSION=v1.37.0        # sigs.k8s.io/cri-tools/cmd/crictl
 COREDNS_VERSION=v1.15.0       # github.com/coredns/coredns (default plugin.cfg)
+LOCAL_PATH_VERSION=v0.0.37  # github.com/rancher/local-path-provisioner (storage/build-provisioner.sh)
 TRAEFIK_VERSION=v3.7.12       # github.com/traefik/traefik/v3, via the wrapper module traefik/go.mod
 BUILD_PARALLELISM="${URUMI_BUILD_PARALLELISM:-2}"
 # ---------------------------------------------------------------------------
@@ -24,7 +25,7 @@ DEPLOY="$(cd "$HERE/.." && pwd)"
 DEVCLUSTER="$DEPLOY/devcluster"
 CACHE_ROOT="${URUMI_CACHE:-$HOME/.cache/urumi}/realnode"
 GO="${GO:-go}"
-BINARIES=(kubelet kube-proxy crictl coredns traefik)
+BINARIES=(kubelet kube-proxy crictl coredns traefik local-path-provisioner)
 
 log() { printf 'realnode/build.sh: %s\n' "$*" >&2; }
 
@@ -46,7 +47,8 @@ key="$(
     printf 'GOOS=%s GOARCH=%s\n' "$("$GO" env GOOS)" "$("$GO" env GOARCH)"
     for f in "$DEVCLUSTER/go.mod" "$DEVCLUSTER/go.sum" "$HERE/build.sh" \
              "$HERE/traefik/go.mod" "$HERE/traefik/go.sum" \
-             "$HERE/traefik/ext/go.mod" "$HERE/traefik/ext/ext.go"; do
+             "$HERE/traefik/ext/go.mod" "$HERE/traefik/ext/ext.go" \
+             "$HERE/storage/build-provisioner.sh"; do
       printf '== %s\n' "${f#"$DEPLOY/"}"; cat "$f"
     done
   } | sha256sum | cut -c1-16
@@ -134,12 +136,19 @@ log "building traefik $TRAEFIK_VERSION (wrapper module traefik/; ~8 min cold)"
 )
 step traefik
 
+t0=$SECONDS
+log "building local-path-provisioner $LOCAL_PATH_VERSION (health server on loopback)"
+LPP_VERSION="$LOCAL_PATH_VERSION" GOFLAGS_P="-p $BUILD_PARALLELISM" \
+  sh "$HERE/storage/build-provisioner.sh" "$TMP/bin" >/dev/null
+step local-path-provisioner
+
 # Smoke test: each reports its version.
 "$TMP/bin/kubelet" --version >/dev/null
 "$TMP/bin/kube-proxy" --version >/dev/null
 "$TMP/bin/crictl" --version >/dev/null
 "$TMP/bin/coredns" -version >/dev/null
 "$TMP/bin/traefik" version >/dev/null
+"$TMP/bin/local-path-provisioner" --version >/dev/null
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -150,6 +159,7 @@ kubernetes=$KUBE_VERSION
 crictl=$CRICTL_VERSION
 coredns=$COREDNS_VERSION
 traefik=$TRAEFIK_VERSION
+local-path-provisioner=$LOCAL_PATH_VERSION
 go=$("$GO" env GOVERSION)
 built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - start))s
 VERSIONS

@@ -256,14 +256,19 @@ def traefik_args(layout: NodeLayout) -> list[str]:
     loopback port: the stores' URLs name it."""
     return [
         f"--entrypoints.web.address=127.0.0.1:{layout.ingress_port}",
-        f"--entrypoints.ping.address=127.0.0.1:{layout.ingress_ping_port}",
-        "--ping.entrypoint=ping",
+        # Named explicitly: left out, ping would open :8080 on every interface.
+        f"--entrypoints.traefik.address=127.0.0.1:{layout.ingress_ping_port}",
+        "--ping=true",
+        "--ping.entrypoint=traefik",
         "--providers.kubernetesingress=true",
         f"--providers.kubernetesingress.ingressclass={INGRESS_CLASS}",
+        # A store whose server is not up yet answers 503, not 404.
+        "--providers.kubernetesingress.allowemptyservices=true",
+        "--providers.kubernetesingress.ingressendpoint.ip=127.0.0.1",
+        "--entrypoints.web.http.aliasheadersstrategy=delete",
         "--global.checknewversion=false",
         "--global.sendanonymoususage=false",
         "--log.level=INFO",
-        "--accesslog=true",
         # Also how a cleanup after a crash recognises this process.
         f"--accesslog.filepath={layout.state_dir / 'logs' / 'traefik-access.log'}",
     ]
