@@ -19,6 +19,7 @@ DEBIAN_SUITE=trixie
 DEBIAN_MIRROR=http://deb.debian.org/debian
 DEBIAN_SECURITY_MIRROR=http://deb.debian.org/debian-security
 PAUSE_VERSION=1.0          # our own deploy/realnode/images/pause/pause.c
+BUSYBOX_VERSION=1.0        # the host's Debian busybox-static, for volume helper pods
 POSTGRES_MAJOR=17
 POSTGRES_VERSION=17.12     # upstream part of Debian's postgresql-17
 REDIS_VERSION=8.0.2        # upstream part of Debian's redis-server (epoch 5)
@@ -30,7 +31,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 APP="$(cd "$HERE/../../medusa/app" && pwd)"
 CACHE_ROOT="${URUMI_CACHE:-$HOME/.cache/urumi}/images"
-ALL_IMAGES=(pause postgres redis medusa)
+ALL_IMAGES=(pause busybox postgres redis medusa)
 # Paths the images leave out: documentation and translations nobody reads in a
 # container (copyright files stay).
 DPKG_EXCLUDES=(
@@ -46,6 +47,7 @@ die() { log "error: $*"; exit 1; }
 ref_of() {
   case "$1" in
     pause) echo "docker.io/urumi/pause:$PAUSE_VERSION" ;;
+    busybox) echo "docker.io/urumi/busybox:$BUSYBOX_VERSION" ;;
     postgres) echo "docker.io/library/postgres:$POSTGRES_VERSION" ;;
     redis) echo "docker.io/library/redis:$REDIS_VERSION" ;;
     medusa) echo "docker.io/library/urumi-medusa:$MEDUSA_VERSION" ;;
@@ -67,11 +69,12 @@ key_inputs() {
   local name=$1
   printf '== build.sh\n'; cat "$SELF"
   printf 'suite=%s mirror=%s security=%s\n' "$DEBIAN_SUITE" "$DEBIAN_MIRROR" "$DEBIAN_SECURITY_MIRROR"
-  printf 'pins=%s %s %s %s %s\n' "$PAUSE_VERSION" "$POSTGRES_VERSION" "$REDIS_VERSION" "$NODEJS_VERSION" "$MEDUSA_VERSION"
+  printf 'pins=%s %s %s %s %s %s\n' "$PAUSE_VERSION" "$BUSYBOX_VERSION" "$POSTGRES_VERSION" "$REDIS_VERSION" "$NODEJS_VERSION" "$MEDUSA_VERSION"
   printf 'umoci=%s mmdebstrap=%s\n' "$(umoci --version)" "$(mmdebstrap --version)"
   [[ ! -d "$HERE/$name" ]] || dump_files "$HERE/$name"
   case "$name" in
     pause) gcc --version | head -1; dpkg-query -W -f '${Version}\n' libc6-dev ;;
+    busybox) dpkg-query -W -f '${Version}\n' busybox-static ;;
     medusa) printf 'node=%s npm=%s\n' "$(node --version)" "$(npm --version)"; dump_files "$APP" ;;
   esac
 }
@@ -177,6 +180,16 @@ build_pause() {
   gcc -static -Os -s -Wall -Wextra -Werror -o "$work/rootfs/pause" "$HERE/pause/pause.c"
   pack pause "$work/rootfs" "$out" --config.entrypoint /pause --config.user 65535:65535 \
     --config.label "dev.urumi.pause.compiler=$(gcc --version | head -1)"
+}
+
+# What local-path-provisioner's helper pods run (mkdir, chmod, rm in a shell):
+# Debian's static busybox alone.
+build_busybox() {
+  local work=$1 out=$2 root=$1/rootfs tool
+  install -D -m 0755 /bin/busybox "$root/bin/busybox"
+  for tool in sh mkdir chmod rm ls cat; do ln -s busybox "$root/bin/$tool"; done
+  pack busybox "$root" "$out" --config.env PATH=/bin --config.cmd /bin/sh \
+    --config.label "dev.urumi.busybox=$(dpkg-query -W -f '${Version}' busybox-static)"
 }
 
 build_postgres() {
@@ -328,6 +341,7 @@ main() {
   for name in "${names[@]}"; do
     case "$name" in
       pause) preflight gcc ;;
+      busybox) [[ -x /bin/busybox ]] || die "/bin/busybox not found: apt-get install busybox-static" ;;
       medusa) preflight mmdebstrap node npm ;;
       *) preflight mmdebstrap ;;
     esac
