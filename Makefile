@@ -1,4 +1,4 @@
-.PHONY: dev test test-unit lint install devcluster system-deps clean
+.PHONY: dev test test-unit lint install devcluster realnode system-deps clean
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -15,8 +15,8 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(VENV)/bin/urumi dev
 
-## make test: lint, build (or reuse) the devcluster, run the whole suite
-test: $(STAMP) system-deps lint devcluster
+## make test: lint, build (or reuse) the devcluster and the real node, run the whole suite
+test: $(STAMP) system-deps lint devcluster realnode
 	$(VENV)/bin/pytest
 
 test-unit: $(STAMP)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 
 devcluster:
 	deploy/devcluster/build.sh >/dev/null
+
+## the real node's binaries and images (cached by their inputs; minutes cold)
+realnode: devcluster
+	deploy/realnode/build.sh >/dev/null
+	deploy/realnode/images/build.sh >/dev/null
 
 system-deps:
 	scripts/system-deps.sh
