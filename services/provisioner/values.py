@@ -19,6 +19,7 @@ class Platform(msgspec.Struct, frozen=True):
     ingress_class: str = "nginx"
     tls_issuer: str = ""
     ingress_namespace: str = "ingress-nginx"
+    store_port: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Platform":
@@ -27,6 +28,7 @@ class Platform(msgspec.Struct, frozen=True):
             ingress_class=settings.ingress_class,
             tls_issuer=settings.tls_issuer,
             ingress_namespace=settings.ingress_namespace,
+            store_port=settings.store_port,
         )
 
 
@@ -161,6 +163,7 @@ def common_values(
         "limitRange": _limit_range(preset, volumes),
         "ingress": {
             "className": platform.ingress_class,
+            "port": platform.store_port,
             "tls": {"clusterIssuer": platform.tls_issuer},
         },
         "networkPolicy": {"ingressController": {"namespace": platform.ingress_namespace}},

@@ -44,11 +44,16 @@ def test_platform_settings_reach_the_chart() -> None:
                 "URUMI_INGRESS_CLASS": "traefik",
                 "URUMI_TLS_ISSUER": "letsencrypt",
                 "URUMI_INGRESS_NAMESPACE": "kube-system",
+                "URUMI_STORE_PORT": "8443",
             }
         )
     )
     values = woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, platform)
-    assert values["ingress"] == {"className": "traefik", "tls": {"clusterIssuer": "letsencrypt"}}
+    assert values["ingress"] == {
+        "className": "traefik",
+        "port": 8443,
+        "tls": {"clusterIssuer": "letsencrypt"},
+    }
     assert values["networkPolicy"]["ingressController"]["namespace"] == "kube-system"
     assert values["store"]["host"] == "shop.example.org"
 

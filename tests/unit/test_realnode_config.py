@@ -81,7 +81,7 @@ async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str
     overrides = tmp_path / "values.yaml"
     overrides.write_text(cfg.to_yaml(cfg.store_values()))
     spec = StoreSpec(id="real-shop", tenant="acme", engine=Engine.MEDUSA)
-    values = medusa_values(spec, 1, AT, Platform(base_domain="shops.test"))
+    values = medusa_values(spec, 1, AT, Platform(base_domain="shops.test", store_port=8088))
     manifests = await render(
         helm, DEFAULT_CHARTS / "medusa", "real-shop", "store-real-shop", values, overrides
     )
@@ -90,6 +90,10 @@ async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str
     for pod in pods:
         assert pod["nodeSelector"] == {cfg.NODE_LABEL[0]: cfg.NODE_LABEL[1]}
         assert pod["tolerations"][0]["key"] == cfg.NODE_TAINT
+    server = next(p for p in pods if p["containers"][0]["name"] == "medusa")
+    env = {e["name"]: e.get("value") for e in server["containers"][0]["env"]}
+    # The browser's origin names the ingress port; CORS must allow exactly it.
+    assert env["STORE_CORS"] == env["ADMIN_CORS"] == "http://real-shop.shops.test:8088"
     claims = [m for m in manifests if m["kind"] == "PersistentVolumeClaim"]
     templates = [
         t
