@@ -144,6 +144,9 @@ def cni_config(layout: NodeLayout) -> dict[str, Any]:
                 "type": "bridge",
                 "bridge": BRIDGE,
                 "isGateway": True,
+                # Pods route Service IPs through the host (kube-proxy's rules);
+                # what would leave the machine is dropped by the FORWARD guard.
+                "isDefaultGateway": True,
                 "ipMasq": False,
                 "hairpinMode": True,
                 "ipam": {
