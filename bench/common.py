@@ -200,6 +200,7 @@ class Platform:
     kubeconfig: str
     root: Path
     cluster_pid: int | None = None  # the devcluster supervisor
+    node: Any = None  # the RealNode, when asked for
 
     def cluster_pids(self) -> dict[str, int]:
         """The devcluster's components (apiserver, etcd, …, kwok) by name."""
@@ -253,13 +254,16 @@ def platform(
     env: dict[str, str] | None = None,
     max_stores: int = 100_000,
     keep: bool = False,
+    real_node: bool = False,
 ) -> Iterator[Platform]:
-    """NATS, optionally a devcluster, the services as processes; a tenant with a token.
+    """NATS, optionally a devcluster (with a real node: stores land there), the
+    services as processes; a tenant with a token.
 
     Everything lives in a fresh temporary directory, removed afterwards unless `keep`.
     """
     root = Path(tempfile.mkdtemp(prefix="urumi-bench-"))
     devcluster: Any = None
+    node: Any = None
     kubeconfig, helm = "", "helm"
     try:
         if cluster:
@@ -268,6 +272,9 @@ def platform(
             devcluster = DevCluster(root / "devcluster", extra_args=CLUSTER_ARGS)
             devcluster.start(timeout=300)
             kubeconfig, helm = str(devcluster.kubeconfig), str(helm_binary())
+        if real_node:
+            node, node_env = _real_node(devcluster, root)
+            env = {**node_env, **(env or {})}
         stack = Stack(
             root / "stack",
             kubeconfig=kubeconfig,
@@ -280,16 +287,34 @@ def platform(
         try:
             token = stack.create_tenant(TENANT, max_stores=max_stores, name="Benchmarks")
             pid = devcluster.pid if devcluster is not None else None
-            yield Platform(stack, token, kubeconfig, root, pid)
+            yield Platform(stack, token, kubeconfig, root, pid, node)
         finally:
             stack.stop()
     finally:
+        if node is not None:
+            node.stop()
         if devcluster is not None:
             devcluster.stop()
         if keep:
             print(f"(kept {root})")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _real_node(devcluster: Any, root: Path) -> tuple[Any, dict[str, str]]:
+    """A real node joined to `devcluster`, and the settings that put stores on it."""
+    from services.runtime import realnode_config
+    from services.runtime.realnode import RealNode
+
+    node = RealNode(devcluster, root / "realnode")
+    node.start()
+    values = root / "realnode-values.yaml"
+    values.write_text(realnode_config.to_yaml(realnode_config.store_values()))
+    return node, {
+        "URUMI_STORE_VALUES_FILE": str(values),
+        "URUMI_INGRESS_CLASS": realnode_config.INGRESS_CLASS,
+        "URUMI_STORE_PORT": str(node.ingress_port),
+    }
 
 
 def wait_http(url: str, timeout: float = 30.0) -> None:
