@@ -2,12 +2,14 @@
 created through the API answers through the ingress, takes a shopper's order,
 shows it to its admin, and leaves nothing on the node when deleted."""
 
+import json
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
+from services.runtime import realnode_host
 from services.runtime.realnode import RealNode
 from tests.faults.platform import Platform, new_id, poll
 from tests.realnode import shopper
@@ -27,6 +29,24 @@ def _store_pods(node: RealNode, store: str) -> list[str]:
     namespace = f"store-{store}"
     out = node.crictl("pods", "--namespace", namespace, "--quiet")
     return [line for line in out.splitlines() if line.strip()]
+
+
+def _store_containers(node: RealNode, store: str) -> list[str]:
+    out = node.crictl("ps", "--all", "--label", f"io.kubernetes.pod.namespace=store-{store}", "-q")
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def _pod_uids(node: RealNode, store: str) -> set[str]:
+    listed = json.loads(node.crictl("pods", "--namespace", f"store-{store}", "-o", "json"))
+    return {p["metadata"]["uid"] for p in listed["items"]}
+
+
+def _pod_cgroups(uids: set[str]) -> list[Path]:
+    """The kubelet names a pod's cgroup pod<uid>, below kubepods in each hierarchy."""
+    found = []
+    for root in realnode_host.pod_cgroups():
+        found += [p for p in root.rglob("pod*") if p.name.removeprefix("pod") in uids]
+    return found
 
 
 def _store_volumes(node: RealNode, store: str) -> list[Path]:
@@ -62,11 +82,18 @@ async def test_a_real_medusa_store_takes_an_order_and_leaves_nothing(
 
     volumes = _store_volumes(realnode, store)
     assert volumes, "the store's volumes are not on the node"
+    uids = _pod_uids(realnode, store)
+    assert _pod_cgroups(uids), "the store's pods have no cgroups: what would the check prove?"
     await platform.delete(store)
     await platform.wait_phase([store], "deleted", within=300)
 
     async def nothing_left() -> bool:
-        return not _store_pods(realnode, store) and not _store_volumes(realnode, store)
+        return not (
+            _store_pods(realnode, store)
+            or _store_containers(realnode, store)
+            or _store_volumes(realnode, store)
+            or _pod_cgroups(uids)
+        )
 
-    await poll(nothing_left, 180, "the store's pods and volumes gone from the node")
+    await poll(nothing_left, 180, "the store's pods, containers, volumes, cgroups gone")
     assert not await _answers(front), "a deleted store still answers"
