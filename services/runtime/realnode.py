@@ -153,7 +153,11 @@ class RealNode:
             raise
 
     def stop(self) -> None:
-        """Stop every container and process; remove what the node added to the host."""
+        """Stop every container and process; remove what the node added to the host.
+        Does nothing unless this node holds the machine's lock (a node that could
+        not start must not clean up after the one that runs)."""
+        if self._lock is None:
+            return
         for proc in reversed(self._procs):
             if proc.name in {"traefik", "coredns", "local-path"}:
                 proc.stop()
