@@ -108,10 +108,14 @@ def host_for(store_id: str, base_domain: str) -> str:
     return f"{store_id}.{base_domain}"
 
 
-def store_url(store_id: str, base_domain: str, *, tls: bool = False, port: int = 0) -> str:
-    """Where a shopper reaches the store: its host through the ingress, on
-    ``port`` when the ingress does not serve the scheme's default one."""
-    scheme = "https" if tls else "http"
-    default = 443 if tls else 80
+def host_url(host: str, *, tls: bool = False, port: int = 0) -> str:
+    """The URL of a host served by the ingress: on ``port`` when the ingress
+    does not serve the scheme's default one."""
+    scheme, default = ("https", 443) if tls else ("http", 80)
     suffix = f":{port}" if port and port != default else ""
-    return f"{scheme}://{host_for(store_id, base_domain)}{suffix}"
+    return f"{scheme}://{host}{suffix}"
+
+
+def store_url(store_id: str, base_domain: str, *, tls: bool = False, port: int = 0) -> str:
+    """Where a shopper reaches the store: its host through the ingress."""
+    return host_url(host_for(store_id, base_domain), tls=tls, port=port)

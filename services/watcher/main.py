@@ -36,7 +36,9 @@ async def kube_client(settings: Settings) -> ApiClient:
 
 
 def build(settings: Settings, nc: Client, lease: Lease) -> Controller:
-    policy = Policy(settings.provision_deadline_s, settings.watcher_pod_grace_s)
+    policy = Policy(
+        settings.provision_deadline_s, settings.watcher_pod_grace_s, settings.store_port
+    )
     limiter = RateLimiter(settings.watcher_events_per_s, settings.watcher_events_burst)
     return Controller(
         Publisher(nc.jetstream()), lease, policy, limiter, resync_s=settings.watcher_resync_s

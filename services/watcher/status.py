@@ -33,6 +33,7 @@ from typing import Final, NamedTuple
 import msgspec
 
 from services.contracts.events import Condition, ConditionType, StoreStatus
+from services.contracts.ids import host_url
 from services.contracts.labels import Component
 from services.contracts.phases import Phase
 from services.watcher.observed import (
@@ -68,6 +69,7 @@ EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 class Policy(NamedTuple):
     deadline_s: float = 900.0  # provisioning longer than this → failed
     pod_grace_s: float = 120.0  # a stuck pod counts as a failure after this
+    store_port: int = 0  # the ingress's port, named in store URLs (0: the default)
 
 
 class Problem(NamedTuple):
@@ -92,7 +94,7 @@ def evaluate(
         generation=ns.generation,
         observed_at=now,
         conditions=conditions,
-        url=store_url(objs.ingresses) if not objs.gone else "",
+        url=store_url(objs.ingresses, policy.store_port) if not objs.gone else "",
         reason=reason,
         message=message,
     )
@@ -245,11 +247,11 @@ def routable_condition(ingresses: Iterable[IngressObs]) -> Condition:
     return Condition(t, FALSE, "NotCreated", "no ingress with a host yet")
 
 
-def store_url(ingresses: Iterable[IngressObs]) -> str:
+def store_url(ingresses: Iterable[IngressObs], port: int = 0) -> str:
     for ing in sorted(ingresses, key=lambda i: i.name):
         if ing.hosts:
             host = ing.hosts[0]
-            return f"{'https' if host in ing.tls_hosts else 'http'}://{host}"
+            return host_url(host, tls=host in ing.tls_hosts, port=port)
     return ""
 
 

@@ -65,6 +65,7 @@ async def test_a_real_medusa_store_takes_an_order_and_leaves_nothing(
 
     await platform.wait_phase([store], "ready", within=READY_WITHIN_S)
     ready_after = time.monotonic() - started
+    assert (await platform.store(store))["url"] == url, "the live URL lost the ingress port"
     # `ready` means the server answers now, through the ingress, by host name.
     assert await _answers(front), "ready, but the store does not answer through the ingress"
     assert _store_pods(realnode, store), "no pod of the store runs on the real node"

@@ -313,6 +313,13 @@ def test_url_from_ingress() -> None:
     assert evaluate(store(gone=True), None, NOW, POLICY).url == ""
 
 
+def test_url_names_the_ingress_port_unless_it_is_the_default() -> None:
+    on_port = Policy(deadline_s=900, pod_grace_s=120, store_port=8088)
+    assert evaluate(healthy(), None, NOW, on_port).url == "http://shop.example.test:8088"
+    on_80 = Policy(deadline_s=900, pod_grace_s=120, store_port=80)
+    assert evaluate(healthy(), None, NOW, on_80).url == "http://shop.example.test"
+
+
 def test_grace_boundary_is_inclusive() -> None:
     objs = healthy(workloads=(sts(), dep(False)), pods=(pod("web", 120, PULL),))
     assert evaluate(objs, None, NOW, POLICY).phase == Phase.FAILED
