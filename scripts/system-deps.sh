@@ -7,7 +7,7 @@
 set -euo pipefail
 PACKAGES=(
   chromium
-  containerd runc containernetworking-plugins iptables conntrack iproute2 util-linux
+  containerd runc containernetworking-plugins iptables ipset conntrack iproute2 util-linux
   mmdebstrap debootstrap umoci jq busybox-static gcc libc6-dev
   bind9-dnsutils
 )

@@ -15,6 +15,7 @@ set -euo pipefail
 KUBE_VERSION=v1.36.5          # k8s.io/kubernetes in ../devcluster/go.mod (kubelet, kube-proxy)
 CRICTL_VERSION=v1.37.0        # sigs.k8s.io/cri-tools/cmd/crictl
 COREDNS_VERSION=v1.15.0       # github.com/coredns/coredns (default plugin.cfg)
+KUBE_ROUTER_VERSION=v2.10.0  # github.com/cloudnativelabs/kube-router/v2, via the wrapper module networkpolicy/kube-router/go.mod
 LOCAL_PATH_VERSION=v0.0.37  # github.com/rancher/local-path-provisioner (storage/build-provisioner.sh)
 TRAEFIK_VERSION=v3.7.12       # github.com/traefik/traefik/v3, via the wrapper module traefik/go.mod
 BUILD_PARALLELISM="${URUMI_BUILD_PARALLELISM:-2}"
@@ -25,7 +26,7 @@ DEPLOY="$(cd "$HERE/.." && pwd)"
 DEVCLUSTER="$DEPLOY/devcluster"
 CACHE_ROOT="${URUMI_CACHE:-$HOME/.cache/urumi}/realnode"
 GO="${GO:-go}"
-BINARIES=(kubelet kube-proxy crictl coredns traefik local-path-provisioner)
+BINARIES=(kubelet kube-proxy crictl coredns traefik local-path-provisioner kube-router)
 
 log() { printf 'realnode/build.sh: %s\n' "$*" >&2; }
 
@@ -35,6 +36,13 @@ command -v "$GO" >/dev/null || { log "go not found (need Go >= 1.26)"; exit 1; }
 # among the "// indirect" requirements, as it only provides a `tool`).
 grep -qE "^[[:space:]]*(require[[:space:]]+)?github\.com/traefik/traefik/v3 ${TRAEFIK_VERSION//./\\.}( |\$)" "$HERE/traefik/go.mod" || {
   log "traefik/go.mod does not require github.com/traefik/traefik/v3 $TRAEFIK_VERSION (edit both, then go mod tidy there)"
+  exit 1
+}
+
+# The wrapper module must require the pinned kube-router.
+router_req="$(cd "$HERE/networkpolicy/kube-router" && "$GO" list -mod=readonly -m -f '{{.Version}}' github.com/cloudnativelabs/kube-router/v2)"
+[[ "$router_req" == "$KUBE_ROUTER_VERSION" ]] || {
+  log "networkpolicy/kube-router/go.mod requires kube-router $router_req, not $KUBE_ROUTER_VERSION (edit both, then go mod tidy there)"
   exit 1
 }
 
@@ -48,7 +56,8 @@ key="$(
     for f in "$DEVCLUSTER/go.mod" "$DEVCLUSTER/go.sum" "$HERE/build.sh" \
              "$HERE/traefik/go.mod" "$HERE/traefik/go.sum" \
              "$HERE/traefik/ext/go.mod" "$HERE/traefik/ext/ext.go" \
-             "$HERE/storage/build-provisioner.sh"; do
+             "$HERE/storage/build-provisioner.sh" \
+             "$HERE/networkpolicy/kube-router/go.mod" "$HERE/networkpolicy/kube-router/go.sum"; do
       printf '== %s\n' "${f#"$DEPLOY/"}"; cat "$f"
     done
   } | sha256sum | cut -c1-16
@@ -142,6 +151,18 @@ LPP_VERSION="$LOCAL_PATH_VERSION" GOFLAGS_P="-p $BUILD_PARALLELISM" \
   sh "$HERE/storage/build-provisioner.sh" "$TMP/bin" >/dev/null
 step local-path-provisioner
 
+t0=$SECONDS
+log "building kube-router $KUBE_ROUTER_VERSION (its firewall enforces NetworkPolicies; ~5 min cold)"
+(
+  cd "$HERE/networkpolicy/kube-router"
+  "$GO" build -mod=readonly -p "$BUILD_PARALLELISM" -trimpath \
+    -ldflags "-s -w \
+      -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION \
+      -X github.com/cloudnativelabs/kube-router/v2/pkg/version.BuildDate=unknown" \
+    -o "$TMP/bin/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+)
+step kube-router
+
 # Smoke test: each reports its version.
 "$TMP/bin/kubelet" --version >/dev/null
 "$TMP/bin/kube-proxy" --version >/dev/null
@@ -149,6 +170,7 @@ step local-path-provisioner
 "$TMP/bin/coredns" -version >/dev/null
 "$TMP/bin/traefik" version >/dev/null
 "$TMP/bin/local-path-provisioner" --version >/dev/null
+"$TMP/bin/kube-router" --version >/dev/null
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -160,6 +182,7 @@ crictl=$CRICTL_VERSION
 coredns=$COREDNS_VERSION
 traefik=$TRAEFIK_VERSION
 local-path-provisioner=$LOCAL_PATH_VERSION
+kube-router=$KUBE_ROUTER_VERSION
 go=$("$GO" env GOVERSION)
 built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - start))s
 VERSIONS

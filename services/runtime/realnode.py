@@ -50,6 +50,7 @@ SYSTEM_TOOLS = (
     "ctr",
     "iptables",
     "iptables-save",
+    "ipset",
     "ip",
     "unshare",
     "nsenter",
@@ -60,7 +61,9 @@ IDENTITIES = {
     "coredns": ("urumi:coredns", ""),
     "traefik": ("urumi:traefik", ""),
     "local-path": ("urumi:local-path-provisioner", ""),
+    "kube-router": ("urumi:kube-router", ""),
 }
+HOST_PROCESSES = frozenset({"traefik", "coredns", "local-path", "kube-router"})
 
 
 class RealNodeError(RuntimeError):
@@ -159,7 +162,7 @@ class RealNode:
         if self._lock is None:
             return
         for proc in reversed(self._procs):
-            if proc.name in {"traefik", "coredns", "local-path"}:
+            if proc.name in HOST_PROCESSES:
                 proc.stop()
         self._stop_named("kubelet")
         self._remove_pods()
@@ -192,6 +195,8 @@ class RealNode:
                     for c in host.chains_in(text)
                     if c.startswith(host.NODE_CHAIN_PREFIXES)
                 ]
+        before = self.host_before.ipsets if self.host_before else []
+        found += [f"ipset {name}" for name in host.node_ipsets(_ipsets(), keep=before)]
         if Path(f"/sys/class/net/{cfg.BRIDGE}").exists():
             found.append(f"bridge {cfg.BRIDGE}")
         found += [f"veth {n}" for n in _veths_on_bridge()]
@@ -233,7 +238,7 @@ class RealNode:
         self._start_services(self.layout)
 
     def _layout(self, images: dict[str, str]) -> cfg.NodeLayout:
-        ports = [free_port() for _ in range(9)]
+        ports = [free_port() for _ in range(10)]
         pause = next(ref for ref in images if "/pause:" in ref)
         return cfg.NodeLayout(
             state_dir=self.state_dir,
@@ -246,6 +251,7 @@ class RealNode:
             ingress_port=self._ingress_port or ports[6],
             ingress_ping_port=ports[7],
             storage_health_port=ports[8],
+            router_health_port=ports[9],
             sandbox_image=pause,
         )
 
@@ -271,7 +277,11 @@ class RealNode:
             _run(cmd)
 
     def _manifests(self) -> list[Path]:
-        return [REALNODE_DIR / "rbac.yaml", REALNODE_DIR / "storage" / "manifests.yaml"]
+        return [
+            REALNODE_DIR / "rbac.yaml",
+            REALNODE_DIR / "storage" / "manifests.yaml",
+            REALNODE_DIR / "networkpolicy" / "rbac.yaml",
+        ]
 
     def _start_namespace(self) -> None:
         """A mount namespace of the node's own: its /run and /var/log are
@@ -365,7 +375,17 @@ class RealNode:
         }
         for name, url in checks.items():
             self._wait(lambda u=url: _http_ok(u), 60, name)  # type: ignore[misc]
-        _pin_guard()
+        self._start_policies(layout)
+
+    def _start_policies(self, layout: cfg.NodeLayout) -> None:
+        """kube-router's firewall enforces the NetworkPolicies; the node is
+        ready for stores once its first full sync has written the tail rule."""
+        assert self.bin_dir is not None
+        cmd = [str(self.bin_dir / "kube-router"), *cfg.kube_router_args(layout)]
+        self._spawn("kube-router", self._in_ns(cmd))
+        health = f"http://127.0.0.1:{layout.router_health_port}/healthz"
+        self._wait(lambda: _http_ok(health), 60, "kube-router")
+        self._wait(_policies_synced, 120, "kube-router's first policy sync")
 
     # -- helpers -------------------------------------------------------------
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> _Process:
@@ -471,25 +491,29 @@ def _prepare_host(state_dir: Path) -> host.HostState:
         chains=chains,
         had_var_lib_cni=Path("/var/lib/cni").exists(),
         state_dir=str(state_dir),
+        ipsets=_ipsets(),
     )
     HOST_STATE.write_bytes(msgspec.json.encode(state))
     _run(["ip", "link", "add", cfg.BRIDGE, "type", "bridge"])
     _run(["ip", "addr", "add", f"{cfg.NODE_IP}/24", "dev", cfg.BRIDGE])
     _run(["ip", "link", "set", cfg.BRIDGE, "up"])
-    _run(["iptables", "-N", host.GUARD_CHAIN])
+    # In mangle: it runs before the filter table, where kube-proxy and
+    # kube-router accept what their rules allow and keep their jumps first.
+    _run(["iptables", "-t", "mangle", "-N", host.GUARD_CHAIN])
     for rule in host.guard_rules(cfg.BRIDGE, cfg.POD_CIDR):
-        _run(["iptables", *rule])
-    _run(["iptables", "-I", "FORWARD", "1", "-j", host.GUARD_CHAIN])
+        _run(["iptables", "-t", "mangle", *rule])
+    _run(["iptables", "-t", "mangle", "-I", "FORWARD", "1", "-j", host.GUARD_CHAIN])
     host.IP_FORWARD.write_text("1")
     return state
 
 
-def _pin_guard() -> None:
-    """Put the FORWARD guard back in front of kube-proxy's rules, which accept
-    Service traffic it marked before the guard could drop what leaves the bridge."""
-    jump = ["FORWARD", "-j", host.GUARD_CHAIN]
-    _run(["iptables", "-w", "-D", *jump])
-    _run(["iptables", "-w", "-I", jump[0], "1", *jump[1:]])
+def _ipsets() -> list[str]:
+    return _run(["ipset", "list", "-n"], check=False).split()
+
+
+def _policies_synced() -> bool:
+    rules = _run(["iptables", "-w", "-S", "KUBE-ROUTER-FORWARD"], check=False)
+    return bool(rules) and rules.strip().splitlines()[-1].endswith("KUBE-NWPLCY-TAIL")
 
 
 def _restore_host() -> None:
@@ -505,6 +529,8 @@ def _restore_host() -> None:
         keep = state.chains.get(f"{tool}:{table}", [])
         for args in host.sweep_commands(text, keep):
             _run([tool, "-w", "-t", table, *args], check=False)
+    for name in host.node_ipsets(_ipsets(), keep=state.ipsets):
+        _run(["ipset", "destroy", name], check=False)
     host.IP_FORWARD.write_text(state.ip_forward)
     for cgroup in host.pod_cgroups():
         _remove_cgroup_tree(cgroup)

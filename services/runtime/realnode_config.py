@@ -21,6 +21,7 @@ NODE_LABEL = ("urumi.dev/node", "real")
 NODE_TAINT = "urumi.dev/real-node"
 BRIDGE = "urumi0"
 POD_CIDR = "10.245.0.0/24"
+SERVICE_CIDR = "10.96.0.0/16"  # the devcluster's --service-cluster-ip-range
 #: The bridge's address: the node's InternalIP, the pods' gateway and DNS server.
 NODE_IP = "10.245.0.1"
 CLUSTER_DOMAIN = "cluster.local"
@@ -56,6 +57,7 @@ class NodeLayout:
     ingress_port: int
     ingress_ping_port: int
     storage_health_port: int
+    router_health_port: int
     sandbox_image: str
 
     @property
@@ -277,6 +279,26 @@ def traefik_args(layout: NodeLayout) -> list[str]:
     ]
 
 
+def kube_router_args(layout: NodeLayout) -> list[str]:
+    """kube-router with its NetworkPolicy firewall only: routing stays with
+    the bridge, Services with kube-proxy. Health on loopback, no metrics."""
+    return [
+        "--run-firewall=true",
+        "--run-router=false",
+        "--run-service-proxy=false",
+        "--run-loadbalancer=false",
+        "--enable-ipv4=true",
+        "--enable-ipv6=false",
+        "--enable-cni=false",
+        f"--kubeconfig={layout.kubeconfig('kube-router')}",
+        f"--hostname-override={NODE_NAME}",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        "--health-addr=127.0.0.1",
+        f"--health-port={layout.router_health_port}",
+        "--metrics-port=0",
+    ]
+
+
 def resolv_conf() -> str:
     """For pods with ``dnsPolicy: Default``: the node's DNS, no host search list."""
     return f"nameserver {NODE_IP}\n"
@@ -293,6 +315,8 @@ def store_values() -> dict[str, Any]:
             ],
         },
         "storageClassName": STORAGE_CLASS,
+        # CoreDNS answers on the node's address, not from a pod.
+        "networkPolicy": {"dns": {"ipBlocks": [f"{NODE_IP}/32"]}},
     }
 
 

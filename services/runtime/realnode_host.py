@@ -9,6 +9,7 @@ The parsing is pure and unit-tested; the commands run in ``realnode.py``.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +19,10 @@ import msgspec
 #: Chains the kubelet, kube-proxy, the CNI plugins and the node's own guard add.
 NODE_CHAIN_PREFIXES = ("KUBE-", "CNI-", "URUMI-")
 GUARD_CHAIN = "URUMI-NODE-FORWARD"
+#: The sets kube-router's firewall makes (by its naming; never every set).
+NODE_IPSET = re.compile(
+    r"(inet6:)?(KUBE-(SRC|DST)-[A-Z2-7]{16}|TMP-[A-Z2-7]{16}|kube-router-local-pods)"
+)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 POD_CGROUP = "kubepods"
 IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
@@ -31,6 +36,7 @@ class HostState(msgspec.Struct, frozen=True):
     had_var_lib_cni: bool
     state_dir: str  # the node's: its processes name it on their command lines
     holder_pid: int = 0  # the process that keeps the node's mount namespace
+    ipsets: list[str] = []  # ipset names present before
 
 
 def chains_in(save_text: str) -> list[str]:
@@ -98,3 +104,9 @@ def names_any(cmdline: bytes, markers: Iterable[str]) -> bool:
     """Whether a /proc/PID/cmdline (NUL-separated) mentions any marker path."""
     text = cmdline.replace(b"\0", b" ").decode(errors="replace")
     return any(m in text for m in markers)
+
+
+def node_ipsets(names: Iterable[str], keep: Iterable[str]) -> list[str]:
+    """The ipsets kube-router added (by its naming), minus those present before."""
+    kept = set(keep)
+    return [n for n in names if NODE_IPSET.fullmatch(n) and n not in kept]

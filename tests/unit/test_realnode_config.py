@@ -29,6 +29,7 @@ LAYOUT = cfg.NodeLayout(
     ingress_port=8088,
     ingress_ping_port=8089,
     storage_health_port=8090,
+    router_health_port=8091,
     sandbox_image="docker.io/urumi/pause:1.0",
 )
 AT = datetime(2026, 1, 2, tzinfo=UTC)
@@ -70,6 +71,14 @@ def test_pods_get_no_way_off_the_machine() -> None:
     assert "rcode NXDOMAIN" in corefile
 
 
+def test_kube_router_only_enforces_policies_and_listens_on_loopback() -> None:
+    args = cfg.kube_router_args(LAYOUT)
+    for role in ("router", "service-proxy", "loadbalancer"):
+        assert f"--run-{role}=false" in args
+    assert "--run-firewall=true" in args
+    assert "--health-addr=127.0.0.1" in args and "--metrics-port=0" in args
+
+
 def test_traefik_serves_only_on_loopback() -> None:
     args = cfg.traefik_args(LAYOUT)
     addresses = [a.split("=", 1)[1] for a in args if ".address=" in a]
@@ -104,6 +113,16 @@ async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str
     assert claims and templates
     for claim in [*claims, *templates]:
         assert claim["spec"]["storageClassName"] == cfg.STORAGE_CLASS
+    # Under an enforcing plugin, DNS must reach CoreDNS on the node itself.
+    policies = [m for m in manifests if m["kind"] == "NetworkPolicy"]
+    dns_peers = [
+        peer
+        for p in policies
+        for rule in p["spec"].get("egress", [])
+        if any(port.get("port") == 53 for port in rule.get("ports", []))
+        for peer in rule["to"]
+    ]
+    assert {"ipBlock": {"cidr": f"{cfg.NODE_IP}/32"}} in dns_peers
 
 
 def test_store_values_parse_as_the_file_the_provisioner_reads() -> None:

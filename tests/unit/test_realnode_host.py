@@ -99,3 +99,16 @@ def test_processes_are_recognised_by_the_paths_they_name() -> None:
     cmdline = b"/bin/kubelet\0--config=/var/tmp/node/kubelet.yaml\0"
     assert host.names_any(cmdline, ["/var/tmp/node"])
     assert not host.names_any(b"/usr/bin/containerd\0", ["/var/tmp/node", "/run/urumi-realnode"])
+
+
+def test_only_kube_routers_new_ipsets_are_swept() -> None:
+    names = [
+        "KUBE-SRC-ABCDEFGHIJKLMNOP",
+        "KUBE-DST-QRSTUVWXYZ234567",
+        "TMP-ABCDEFGHIJKLMNOP",
+        "kube-router-local-pods",
+        "KUBE-SRC-OLDOLDOLDOLDOLDO",
+        "my-own-set",
+    ]
+    swept = host.node_ipsets(names, keep=["KUBE-SRC-OLDOLDOLDOLDOLDO"])
+    assert swept == names[:4]
