@@ -213,11 +213,24 @@ class RealNode:
 
     def crictl(self, *args: str) -> str:
         """crictl against the node's containerd (inside its mount namespace)."""
-        assert self.bin_dir is not None
-        assert self.layout is not None
+        return _run(self._crictl_argv(*args), timeout=60)
+
+    def exec(self, namespace: str, pod: str, container: str, *cmd: str) -> int:
+        """Run ``cmd`` in a running container of a pod on the node; its exit code."""
+        labels = [f"io.kubernetes.pod.namespace={namespace}", f"io.kubernetes.pod.name={pod}"]
+        found = self.crictl(
+            "ps", "--label", labels[0], "--label", labels[1], "--name", container, "-q"
+        )
+        if not found.split():
+            raise RealNodeError(f"no running container {container} in pod {namespace}/{pod}")
+        argv = self._crictl_argv("exec", found.split()[0], *cmd)
+        return subprocess.run(argv, capture_output=True, timeout=60, check=False).returncode
+
+    def _crictl_argv(self, *args: str) -> list[str]:
+        assert self.bin_dir is not None, "start() first"
+        assert self.layout is not None, "start() first"
         endpoint = f"unix://{self.layout.containerd_socket}"
-        cmd = [str(self.bin_dir / "crictl"), "--runtime-endpoint", endpoint, *args]
-        return _run(self._in_ns(cmd), timeout=60)
+        return self._in_ns([str(self.bin_dir / "crictl"), "--runtime-endpoint", endpoint, *args])
 
     # -- start ---------------------------------------------------------------
     def _start(self, timeout: float) -> None:

@@ -1,18 +1,21 @@
 """The definition of done, on a node that runs containers: a Medusa store
 created through the API answers through the ingress, takes a shopper's order,
-shows it to its admin, and leaves nothing on the node when deleted."""
+shows it to its admin, is isolated by its NetworkPolicies, and leaves nothing
+on the node when deleted."""
 
+import asyncio
 import json
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from kubernetes_asyncio.client import ApiClient
 
 from services.runtime import realnode_host
 from services.runtime.realnode import RealNode
 from tests.faults.platform import Platform, new_id, poll
-from tests.realnode import shopper
+from tests.realnode import isolation, shopper
 
 READY_WITHIN_S = 900.0  # cold: Postgres initdb, Medusa's migrations and seed on 2 cores
 
@@ -53,8 +56,31 @@ def _store_volumes(node: RealNode, store: str) -> list[Path]:
     return sorted(node.state_dir.joinpath("volumes").glob(f"*_store-{store}_*"))
 
 
+async def _isolated(realnode: RealNode, kube: ApiClient, store: str) -> None:
+    """The store's NetworkPolicies, enforced: other namespaces are refused, the
+    web tier reaches its database by name and no private address."""
+    namespace = f"store-{store}"
+    web, web_ip = await isolation.pod_ip(kube, namespace, "web")
+    _, db_ip = await isolation.pod_ip(kube, namespace, "database")
+    probes = await isolation.Probes(kube, realnode, f"probe-{store}").start()
+    try:
+        other = probes.ips["b"]
+        # The probe itself works: nothing restricts its own namespace.
+        assert await asyncio.to_thread(probes.connects, "a", other, isolation.PROBE_PORT)
+        assert not await asyncio.to_thread(probes.connects, "a", db_ip, 5432)
+        assert not await asyncio.to_thread(probes.connects, "a", web_ip, 9000)
+        reach = isolation.node_connects
+        assert await asyncio.to_thread(reach, realnode, namespace, web, "postgres", 5432)
+        assert await asyncio.to_thread(reach, realnode, namespace, web, "redis", 6379)
+        # Another namespace's pod: a private address, refused by the egress policy.
+        port = isolation.PROBE_PORT
+        assert not await asyncio.to_thread(reach, realnode, namespace, web, other, port)
+    finally:
+        await probes.stop()
+
+
 async def test_a_real_medusa_store_takes_an_order_and_leaves_nothing(
-    platform: Platform, realnode: RealNode
+    platform: Platform, realnode: RealNode, realnode_kube: ApiClient
 ) -> None:
     store = new_id("shop")
     started = time.monotonic()
@@ -80,6 +106,8 @@ async def test_a_real_medusa_store_takes_an_order_and_leaves_nothing(
     seen = (await shopper.admin_get(front, token, f"/orders/{order}?fields=%2Bemail"))["order"]
     assert (seen["id"], seen["email"]) == (order, email)
     print(f"\nreal medusa store: ready after {ready_after:.0f}s, order after {ordered_after:.0f}s")
+
+    await _isolated(realnode, realnode_kube, store)
 
     volumes = _store_volumes(realnode, store)
     assert volumes, "the store's volumes are not on the node"
