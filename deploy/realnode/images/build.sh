@@ -4,7 +4,7 @@
 # packed by umoci as OCI image-layout tars that `ctr -n k8s.io images import`
 # loads under their full reference.
 #
-#   deploy/realnode/images/build.sh [pause|postgres|redis|medusa]...   (none: all)
+#   deploy/realnode/images/build.sh [pause|busybox|postgres|redis|medusa|mariadb|wordpress]...   (none: all)
 #
 # stdout: one line per image, `<full image ref> <absolute path of image.tar>`.
 # Progress goes to stderr. Each image is cached under
@@ -25,13 +25,16 @@ POSTGRES_VERSION=17.12     # upstream part of Debian's postgresql-17
 REDIS_VERSION=8.0.2        # upstream part of Debian's redis-server (epoch 5)
 NODEJS_VERSION=20.19.2     # Debian's nodejs; Medusa 2.21.2 needs ^20.19.0
 MEDUSA_VERSION=2.21.2      # every @medusajs/* in deploy/medusa/app/package.json
+MARIADB_VERSION=11.8.9     # upstream part of Debian's mariadb-server (epoch 1)
+WORDPRESS_VERSION=6.8.13   # upstream part of Debian's wordpress (+dfsg1 repack)
+PHP_VERSION=8.4            # Debian's php8.4-* packages (the tag names only the minor)
 # -----------------------------------------------------------------------------
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 APP="$(cd "$HERE/../../medusa/app" && pwd)"
 CACHE_ROOT="${URUMI_CACHE:-$HOME/.cache/urumi}/images"
-ALL_IMAGES=(pause busybox postgres redis medusa)
+ALL_IMAGES=(pause busybox postgres redis medusa mariadb wordpress)
 # Paths the images leave out: documentation and translations nobody reads in a
 # container (copyright files stay).
 DPKG_EXCLUDES=(
@@ -51,6 +54,10 @@ ref_of() {
     postgres) echo "docker.io/library/postgres:$POSTGRES_VERSION" ;;
     redis) echo "docker.io/library/redis:$REDIS_VERSION" ;;
     medusa) echo "docker.io/library/urumi-medusa:$MEDUSA_VERSION" ;;
+    mariadb) echo "docker.io/library/mariadb:$MARIADB_VERSION" ;;
+    # The official image never published 6.8.13 (its 6.8 line ended at 6.8.3,
+    # then 6.9.0): its minor tag names our WordPress truly, and kind pulls it.
+    wordpress) echo "docker.io/library/wordpress:${WORDPRESS_VERSION%.*}-php$PHP_VERSION-apache" ;;
     *) die "unknown image '$1' (known: ${ALL_IMAGES[*]})" ;;
   esac
 }
@@ -69,7 +76,8 @@ key_inputs() {
   local name=$1
   printf '== build.sh\n'; cat "$SELF"
   printf 'suite=%s mirror=%s security=%s\n' "$DEBIAN_SUITE" "$DEBIAN_MIRROR" "$DEBIAN_SECURITY_MIRROR"
-  printf 'pins=%s %s %s %s %s %s\n' "$PAUSE_VERSION" "$BUSYBOX_VERSION" "$POSTGRES_VERSION" "$REDIS_VERSION" "$NODEJS_VERSION" "$MEDUSA_VERSION"
+  printf 'pins=%s %s %s %s %s %s %s %s %s\n' "$PAUSE_VERSION" "$BUSYBOX_VERSION" "$POSTGRES_VERSION" "$REDIS_VERSION" \
+    "$NODEJS_VERSION" "$MEDUSA_VERSION" "$MARIADB_VERSION" "$WORDPRESS_VERSION" "$PHP_VERSION"
   printf 'umoci=%s mmdebstrap=%s\n' "$(umoci --version)" "$(mmdebstrap --version)"
   [[ ! -d "$HERE/$name" ]] || dump_files "$HERE/$name"
   case "$name" in
@@ -128,6 +136,14 @@ slim() {
   chmod 1777 "$dir/tmp"
 }
 
+# A runtime gives each container its /etc/hosts and /etc/resolv.conf (the
+# kubelet mounts both); without one (a plain `ctr run`), localhost resolves
+# and no name server is asked. mmdebstrap leaves the build host's resolv.conf.
+loopback_names() {
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$1/etc/hosts"
+  rm -f "$1/etc/resolv.conf"; : >"$1/etc/resolv.conf"
+}
+
 packages_of() {
   dpkg-query --admindir="$1/var/lib/dpkg" -W -f '${Package}=${Version}\n' | LC_ALL=C sort | paste -sd' '
 }
@@ -164,9 +180,22 @@ pack() {
   rm -rf "$layout"
 }
 
-debian_labels() {  # debian_labels ROOTFS: umoci options recording the packages
-  printf '%s\n' --config.label "dev.urumi.debian.suite=$DEBIAN_SUITE" \
-    --config.label "dev.urumi.debian.packages=$(packages_of "$1")"
+# debian_labels ROOTFS: umoci options recording the packages. containerd
+# refuses a container label over 4096 bytes (key and value), and both ctr and
+# the CRI copy the image's labels to its containers: a longer list goes on in
+# dev.urumi.debian.packages.2, .3, ...
+debian_labels() {
+  local pkgs pkg chunk='' key=dev.urumi.debian.packages n=1
+  read -ra pkgs <<<"$(packages_of "$1")"
+  printf '%s\n' --config.label "dev.urumi.debian.suite=$DEBIAN_SUITE"
+  for pkg in "${pkgs[@]}"; do
+    if ((${#chunk} + ${#pkg} > 4000)); then
+      printf '%s\n' --config.label "$key=${chunk% }"
+      n=$((n + 1)); key=dev.urumi.debian.packages.$n; chunk=''
+    fi
+    chunk+="$pkg "
+  done
+  printf '%s\n' --config.label "$key=${chunk% }"
 }
 
 # ---- the images ----------------------------------------------------------------------
@@ -281,6 +310,86 @@ build_medusa() {
     --config.env npm_config_cache=/tmp/.npm --config.env npm_config_update_notifier=false \
     --config.cmd npx --config.cmd --no --config.cmd medusa --config.cmd start \
     --config.exposedports 9000/tcp
+}
+
+# The official mariadb image's contract (env, first-start initialisation,
+# healthcheck.sh) on Debian's mariadb-server, by our own mariadb/entrypoint.sh
+# and mariadb/healthcheck.sh; user mysql 999:999; writes only /var/lib/mysql,
+# /run/mysqld and /tmp.
+build_mariadb() {
+  local work=$1 out=$2 root=$1/rootfs labels
+  debootstrap "$root" --include=mariadb-server \
+    --essential-hook="$(user_hook mysql 999 /var/lib/mysql /usr/sbin/nologin)"
+  require_upstream "$root" mariadb-server "$MARIADB_VERSION"
+  # mariadb-server's postinst initialised a datadir: the image's stays empty.
+  rm -rf "$root/var/lib/mysql"
+  install -d -o 999 -g 999 -m 0755 "$root/var/lib/mysql" "$root/run/mysqld"
+  install -m 0644 "$HERE/mariadb/urumi.cnf" "$root/etc/mysql/mariadb.conf.d/99-urumi.cnf"
+  install -m 0755 "$HERE/mariadb/entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
+  install -m 0755 "$HERE/mariadb/healthcheck.sh" "$root/usr/local/bin/healthcheck.sh"
+  slim "$root"
+  loopback_names "$root"
+  mapfile -t labels < <(debian_labels "$root")
+  pack mariadb "$root" "$out" "${labels[@]}" \
+    --config.user 999:999 --config.workingdir / \
+    --config.env "PATH=$PATH_DEFAULT" --config.env LANG=C.UTF-8 \
+    --config.entrypoint docker-entrypoint.sh --config.cmd mariadbd \
+    --config.exposedports 3306/tcp --config.volume /var/lib/mysql
+}
+
+# The official wordpress:*-apache image's contract on Debian's wordpress,
+# apache2 and libapache2-mod-php: /usr/src/wordpress copied into the (empty)
+# /var/www/html volume and wp-config.php from WORDPRESS_* by our own
+# wordpress/entrypoint.sh; Apache in the foreground on port 80 as www-data
+# (33:33), logging to stdout/stderr, writing only /var/www/html, /tmp,
+# /var/run/apache2 and /var/lock/apache2.
+build_wordpress() {
+  local work=$1 out=$2 root=$1/rootfs php=php$PHP_VERSION src labels ext pkgs
+  pkgs="apache2,libapache2-mod-$php,wordpress,wordpress-theme-twentytwentyfive"
+  for ext in mysql curl gd intl mbstring xml zip bcmath opcache; do pkgs+=",$php-$ext"; done
+  debootstrap "$root" --include="$pkgs"
+  require_upstream "$root" wordpress "$WORDPRESS_VERSION"
+  # /usr/src/wordpress: Debian's WordPress with its symlinks into Debian's
+  # libraries resolved (the volume must stand alone: the setup Job's wp-cli
+  # image has none of them), without Debian's wp-config.php (a loader of
+  # /etc/wordpress/config-HOST.php). /usr/share/wordpress goes (-73 MB): the
+  # image serves only the copy in the volume.
+  src=$root/usr/src/wordpress
+  chroot "$root" cp -rL /usr/share/wordpress /usr/src/wordpress
+  rm -rf "$root/usr/share/wordpress"
+  rm -f "$src/wp-config.php" "$src/.htaccess"
+  install -m 0644 "$HERE/wordpress/htaccess" "$src/.htaccess"
+  install -m 0644 "$HERE/wordpress/wp-config-docker.php" "$src/wp-config-docker.php"
+  [[ -z "$(find "$src" -type l)" ]] || die "symlinks left in /usr/src/wordpress: $(find "$src" -type l | head -3)"
+  [[ -d "$src/wp-content/themes/twentytwentyfive" ]] || die "no theme twentytwentyfive in /usr/src/wordpress"
+  rm -rf "$root/var/www/html"; install -d -o 33 -g 33 "$root/var/www/html"
+  chroot "$root" a2enmod -q rewrite expires remoteip >&2
+  install -m 0644 "$HERE/wordpress/apache.conf" "$root/etc/apache2/conf-available/urumi-wordpress.conf"
+  chroot "$root" a2enconf -q urumi-wordpress >&2
+  sed -i '/^[[:space:]]*LogFormat/s/%h/%a/g' "$root/etc/apache2/apache2.conf"
+  # Never run here (-130 MB): the MariaDB client that wordpress depends on
+  # (the setup Job's wp-cli image has its own), and Perl, which only a2enmod
+  # and debconf use, at build time.
+  chroot "$root" dpkg --purge --force-depends default-mysql-client mariadb-client-compat \
+    mariadb-client mariadb-client-core libconfig-inifiles-perl perl perl-modules-5.40 libperl5.40 >&2
+  install -m 0644 "$HERE/wordpress/php.ini" "$root/etc/php/$PHP_VERSION/apache2/conf.d/90-urumi.ini"
+  install -m 0644 "$HERE/wordpress/php.ini" "$root/etc/php/$PHP_VERSION/cli/conf.d/90-urumi.ini"
+  install -m 0755 "$HERE/wordpress/entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
+  install -m 0755 "$HERE/wordpress/apache2-foreground" "$root/usr/local/bin/apache2-foreground"
+  slim "$root"
+  loopback_names "$root"
+  install -d -o 33 -g 33 "$root/run/apache2" "$root/run/lock/apache2"
+  install -d "$root/var/log/apache2"
+  ln -s /dev/stderr "$root/var/log/apache2/error.log"
+  ln -s /dev/stdout "$root/var/log/apache2/access.log"
+  ln -s /dev/stdout "$root/var/log/apache2/other_vhosts_access.log"
+  mapfile -t labels < <(debian_labels "$root")
+  pack wordpress "$root" "$out" "${labels[@]}" \
+    --config.label "dev.urumi.wordpress.version=$WORDPRESS_VERSION" \
+    --config.user 33:33 --config.workingdir /var/www/html \
+    --config.env "PATH=$PATH_DEFAULT" --config.env LANG=C.UTF-8 \
+    --config.entrypoint docker-entrypoint.sh --config.cmd apache2-foreground \
+    --config.stopsignal SIGWINCH --config.exposedports 80/tcp --config.volume /var/www/html
 }
 
 # ---- cache and locking ----------------------------------------------------------------
