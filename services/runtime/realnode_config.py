@@ -315,6 +315,9 @@ def store_values() -> dict[str, Any]:
             ],
         },
         "storageClassName": STORAGE_CLASS,
+        # Every image is imported: a missing one must fail at once
+        # (ErrImageNeverPull), never try a registry this machine cannot reach.
+        "images": {"pullPolicy": "Never"},
         # CoreDNS answers on the node's address, not from a pod.
         "networkPolicy": {"dns": {"ipBlocks": [f"{NODE_IP}/32"]}},
     }

@@ -98,6 +98,8 @@ async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str
     assert len(pods) == 5, [m["kind"] for m in manifests]
     for pod in pods:
         assert pod["nodeSelector"] == {cfg.NODE_LABEL[0]: cfg.NODE_LABEL[1]}
+        images = [*pod.get("initContainers", []), *pod["containers"]]
+        assert {c["imagePullPolicy"] for c in images} == {"Never"}
         assert pod["tolerations"][0]["key"] == cfg.NODE_TAINT
     server = next(p for p in pods if p["containers"][0]["name"] == "medusa")
     env = {e["name"]: e.get("value") for e in server["containers"][0]["env"]}
