@@ -28,7 +28,7 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -36,14 +36,17 @@ import msgspec
 
 from services.runtime import realnode_config as cfg
 from services.runtime import realnode_host as host
+from services.runtime import realnode_sweep as sweep
 from services.runtime.devcluster import REPO_ROOT, DevCluster, DevClusterError
 from services.runtime.kubeapply import apply_manifests
 from services.runtime.natsserver import free_port
+from services.runtime.realnode_sweep import RealNodeError
+
+__all__ = ["RealNode", "RealNodeError"]
 
 REALNODE_DIR = REPO_ROOT / "deploy" / "realnode"
 BUILD_TIMEOUT = 90 * 60.0
 LOCK_PATH = Path("/run/lock/urumi-realnode.lock")
-HOST_STATE = Path("/run/urumi-realnode.host.json")
 SYSTEM_TOOLS = (
     "containerd",
     "runc",
@@ -64,17 +67,6 @@ IDENTITIES = {
     "kube-router": ("urumi:kube-router", ""),
 }
 HOST_PROCESSES = frozenset({"traefik", "coredns", "local-path", "kube-router"})
-
-
-class RealNodeError(RuntimeError):
-    """The real node could not be built, started or cleaned; the message says what to do."""
-
-
-def _run(cmd: list[str], *, check: bool = True, timeout: float = 120.0) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    if check and proc.returncode != 0:
-        raise RealNodeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
-    return proc.stdout
 
 
 def _build(script: Path, *args: str) -> list[str]:
@@ -171,8 +163,8 @@ class RealNode:
         self._kill_namespace()
         self._procs.clear()
         self._forget_node()
-        if HOST_STATE.exists():
-            _restore_host()
+        if sweep.HOST_STATE.exists():
+            sweep.restore()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -186,34 +178,11 @@ class RealNode:
 
     def leftovers(self) -> list[str]:
         """What the node would have left on the host (empty when clean)."""
-        found = [f"cgroup {p}" for p in host.pod_cgroups()]
-        for tool in ("iptables", "ip6tables"):
-            for table in ("filter", "nat", "mangle"):
-                text = _run([f"{tool}-save", "-t", table], check=False)
-                found += [
-                    f"{tool} {table} chain {c}"
-                    for c in host.chains_in(text)
-                    if c.startswith(host.NODE_CHAIN_PREFIXES)
-                ]
-        before = self.host_before.ipsets if self.host_before else []
-        found += [f"ipset {name}" for name in host.node_ipsets(_ipsets(), keep=before)]
-        if Path(f"/sys/class/net/{cfg.BRIDGE}").exists():
-            found.append(f"bridge {cfg.BRIDGE}")
-        found += [f"veth {n}" for n in _veths_on_bridge()]
-        mounts = Path("/proc/self/mounts").read_text()
-        found += [f"mount {m}" for m in host.mounts_under(mounts, [str(self.state_dir)])]
-        markers = [str(cfg.RUN_DIR), str(self.state_dir)]
-        found += [f"process {pid} {cmd}" for pid, cmd in _node_processes(markers)]
-        if HOST_STATE.exists():
-            found.append(f"host state {HOST_STATE} (not restored)")
-        forward = host.IP_FORWARD.read_text().strip()
-        if self.host_before is not None and forward != self.host_before.ip_forward:
-            found.append(f"ip_forward {forward} (was {self.host_before.ip_forward})")
-        return found
+        return sweep.leftovers(self.state_dir, self.host_before)
 
     def crictl(self, *args: str) -> str:
         """crictl against the node's containerd (inside its mount namespace)."""
-        return _run(self._crictl_argv(*args), timeout=60)
+        return sweep.run(self._crictl_argv(*args), timeout=60)
 
     def exec(self, namespace: str, pod: str, container: str, *cmd: str) -> int:
         """Run ``cmd`` in a running container of a pod on the node; its exit code."""
@@ -234,16 +203,16 @@ class RealNode:
 
     # -- start ---------------------------------------------------------------
     def _start(self, timeout: float) -> None:
-        if HOST_STATE.exists():  # a previous node on this machine did not stop cleanly
+        if sweep.HOST_STATE.exists():  # a previous node on this machine did not stop cleanly
             self._kill_namespace()
-            _restore_host()
+            sweep.restore()
         self.bin_dir = Path(_build(REALNODE_DIR / "build.sh")[-1])
         images = [line.split(maxsplit=1) for line in _build(REALNODE_DIR / "images" / "build.sh")]
         self.layout = self._layout(dict((ref, path) for ref, path in images))
         self._write_configs(self.layout)
         self._credentials()
         apply_manifests(self.cluster, self._manifests())
-        self.host_before = _prepare_host(self.state_dir)
+        self.host_before = sweep.prepare(self.state_dir)
         self._start_namespace()
         self._start_containerd(self.layout, [Path(path) for _, path in images])
         self._start_kubelet(self.layout)
@@ -287,7 +256,7 @@ class RealNode:
         for who, (user, group) in IDENTITIES.items():
             cmd = [str(devcluster), "credentials", "--dir", str(self.cluster.state_dir)]
             cmd += ["--user", user, "--group", group, "--out", str(self.layout.kubeconfig(who))]
-            _run(cmd)
+            sweep.run(cmd)
 
     def _manifests(self) -> list[Path]:
         return [
@@ -311,7 +280,7 @@ class RealNode:
         self._holder = self._spawn("namespace", cmd)
         if self.host_before is not None:
             recorded = msgspec.structs.replace(self.host_before, holder_pid=self._holder.proc.pid)
-            HOST_STATE.write_bytes(msgspec.json.encode(recorded))
+            sweep.HOST_STATE.write_bytes(msgspec.json.encode(recorded))
         self._wait(lambda: self._ns_ready(), 10, "the node's mount namespace")
 
     def _ns_ready(self) -> bool:
@@ -340,7 +309,7 @@ class RealNode:
         )
         for tar in images:
             import_cmd = ["ctr", "-a", sock, "-n", "k8s.io", "images", "import", str(tar)]
-            _run(self._in_ns(import_cmd), timeout=600)
+            sweep.run(self._in_ns(import_cmd), timeout=600)
 
     def _start_kubelet(self, layout: cfg.NodeLayout) -> None:
         assert self.bin_dir is not None
@@ -398,7 +367,7 @@ class RealNode:
         self._spawn("kube-router", self._in_ns(cmd))
         health = f"http://127.0.0.1:{layout.router_health_port}/healthz"
         self._wait(lambda: _http_ok(health), 60, "kube-router")
-        self._wait(_policies_synced, 120, "kube-router's first policy sync")
+        self._wait(sweep.policies_synced, 120, "kube-router's first policy sync")
 
     # -- helpers -------------------------------------------------------------
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> _Process:
@@ -442,14 +411,14 @@ class RealNode:
     def _kill_namespace(self) -> None:
         """Whatever is left of the node: containers, shims, the programs in
         its namespace, the host processes, and the namespace's holder."""
-        state = _saved_host_state()
+        state = sweep.saved_state()
         markers = [str(cfg.RUN_DIR), str(self.state_dir)]
         holder = self._holder.proc.pid if self._holder else 0
         if state is not None:
             markers.append(state.state_dir)
             holder = holder or state.holder_pid
-        victims = set(_pod_processes()) | {pid for pid, _ in _node_processes(markers)}
-        victims |= set(_same_mount_namespace(holder))
+        victims = set(sweep.pod_processes()) | {pid for pid, _ in sweep.node_processes(markers)}
+        victims |= set(sweep.same_mount_namespace(holder))
         for pid in victims - {os.getpid()}:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -458,11 +427,11 @@ class RealNode:
             self._holder = None
 
 
-# -- host ------------------------------------------------------------------------
+# -- machine ---------------------------------------------------------------------
 def _preflight() -> None:
     if os.geteuid() != 0:
         raise RealNodeError("the real node needs root (it runs containerd and a kubelet)")
-    if host.pod_cgroups() and not HOST_STATE.exists():
+    if host.pod_cgroups() and not sweep.HOST_STATE.exists():
         raise RealNodeError(
             "another kubelet runs on this machine (kubepods cgroups exist): "
             "the real node needs the machine to itself"
@@ -485,132 +454,6 @@ def _take_lock() -> IO[str]:
             f"another real node runs on this machine (lock {LOCK_PATH}): stop it first"
         ) from None
     return lock
-
-
-def _tables() -> Iterator[tuple[str, str]]:
-    for tool in ("iptables", "ip6tables"):
-        for table in ("filter", "nat", "mangle"):
-            yield tool, table
-
-
-def _prepare_host(state_dir: Path) -> host.HostState:
-    """Record the host, then add the bridge, the FORWARD guard and ip_forward."""
-    chains = {
-        f"{tool}:{table}": host.chains_in(_run([f"{tool}-save", "-t", table], check=False))
-        for tool, table in _tables()
-    }
-    state = host.HostState(
-        ip_forward=host.IP_FORWARD.read_text().strip(),
-        chains=chains,
-        had_var_lib_cni=Path("/var/lib/cni").exists(),
-        state_dir=str(state_dir),
-        ipsets=_ipsets(),
-    )
-    HOST_STATE.write_bytes(msgspec.json.encode(state))
-    _run(["ip", "link", "add", cfg.BRIDGE, "type", "bridge"])
-    _run(["ip", "addr", "add", f"{cfg.NODE_IP}/24", "dev", cfg.BRIDGE])
-    _run(["ip", "link", "set", cfg.BRIDGE, "up"])
-    # In mangle: it runs before the filter table, where kube-proxy and
-    # kube-router accept what their rules allow and keep their jumps first.
-    _run(["iptables", "-t", "mangle", "-N", host.GUARD_CHAIN])
-    for rule in host.guard_rules(cfg.BRIDGE, cfg.POD_CIDR):
-        _run(["iptables", "-t", "mangle", *rule])
-    _run(["iptables", "-t", "mangle", "-I", "FORWARD", "1", "-j", host.GUARD_CHAIN])
-    host.IP_FORWARD.write_text("1")
-    return state
-
-
-def _ipsets() -> list[str]:
-    return _run(["ipset", "list", "-n"], check=False).split()
-
-
-def _policies_synced() -> bool:
-    rules = _run(["iptables", "-w", "-S", "KUBE-ROUTER-FORWARD"], check=False)
-    return bool(rules) and rules.strip().splitlines()[-1].endswith("KUBE-NWPLCY-TAIL")
-
-
-def _restore_host() -> None:
-    state = _saved_host_state()
-    if state is None:
-        return
-    with contextlib.suppress(RealNodeError):
-        _run(["ip", "link", "del", cfg.BRIDGE], check=False)
-        for name in _veths_on_bridge():
-            _run(["ip", "link", "del", name], check=False)
-    for tool, table in _tables():
-        text = _run([f"{tool}-save", "-t", table], check=False)
-        keep = state.chains.get(f"{tool}:{table}", [])
-        for args in host.sweep_commands(text, keep):
-            _run([tool, "-w", "-t", table, *args], check=False)
-    for name in host.node_ipsets(_ipsets(), keep=state.ipsets):
-        _run(["ipset", "destroy", name], check=False)
-    host.IP_FORWARD.write_text(state.ip_forward)
-    for cgroup in host.pod_cgroups():
-        _remove_cgroup_tree(cgroup)
-    if not state.had_var_lib_cni:
-        shutil.rmtree("/var/lib/cni", ignore_errors=True)
-    HOST_STATE.unlink()
-
-
-def _remove_cgroup_tree(root: Path) -> None:
-    for dirpath, _, _ in sorted(os.walk(root), key=lambda w: -len(w[0])):
-        with contextlib.suppress(OSError):
-            os.rmdir(dirpath)
-
-
-def _veths_on_bridge() -> list[str]:
-    net = Path("/sys/class/net")
-    return sorted(
-        p.name
-        for p in net.iterdir()
-        if (p / "master").exists() and (p / "master").resolve().name == cfg.BRIDGE
-    )
-
-
-def _pod_processes() -> list[int]:
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            with contextlib.suppress(OSError):
-                if f"/{host.POD_CGROUP}" in (proc / "cgroup").read_text():
-                    pids.append(int(proc.name))
-    return pids
-
-
-def _node_processes(markers: list[str]) -> list[tuple[int, str]]:
-    """Processes whose command line names the node's paths."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            cmdline = (proc / "cmdline").read_bytes()
-            if host.names_any(cmdline, markers):
-                found.append((int(proc.name), cmdline.replace(b"\0", b" ").decode()[:120]))
-    return found
-
-
-def _same_mount_namespace(pid: int) -> list[int]:
-    """Every process in the mount namespace of ``pid`` (none if it is the host's)."""
-    try:
-        ns = os.readlink(f"/proc/{pid}/ns/mnt") if pid else ""
-    except OSError:
-        return []
-    if not ns or ns == os.readlink("/proc/self/ns/mnt"):
-        return []
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            with contextlib.suppress(OSError):
-                if os.readlink(proc / "ns" / "mnt") == ns:
-                    found.append(int(proc.name))
-    return found
-
-
-def _saved_host_state() -> host.HostState | None:
-    if not HOST_STATE.exists():
-        return None
-    return msgspec.json.decode(HOST_STATE.read_bytes(), type=host.HostState)
 
 
 def _http_ok(url: str) -> bool:
