@@ -32,19 +32,18 @@ log() { printf 'realnode/build.sh: %s\n' "$*" >&2; }
 
 command -v "$GO" >/dev/null || { log "go not found (need Go >= 1.26)"; exit 1; }
 
-# The wrapper module must require the pinned Traefik (go mod tidy lists it
-# among the "// indirect" requirements, as it only provides a `tool`).
-grep -qE "^[[:space:]]*(require[[:space:]]+)?github\.com/traefik/traefik/v3 ${TRAEFIK_VERSION//./\\.}( |\$)" "$HERE/traefik/go.mod" || {
-  log "traefik/go.mod does not require github.com/traefik/traefik/v3 $TRAEFIK_VERSION (edit both, then go mod tidy there)"
-  exit 1
+# require_pin DIR MODULE VERSION: a wrapper module (DIR/go.mod) must require
+# MODULE at the pinned VERSION (go mod tidy may list it as "// indirect", as
+# it only provides a `tool`).
+require_pin() {
+  local dir=$1 module=$2 version=$3
+  grep -qE "^[[:space:]]*(require[[:space:]]+)?${module//./\\.} ${version//./\\.}( |\$)" "$HERE/$dir/go.mod" || {
+    log "$dir/go.mod does not require $module $version (edit both, then go mod tidy there)"
+    exit 1
+  }
 }
-
-# The wrapper module must require the pinned kube-router.
-router_req="$(cd "$HERE/networkpolicy/kube-router" && "$GO" list -mod=readonly -m -f '{{.Version}}' github.com/cloudnativelabs/kube-router/v2)"
-[[ "$router_req" == "$KUBE_ROUTER_VERSION" ]] || {
-  log "networkpolicy/kube-router/go.mod requires kube-router $router_req, not $KUBE_ROUTER_VERSION (edit both, then go mod tidy there)"
-  exit 1
-}
+require_pin traefik github.com/traefik/traefik/v3 "$TRAEFIK_VERSION"
+require_pin networkpolicy/kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION"
 
 KUBE_MINOR="${KUBE_VERSION#v1.}"; KUBE_MINOR="${KUBE_MINOR%%.*}"
 
