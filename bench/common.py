@@ -303,18 +303,11 @@ def platform(
 
 def _real_node(devcluster: Any, root: Path) -> tuple[Any, dict[str, str]]:
     """A real node joined to `devcluster`, and the settings that put stores on it."""
-    from services.runtime import realnode_config
     from services.runtime.realnode import RealNode
 
     node = RealNode(devcluster, root / "realnode")
     node.start()
-    values = root / "realnode-values.yaml"
-    values.write_text(realnode_config.to_yaml(realnode_config.store_values()))
-    return node, {
-        "URUMI_STORE_VALUES_FILE": str(values),
-        "URUMI_INGRESS_CLASS": realnode_config.INGRESS_CLASS,
-        "URUMI_STORE_PORT": str(node.ingress_port),
-    }
+    return node, node.provisioner_env(root / "realnode-values")
 
 
 def wait_http(url: str, timeout: float = 30.0) -> None:

@@ -15,6 +15,10 @@ COMPONENT: Final = "app.kubernetes.io/component"
 GENERATION: Final = "urumi.dev/generation"
 APPLIED_AT: Final = "urumi.dev/applied-at"
 HOST: Final = "urumi.dev/host"
+# Set to SETUP_DISABLED when the chart renders no setup Job (operator value
+# `setup.enabled: false`): nothing is left to wait for to call the store configured.
+SETUP: Final = "urumi.dev/setup"
+SETUP_DISABLED: Final = "disabled"
 
 
 class Component:

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from services.contracts import labels
@@ -22,7 +21,7 @@ from services.provisioner.engines import (
 from services.provisioner.errors import PermanentError, TransientError
 from services.provisioner.ordering import Manifest, apply_order
 from services.provisioner.progress import Progress, utcnow
-from services.provisioner.render import check_manifests, render
+from services.provisioner.render import check_manifests, operator_values, render
 from services.provisioner.values import Platform, explain
 from services.runtime.settings import Settings
 
@@ -84,7 +83,6 @@ class Provisioner:
     ) -> None:
         self.settings = settings
         self.platform = Platform.from_settings(settings)
-        self.overrides = Path(settings.store_values_file) if settings.store_values_file else None
         self.applier = applier
         self.progress = progress
         self.clock = clock
@@ -133,7 +131,12 @@ class Provisioner:
         chart = chart_path(self.settings, engine)
         try:
             rendered = await render(
-                self.settings.helm_binary, chart, spec.id, ns, values, self.overrides
+                self.settings.helm_binary,
+                chart,
+                spec.id,
+                ns,
+                values,
+                operator_values(self.settings.store_values_dir, engine.chart),
             )
         except PermanentError as exc:
             raise PermanentError(explain(str(exc))) from exc

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -21,12 +22,12 @@ async def render(
     release: str,
     namespace: str,
     values: Values,
-    overrides: Path | None = None,
+    overrides: Sequence[Path] = (),
 ) -> list[Manifest]:
     """Render `chart`; operator `overrides` first, so the store's own values win."""
     args = [helm, "template", release, str(chart), "--namespace", namespace]
-    if overrides is not None:
-        args += ["--values", str(overrides)]
+    for path in overrides:
+        args += ["--values", str(path)]
     args += ["--values", "-"]  # JSON is YAML: the store's values on stdin
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -48,6 +49,16 @@ async def render(
     if proc.returncode != 0:
         raise PermanentError(f"chart {chart.name} rejected its values: {_helm_error(err)}")
     return parse_manifests(out.decode())
+
+
+def operator_values(directory: str, chart: str) -> list[Path]:
+    """The operator's values files for `chart`, in the order Helm layers them:
+    `all.yaml` (every engine), then `<chart>.yaml` (this engine: its own images
+    and settings, which the other charts' schemas would reject). Each is optional."""
+    if not directory:
+        return []
+    root = Path(directory)
+    return [path for path in (root / "all.yaml", root / f"{chart}.yaml") if path.is_file()]
 
 
 def _helm_error(stderr: bytes) -> str:

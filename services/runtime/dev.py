@@ -83,19 +83,12 @@ def _dev_token(stack: Stack) -> str:
 def _real_node(cluster: Any) -> tuple[Any, dict[str, str]]:
     """Join a real node to the devcluster; the provisioner settings that put
     every store on it (its selector, volumes, ingress class and port)."""
-    from services.runtime import realnode_config
     from services.runtime.realnode import RealNode
 
     print("starting the real node (the first run builds it and its images)…", flush=True)
     node = RealNode(cluster, STATE / "realnode", ingress_port=_port(8088))
     node.start()
-    values = STATE / "realnode-values.yaml"
-    values.write_text(realnode_config.to_yaml(realnode_config.store_values()))
-    return node, {
-        "URUMI_STORE_VALUES_FILE": str(values.resolve()),
-        "URUMI_INGRESS_CLASS": realnode_config.INGRESS_CLASS,
-        "URUMI_STORE_PORT": str(node.ingress_port),
-    }
+    return node, node.provisioner_env(STATE / "realnode-values")
 
 
 def run_dev(args: argparse.Namespace) -> int:

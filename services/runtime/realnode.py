@@ -184,8 +184,26 @@ class RealNode:
         """crictl against the node's containerd (inside its mount namespace)."""
         return sweep.run(self._crictl_argv(*args), timeout=60)
 
+    def provisioner_env(self, directory: Path) -> dict[str, str]:
+        """Write the operator values that put stores on this node into
+        `directory`; the provisioner settings that use them (and Traefik)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, values in cfg.store_values().items():
+            (directory / name).write_text(cfg.to_yaml(values))
+        return {
+            "URUMI_STORE_VALUES_DIR": str(directory.resolve()),
+            "URUMI_INGRESS_CLASS": cfg.INGRESS_CLASS,
+            "URUMI_STORE_PORT": str(self.ingress_port),
+        }
+
     def exec(self, namespace: str, pod: str, container: str, *cmd: str) -> int:
         """Run ``cmd`` in a running container of a pod on the node; its exit code."""
+        return self.run_in(namespace, pod, container, *cmd).returncode
+
+    def run_in(
+        self, namespace: str, pod: str, container: str, *cmd: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``cmd`` in a running container of a pod on the node; its output."""
         labels = [f"io.kubernetes.pod.namespace={namespace}", f"io.kubernetes.pod.name={pod}"]
         found = self.crictl(
             "ps", "--label", labels[0], "--label", labels[1], "--name", container, "-q"
@@ -193,7 +211,7 @@ class RealNode:
         if not found.split():
             raise RealNodeError(f"no running container {container} in pod {namespace}/{pod}")
         argv = self._crictl_argv("exec", found.split()[0], *cmd)
-        return subprocess.run(argv, capture_output=True, timeout=60, check=False).returncode
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
 
     def _crictl_argv(self, *args: str) -> list[str]:
         assert self.bin_dir is not None, "start() first"

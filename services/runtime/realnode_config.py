@@ -304,10 +304,12 @@ def resolv_conf() -> str:
     return f"nameserver {NODE_IP}\n"
 
 
-def store_values() -> dict[str, Any]:
-    """Operator values (URUMI_STORE_VALUES_FILE) that put every store on the
-    real node: its selector and toleration, its volumes, its ingress class."""
-    return {
+def store_values() -> dict[str, dict[str, Any]]:
+    """Operator values files (URUMI_STORE_VALUES_DIR) by name: `all.yaml` puts
+    every store on the real node (selector and toleration, volumes, imported
+    images, DNS); `woocommerce.yaml` leaves out the setup Job, whose wp-cli
+    image and WooCommerce plugin cannot be fetched here."""
+    every_store = {
         "scheduling": {
             "nodeSelector": {NODE_LABEL[0]: NODE_LABEL[1]},
             "tolerations": [
@@ -321,6 +323,7 @@ def store_values() -> dict[str, Any]:
         # CoreDNS answers on the node's address, not from a pod.
         "networkPolicy": {"dns": {"ipBlocks": [f"{NODE_IP}/32"]}},
     }
+    return {"all.yaml": every_store, "woocommerce.yaml": {"setup": {"enabled": False}}}
 
 
 def to_yaml(doc: dict[str, Any]) -> str:

@@ -56,10 +56,11 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     watcher_events_per_s: Seconds = 1.0  # Kubernetes Events forwarded per store, sustained
     watcher_events_burst: Positive = 20
     # provisioner: where the ingress controller runs (the only namespace allowed to
-    # reach a store's web tier) and an optional YAML file of operator overrides
-    # for store charts (images, storage class, network policy); per-store values win.
+    # reach a store's web tier) and an optional directory of operator overrides for
+    # store charts (images, storage class, network policy): `all.yaml` for every
+    # engine, `<engine>.yaml` for one (it wins); per-store values win over both.
     ingress_namespace: str = "ingress-nginx"
-    store_values_file: str = ""
+    store_values_dir: str = ""
     # notifier
     socket_queue: Positive = 256
     ping_interval_s: Seconds = 20.0

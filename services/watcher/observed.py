@@ -25,6 +25,7 @@ class NamespaceObs(msgspec.Struct, frozen=True):
     applied_at: datetime | None = None  # when this generation's apply started
     host: str = ""
     terminating: bool = False
+    setup_disabled: bool = False  # the chart runs no setup Job for this store
 
 
 class WorkloadObs(msgspec.Struct, frozen=True):
@@ -150,6 +151,7 @@ def parse_namespace(raw: Raw) -> NamespaceObs | None:
         host=ann.get(labels.HOST, ""),
         terminating=bool(meta.get("deletionTimestamp"))
         or _dig(raw, "status", "phase") == "Terminating",
+        setup_disabled=ann.get(labels.SETUP) == labels.SETUP_DISABLED,
     )
 
 

@@ -6,7 +6,7 @@ change here:
 
     DatabaseReady   every `database` / `cache` workload ready
     WebReady        every `web` / `worker` workload available
-    StoreConfigured every `setup` Job complete
+    StoreConfigured every `setup` Job complete (or none, by the operator's choice)
     Routable        an Ingress with a host exists
 
 Phase, first rule that holds wins:
@@ -117,7 +117,7 @@ def _conditions(
         namespace_condition(objs),
         tier_condition(ConditionType.DATABASE_READY, objs.workloads, DATABASE_TIER, problems),
         tier_condition(ConditionType.WEB_READY, objs.workloads, WEB_TIER, problems),
-        configured_condition(objs.jobs, problems, kept_configured),
+        configured_condition(objs.jobs, problems, kept_configured, objs.namespace.setup_disabled),
         routable_condition(objs.ingresses),
     ]
 
@@ -216,9 +216,14 @@ def tier_condition(
 
 
 def configured_condition(
-    jobs: Iterable[JobObs], problems: list[Problem], was_configured: bool
+    jobs: Iterable[JobObs],
+    problems: list[Problem],
+    was_configured: bool,
+    setup_disabled: bool = False,
 ) -> Condition:
     t = ConditionType.STORE_CONFIGURED
+    if setup_disabled:
+        return Condition(t, TRUE, "Disabled", "no setup job: the operator set setup.enabled=false")
     mine = sorted((j for j in jobs if j.component in SETUP_TIER), key=lambda j: j.name)
     if not mine:
         if was_configured:  # a finished Job removed by its TTL keeps the store configured

@@ -360,14 +360,14 @@ async def test_services_run_under_the_charts_permissions(
         "URUMI_HELM_BINARY": helm(),
         "URUMI_KUBECONFIG": "",  # set below, per ServiceAccount
     }
-    store_values = tmp_path / "store-values.yaml"
-    store_values.write_text("{}\n")
+    store_values = tmp_path / "store-values"
+    store_values.mkdir()
 
     provisioner_env = service_env(installed, "provisioner", port) | kube_env
     provisioner_env["URUMI_KUBECONFIG"] = str(
         await token_kubeconfig(kube, devcluster, "provisioner", tmp_path / "provisioner.kubeconfig")
     )
-    provisioner_env["URUMI_STORE_VALUES_FILE"] = str(store_values)
+    provisioner_env["URUMI_STORE_VALUES_DIR"] = str(store_values)
     watcher_env = service_env(installed, "watcher", port) | kube_env
     watcher_env["URUMI_KUBECONFIG"] = str(
         await token_kubeconfig(kube, devcluster, "watcher", tmp_path / "watcher.kubeconfig")

@@ -14,7 +14,6 @@ import pytest
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
-from services.runtime import realnode_config
 from services.runtime.devcluster import DevCluster, ensure_built
 from services.runtime.realnode import RealNode
 from tests.faults.platform import Platform
@@ -58,14 +57,8 @@ async def realnode_kube(realnode: RealNode) -> AsyncIterator[ApiClient]:
 async def platform(
     realnode: RealNode, realnode_kube: ApiClient, tmp_path: Path
 ) -> AsyncIterator[Platform]:
-    values = tmp_path / "realnode-values.yaml"
-    values.write_text(realnode_config.to_yaml(realnode_config.store_values()))
-    env = {
-        "URUMI_STORE_VALUES_FILE": str(values),
-        "URUMI_INGRESS_CLASS": realnode_config.INGRESS_CLASS,
-        "URUMI_STORE_PORT": str(realnode.ingress_port),
-        "URUMI_WATCHER_RESYNC_S": "2",
-    }
+    env = realnode.provisioner_env(tmp_path / "realnode-values")
+    env["URUMI_WATCHER_RESYNC_S"] = "2"
     started = Platform(tmp_path / "platform", realnode.cluster, realnode_kube, extra_env=env)
     await started.start()
     try:

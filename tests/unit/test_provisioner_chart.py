@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from services.contracts.store import Plan, StoreSpec
 from services.provisioner.engines import DEFAULT_CHARTS, SECRET_NAME
 from services.provisioner.errors import PermanentError
 from services.provisioner.ordering import Manifest, apply_order
-from services.provisioner.render import check_manifests, render
+from services.provisioner.render import check_manifests, operator_values, render
 from services.provisioner.values import PLANS, Platform, woocommerce_values
 
 CHART = DEFAULT_CHARTS / "woocommerce"
@@ -295,6 +296,30 @@ async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
     env = {e["name"]: e for e in pod_spec(small)["containers"][0]["env"]}
     assert env["HOME"]["value"] == "/tmp"
     assert env["STORE_URL"]["value"] == "http://acme-shop.shops.example.com"
+
+
+async def test_operator_values_per_engine_can_leave_out_the_setup_job(
+    helm: str, tmp_path: Path
+) -> None:
+    """`woocommerce.yaml` reaches only WooCommerce stores, over `all.yaml`;
+    without a setup Job the namespace tells the watcher not to wait for one."""
+    (tmp_path / "all.yaml").write_text("setup: {enabled: true}\nstorageClassName: fast\n")
+    (tmp_path / "woocommerce.yaml").write_text("setup: {enabled: false}\n")
+    (tmp_path / "medusa.yaml").write_text("storageClassName: other\n")
+    overrides = operator_values(str(tmp_path), "woocommerce")
+    assert [p.name for p in overrides] == ["all.yaml", "woocommerce.yaml"]
+    spec = StoreSpec(id="acme-shop", tenant="acme")
+    values = woocommerce_values(spec, 2, AT, PLATFORM)
+    manifests = await render(helm, CHART, "acme-shop", "store-acme-shop", values, overrides)
+    assert not [m for m in manifests if m["kind"] == "Job"]
+    namespace = one(manifests, "Namespace")
+    assert namespace["metadata"]["annotations"][labels.SETUP] == labels.SETUP_DISABLED
+    assert one(manifests, "PersistentVolumeClaim")["spec"]["storageClassName"] == "fast"
+    # By default the Job runs and the namespace says nothing about it.
+    default = await rendered(helm)
+    assert one(default, "Job")
+    assert labels.SETUP not in one(default, "Namespace")["metadata"]["annotations"]
+    assert operator_values("", "woocommerce") == []
 
 
 async def test_invalid_value_is_rejected_with_a_useful_message(helm: str) -> None:

@@ -11,8 +11,8 @@ import yaml
 from services.contracts.store import Engine, StoreSpec
 from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.medusa_values import medusa_values
-from services.provisioner.render import render
-from services.provisioner.values import Platform
+from services.provisioner.render import operator_values, render
+from services.provisioner.values import Platform, woocommerce_values
 from services.runtime import realnode_config as cfg
 from tests.unit.test_medusa_chart import helm
 
@@ -87,8 +87,9 @@ def test_traefik_serves_only_on_loopback() -> None:
 
 
 async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str) -> None:
-    overrides = tmp_path / "values.yaml"
-    overrides.write_text(cfg.to_yaml(cfg.store_values()))
+    for name, doc in cfg.store_values().items():
+        (tmp_path / name).write_text(cfg.to_yaml(doc))
+    overrides = operator_values(str(tmp_path), "medusa")
     spec = StoreSpec(id="real-shop", tenant="acme", engine=Engine.MEDUSA)
     values = medusa_values(spec, 1, AT, Platform(base_domain="shops.test", store_port=8088))
     manifests = await render(
@@ -127,6 +128,29 @@ async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str
     assert {"ipBlock": {"cidr": f"{cfg.NODE_IP}/32"}} in dns_peers
 
 
-def test_store_values_parse_as_the_file_the_provisioner_reads() -> None:
-    assert yaml.safe_load(cfg.to_yaml(cfg.store_values())) == cfg.store_values()
+async def test_a_woocommerce_store_on_the_real_node_runs_no_setup_job(
+    tmp_path: Path, helm: str
+) -> None:
+    """wp-cli and the WooCommerce plugin cannot be fetched here: the store runs
+    its database and web tier on the node, without the setup Job."""
+    for name, doc in cfg.store_values().items():
+        (tmp_path / name).write_text(cfg.to_yaml(doc))
+    spec = StoreSpec(id="real-wp", tenant="acme", engine=Engine.WOOCOMMERCE)
+    values = woocommerce_values(spec, 1, AT, Platform(base_domain="shops.test", store_port=8088))
+    overrides = operator_values(str(tmp_path), "woocommerce")
+    manifests = await render(
+        helm, DEFAULT_CHARTS / "woocommerce", "real-wp", "store-real-wp", values, overrides
+    )
+    kinds = [m["kind"] for m in manifests]
+    assert "Job" not in kinds and {"StatefulSet", "Deployment"} <= set(kinds)
+    for m in manifests:
+        if "template" in m.get("spec", {}):
+            assert m["spec"]["template"]["spec"]["nodeSelector"] == {
+                cfg.NODE_LABEL[0]: cfg.NODE_LABEL[1]
+            }
+
+
+def test_store_values_parse_as_the_files_the_provisioner_reads() -> None:
+    for doc in cfg.store_values().values():
+        assert yaml.safe_load(cfg.to_yaml(doc)) == doc
     assert json.loads(json.dumps(cfg.cni_config(LAYOUT)))["name"] == "urumi"

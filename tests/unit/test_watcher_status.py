@@ -252,6 +252,14 @@ CASES: dict[str, Case] = {
         healthy(workloads=(sts(), sts(1, "redis", "cache"), dep(), dep(True, "worker", "worker"))),
         None, Phase.READY, "", "", "TTTTT",
     ),
+    "no setup job by the operator's choice: ready without one": Case(
+        healthy(namespace=ns(setup_disabled=True), jobs=()),
+        None, Phase.READY, "", "", "TTTTT",
+    ),
+    "no setup job by the operator's choice: the web tier still decides": Case(
+        healthy(namespace=ns(setup_disabled=True), workloads=(sts(), dep(False)), jobs=()),
+        None, Phase.PROVISIONING, "NotReady", "WebReady", "TTFTT",
+    ),
     # deletion
     "namespace terminating": Case(
         healthy(namespace=ns(terminating=True)), prev(Phase.READY),
