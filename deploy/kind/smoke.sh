@@ -12,8 +12,8 @@
 #     Store API, confirmed through the WooCommerce REST API.
 #   medusa: cart → line item → addresses → shipping method → payment session
 #     (system provider) → complete, through the Medusa Store API; the order is
-#     then read back through the admin API. Needs an image built with
-#     deploy/medusa/ (the chart's `images.medusa`).
+#     then read back through the admin API. Needs the Medusa image that
+#     deploy/kind/up.sh builds and loads (its MEDUSA_IMAGE).
 set -euo pipefail
 
 ENGINE="${STORE_ENGINE:-woocommerce}"
