@@ -70,6 +70,10 @@ class PodObs(msgspec.Struct, frozen=True):
     deleting: bool = False
     unschedulable: str | None = None  # the scheduler's message
     containers: tuple[ContainerObs, ...] = ()
+    # Since when the pod has not been serving (None: its conditions say it is):
+    # a problem's age, where the pod's own age would make an old pod that just
+    # began crashing look as if it had crashed all its life.
+    down_since: datetime | None = None
 
 
 class IngressObs(msgspec.Struct, frozen=True):
@@ -238,6 +242,23 @@ def _containers(spec: Sequence[Raw], statuses: Sequence[Raw]) -> tuple[Container
     return tuple(out)
 
 
+def _down_since(raw: Raw, created: datetime | None) -> datetime | None:
+    """When the kubelet (or the scheduler) last turned the pod's readiness False:
+    the lastTransitionTime of PodScheduled or ContainersReady, which stays put while
+    the pod stays down (restart after restart) and moves when it comes back."""
+    scheduled = _condition(raw, "PodScheduled")
+    containers = _condition(raw, "ContainersReady")
+    if scheduled is not None and scheduled.get("status") == "False":
+        down = scheduled
+    elif containers is None:  # not started yet: down since it was made
+        return created
+    elif containers.get("status") == "True":
+        return None
+    else:
+        down = containers
+    return parse_time(down.get("lastTransitionTime")) or created
+
+
 def parse_pod(raw: Raw) -> PodObs:
     meta = raw.get("metadata") or {}
     spec = raw.get("spec") or {}
@@ -249,14 +270,16 @@ def parse_pod(raw: Raw) -> PodObs:
     containers = _containers(
         list(spec.get("initContainers") or ()), list(status.get("initContainerStatuses") or ())
     ) + _containers(list(spec.get("containers") or ()), list(status.get("containerStatuses") or ()))
+    created = parse_time(meta.get("creationTimestamp"))
     return PodObs(
         name=meta.get("name", ""),
         component=component_of(raw),
-        created=parse_time(meta.get("creationTimestamp")),
+        created=created,
         phase=str(status.get("phase") or "Pending"),
         deleting=bool(meta.get("deletionTimestamp")),
         unschedulable=unschedulable,
         containers=containers,
+        down_since=_down_since(raw, created),
     )
 
 

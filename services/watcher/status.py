@@ -15,8 +15,8 @@ Phase, first rule that holds wins:
     namespace terminating                  → deleting
     every condition True                   → ready
     was ready in this generation           → degraded (why: first unmet condition)
-    setup Job failed / pod problem past
-      the grace period                     → failed (the problem)
+    setup Job failed / pod down with a
+      problem for the grace period         → failed (the problem)
     past the deadline, store configured    → degraded (it was set up, so it ran once)
     past the deadline                      → failed (DeadlineExceeded)
     nothing applied yet but the namespace  → pending
@@ -68,7 +68,7 @@ EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 class Policy(NamedTuple):
     deadline_s: float = 900.0  # provisioning longer than this → failed
-    pod_grace_s: float = 120.0  # a stuck pod counts as a failure after this
+    pod_grace_s: float = 120.0  # a pod stuck this long counts as a failure
     store_port: int = 0  # the ingress's port, named in store URLs (0: the default)
 
 
@@ -76,7 +76,7 @@ class Problem(NamedTuple):
     reason: str
     message: str
     component: str
-    fatal: bool  # past its grace period: enough to fail a provisioning store
+    fatal: bool  # lasted the grace period: enough to fail a provisioning store
 
 
 def evaluate(
@@ -298,14 +298,15 @@ def job_problems(jobs: Iterable[JobObs]) -> list[Problem]:
 
 
 def pod_problems(pods: Iterable[PodObs], now: datetime, grace_s: float) -> list[Problem]:
-    """Stuck pods, most actionable first; `fatal` once a pod is older than the grace."""
+    """Stuck pods, most actionable first; `fatal` once a pod has been down for the
+    grace period, however old it is (one restart of a long-lived pod is not fatal)."""
     out = []
     for pod in sorted(pods, key=lambda p: p.name):
         if pod.deleting or pod.phase in ("Succeeded", "Failed"):
             continue
-        age = (now - pod.created).total_seconds() if pod.created else 0.0
+        down = (now - pod.down_since).total_seconds() if pod.down_since else 0.0
         for reason, message in _pod_issues(pod):
-            out.append(Problem(reason, message, pod.component, fatal=age >= grace_s))
+            out.append(Problem(reason, message, pod.component, fatal=down >= grace_s))
     return sorted(out, key=lambda p: SEVERITY.index(p.reason))
 
 

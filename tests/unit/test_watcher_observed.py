@@ -186,6 +186,37 @@ def test_pod_parse_unschedulable() -> None:
     assert parse_pod(pod(conditions=[scheduled])).unschedulable is None
 
 
+def test_pod_down_since_is_when_it_stopped_serving_not_when_it_was_made() -> None:
+    """A day-old pod whose container crashed an hour ago has been down an hour; the
+    kubelet keeps ContainersReady's transition time through the restarts after."""
+    crashed = "2025-06-02T11:00:00Z"
+    down = [
+        {"type": "Ready", "status": "False", "lastTransitionTime": crashed},
+        {"type": "ContainersReady", "status": "False", "lastTransitionTime": crashed},
+        {"type": "PodScheduled", "status": "True", "lastTransitionTime": T0},
+    ]
+    assert parse_pod(pod(conditions=down)).down_since == datetime(2025, 6, 2, 11, tzinfo=UTC)
+    up = [{**c, "status": "True"} for c in down]
+    assert parse_pod(pod(conditions=up)).down_since is None
+
+
+def test_pod_down_since_falls_back_to_creation() -> None:
+    made = datetime(2025, 6, 1, 12, tzinfo=UTC)
+    assert parse_pod(pod()).down_since == made  # nothing reported yet
+    scheduled = {"type": "PodScheduled", "status": "True", "lastTransitionTime": T0}
+    assert parse_pod(pod(conditions=[scheduled])).down_since == made  # not started yet
+    no_time = {"type": "ContainersReady", "status": "False"}
+    assert parse_pod(pod(conditions=[scheduled, no_time])).down_since == made
+
+
+def test_unschedulable_pod_is_down_since_the_scheduler_said_so() -> None:
+    cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "lastTransitionTime": "2025-06-01T12:00:05Z"}  # fmt: skip
+    assert parse_pod(pod(conditions=[cond])).down_since == datetime(
+        2025, 6, 1, 12, 0, 5, tzinfo=UTC
+    )
+
+
 def test_ingress_parse() -> None:
     raw = {
         "metadata": meta("shop"),

@@ -61,14 +61,14 @@ def waiting(
 
 def pod(
     component: str = "web",
-    age_s: float = 10,
+    down_s: float = 10,
     *containers: ContainerObs,
     name: str = "",
     **kw: Any,
 ) -> PodObs:
-    return PodObs(
-        name or f"{component}-0", component, created=ago(age_s), containers=containers, **kw
-    )
+    """A pod made `down_s` ago and never up since, unless `down_since` says otherwise."""
+    kw = {"created": ago(down_s), "down_since": ago(down_s), **kw}
+    return PodObs(name or f"{component}-0", component, containers=containers, **kw)
 
 
 def ing(host: str = "shop.example.test", tls: bool = False) -> IngressObs:
@@ -168,6 +168,26 @@ CASES: dict[str, Case] = {
         healthy(workloads=(sts(ready=0), dep()), pods=(pod("database", 60, CRASH),)),
         None, Phase.PROVISIONING, "CrashLoopBackOff", "exit code 1 (Error)", "TFTTT",
     ),
+    "an old pod that just began crash-looping is not fatal": Case(
+        healthy(
+            namespace=ns(generation=2),
+            workloads=(sts(ready=0), dep()),
+            pods=(pod("database", 86_400, CRASH, down_since=ago(15)),),
+        ),
+        prev(Phase.READY), Phase.PROVISIONING, "CrashLoopBackOff", "5 restarts", "TFTTT",
+    ),
+    "an old pod crash-looping for the grace period is fatal": Case(
+        healthy(
+            namespace=ns(generation=2),
+            workloads=(sts(ready=0), dep()),
+            pods=(pod("database", 86_400, CRASH, down_since=ago(120)),),
+        ),
+        prev(Phase.READY), Phase.FAILED, "CrashLoopBackOff", "5 restarts", "TFTTT",
+    ),
+    "a problem on a pod its conditions still call up is not fatal yet": Case(
+        healthy(workloads=(sts(), dep(False)), pods=(pod("web", 600, PULL, down_since=None),)),
+        None, Phase.PROVISIONING, "ImagePullBackOff", "cannot pull image", "TTFTT",
+    ),
     "unschedulable past grace": Case(
         healthy(workloads=(sts(ready=0), dep()), pods=(pod("database", 200, unschedulable=SCHED),)),
         None, Phase.FAILED, "Unschedulable", "Insufficient memory", "TFTTT",
@@ -216,6 +236,13 @@ CASES: dict[str, Case] = {
     "crash loop after ready degrades, never fails": Case(
         healthy(workloads=(sts(), dep(False)), pods=(pod("web", 5000, CRASH),)), prev(Phase.READY),
         Phase.DEGRADED, "CrashLoopBackOff", "5 restarts", "TTFTT",
+    ),
+    "a ready store that loses a pod for good is degraded, not failed": Case(
+        healthy(
+            workloads=(sts(ready=0), dep()),
+            pods=(pod("database", 3600, unschedulable=SCHED, name="mariadb-0"),),
+        ),
+        prev(Phase.READY), Phase.DEGRADED, "Unschedulable", "Insufficient memory", "TFTTT",
     ),
     "recovered": Case(healthy(), prev(Phase.DEGRADED), Phase.READY, "", "", "TTTTT"),
     "still degraded": Case(
