@@ -3,7 +3,7 @@
 from typing import Final
 
 from litestar.plugins.prometheus import PrometheusConfig
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP: Final = PrometheusConfig(
     app_name="urumi-gateway",
@@ -21,4 +21,12 @@ OUTBOX_PENDING: Final = Gauge(
 )
 EVENTS_PROJECTED: Final = Counter(
     "urumi_gateway_events_projected_total", "Events folded into store rows", ["kind"]
+)
+STORE_READY_SECONDS: Final = Histogram(
+    "urumi_gateway_store_ready_seconds",
+    "From a store's POST to its first ready, as the watcher observed it",
+    ["engine", "plan"],
+    # Stores take minutes (benchmarks: Medusa ~145 s); the last bounds straddle
+    # the provisioning deadline (900 s by default).
+    buckets=(15, 30, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1200, 1800),
 )

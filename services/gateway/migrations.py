@@ -67,4 +67,10 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE stores ADD COLUMN storage_plan TEXT NOT NULL DEFAULT '';
     UPDATE stores SET storage_plan = plan;
     """,
+    # 3: when a store was first ready, so POST → ready is measured once per
+    # store. Stores already past it count as ready before the upgrade.
+    """
+    ALTER TABLE stores ADD COLUMN ready_at TEXT;
+    UPDATE stores SET ready_at = updated_at WHERE phase IN ('ready', 'degraded');
+    """,
 )

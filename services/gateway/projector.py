@@ -10,10 +10,12 @@ from nats.js import JetStreamContext
 
 from services.contracts import streams
 from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
+from services.contracts.phases import Phase
 from services.contracts.wire import decode_event
 from services.gateway import metrics
 from services.gateway import repository as repo
 from services.gateway.db import Database
+from services.gateway.models import StoreView
 from services.gateway.projection import apply_progress, apply_status
 from services.runtime import bus
 
@@ -32,6 +34,7 @@ async def project(db: Database, msg: Msg) -> None:
     seq = msg.metadata.sequence.stream
     at = event.observed_at if isinstance(event, StoreStatus) else event.at
     generation = 0 if isinstance(event, KubeEvent) else event.generation
+    first_ready: StoreView | None = None
     async with db.transaction() as conn:
         current = await repo.get_store(conn, event.store)
         if current is None or current.tenant != event.tenant:
@@ -57,6 +60,13 @@ async def project(db: Database, msg: Msg) -> None:
         )
         if merged is not None:
             await repo.save_projection(conn, event.store, merged)
+            if merged.phase is Phase.READY and await repo.mark_first_ready(conn, event.store, at):
+                first_ready = current
+    # Observed after the commit: a transaction that fails is retried, and counts once.
+    if first_ready is not None:
+        metrics.STORE_READY_SECONDS.labels(
+            first_ready.engine.value, first_ready.plan.value
+        ).observe(max(0.0, (at - first_ready.created_at).total_seconds()))
 
 
 async def run_projector(db: Database, js: JetStreamContext, stop: asyncio.Event) -> None:

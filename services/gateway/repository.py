@@ -94,7 +94,7 @@ async def upsert_store(conn: aiosqlite.Connection, view: StoreView, first_genera
                generation=excluded.generation, first_generation=excluded.first_generation,
                url=excluded.url, reason=excluded.reason, message=excluded.message,
                conditions=excluded.conditions, created_at=excluded.created_at,
-               updated_at=excluded.updated_at""",
+               updated_at=excluded.updated_at, ready_at=NULL""",
         (
             view.id,
             view.tenant,
@@ -158,6 +158,14 @@ async def save_projection(conn: aiosqlite.Connection, store_id: str, p: Projecte
             store_id,
         ),
     )
+
+
+async def mark_first_ready(conn: aiosqlite.Connection, store_id: str, at: datetime) -> bool:
+    """Record the store's first `ready`; False when it was ready before."""
+    cur = await conn.execute(
+        "UPDATE stores SET ready_at = ? WHERE id = ? AND ready_at IS NULL", (_ts(at), store_id)
+    )
+    return cur.rowcount == 1
 
 
 async def add_outbox(
