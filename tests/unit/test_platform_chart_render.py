@@ -566,6 +566,16 @@ def test_network_policies_deny_by_default(values_file: str) -> None:
     assert components == ["provisioner", "watcher"]
 
 
+def test_dns_reaches_a_resolver_that_is_not_a_pod() -> None:
+    """NodeLocal DNSCache answers on a link-local address, which no pod selector
+    matches: the operator names it."""
+    cache = "169.254.20.10/32"
+    manifests = render_chart(sets=(f"networkPolicy.dns.ipBlocks={{{cache}}}",))
+    (rule,) = find(manifests, "NetworkPolicy", "urumi-dns")["spec"]["egress"]
+    assert rule["to"] == [{"namespaceSelector": {}}, {"ipBlock": {"cidr": cache}}]
+    assert {p["port"] for p in rule["ports"]} == {53}
+
+
 # -- the image ---------------------------------------------------------------------
 
 
