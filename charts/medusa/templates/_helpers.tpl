@@ -113,17 +113,37 @@ seccompProfile:
 
 {{/* Shell helpers over the app's own `pg` module. `db_query SQL [PARAM...]`
      exits 0 when the query returns a row, 1 when it returns none, 2 when the
-     database cannot answer. */}}
+     database cannot answer, 3 when the image has no `pg` module (127: no
+     `node`), saying why on stderr. `wait_for SECONDS WHAT SQL [PARAM...]`
+     polls until the query returns a row, logging why not each time; a broken
+     image stops it at once, since waiting cannot mend it, and its message ends
+     the container's log (the termination message the watcher reports). */}}
 {{- define "medusa.dbHelpers" -}}
 db_query() {
   node -e '
-    const { Client } = require(require.resolve("pg", { paths: [process.cwd()] }));
-    const db = new Client({ connectionString: process.env.DATABASE_URL });
+    let pg;
+    try {
+      pg = require(require.resolve("pg", { paths: [process.cwd()] }));
+    } catch (e) { console.error(e.message); process.exit(3); }
+    const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
     db.connect()
       .then(() => db.query(process.argv[1], process.argv.slice(2)))
       .then((r) => db.end().then(() => process.exit(r.rowCount > 0 ? 0 : 1)))
       .catch((e) => { console.error(e.message); process.exit(2); });
   ' "$@"
+}
+wait_for() {
+  every=$1; what=$2; shift 2
+  while :; do
+    rc=0; out=$(db_query "$@" 2>&1) || rc=$?
+    case $rc in
+      0) return 0 ;;
+      1) echo "waiting for $what" ;;
+      2) echo "waiting for $what: the database does not answer: $out" ;;
+      *) echo "this image cannot query the database (exit $rc): $out" >&2; exit "$rc" ;;
+    esac
+    sleep "$every"
+  done
 }
 {{- end }}
 
@@ -139,9 +159,9 @@ db_query() {
   args:
     - |
       {{- include "medusa.dbHelpers" . | nindent 6 }}
-      until db_query 'SELECT 1 FROM "user" WHERE deleted_at IS NULL LIMIT 1' 2>/dev/null; do
-        echo "waiting for the setup job (migrations, admin user)"; sleep 5
-      done
+      wait_for 5 "the setup job (migrations, admin user)" \
+        'SELECT 1 FROM "user" WHERE deleted_at IS NULL LIMIT 1'
+  terminationMessagePolicy: FallbackToLogsOnError
   env:
     {{- include "medusa.appEnv" . | nindent 4 }}
   resources:
