@@ -25,6 +25,11 @@ def _uncaptured(request: pytest.FixtureRequest) -> contextlib.AbstractContextMan
     return capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """test_teardown stops the session's node: after every other test."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/realnode/test_teardown.py"))
+
+
 @pytest.fixture(scope="session")
 def realnode(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -1,6 +1,6 @@
 """Stopping the real node leaves the host as it was: no process, container,
 bridge, veth, iptables chain, cgroup or mount of it, and ip_forward restored.
-Runs last in the lane (file order): it stops the session's node."""
+Runs last in the lane (conftest orders it): it stops the session's node."""
 
 from services.runtime import realnode_host
 from services.runtime.realnode import RealNode
