@@ -1,9 +1,11 @@
 """`helm template` of charts/medusa per plan: what the cluster will get."""
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from services.provisioner.render import check_manifests, render
 from services.provisioner.values import Platform
 
 CHART = DEFAULT_CHARTS / "medusa"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 PLATFORM = Platform(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
 STORE = "acme-shop"
@@ -403,6 +406,41 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     server = one(manifests, "Deployment", "medusa-server")
     cors = env_of(pod_spec(server)["containers"][0])["ADMIN_CORS"]["value"]
     assert cors == f"https://{STORE}.shops.example.com"
+
+
+@pytest.mark.parametrize(
+    ("platform", "url"),
+    [
+        (PLATFORM, f"http://{STORE}.shops.example.com/static"),
+        (
+            Platform(base_domain="shops.example.com", tls_issuer="letsencrypt"),
+            f"https://{STORE}.shops.example.com/static",
+        ),
+        (
+            Platform(base_domain="127.0.0.1.nip.io", store_port=8443),
+            f"http://{STORE}.127.0.0.1.nip.io:8443/static",
+        ),
+    ],
+)
+async def test_uploaded_files_are_served_from_the_stores_own_address(
+    helm: str, platform: Platform, url: str
+) -> None:
+    """Not the local file provider's default, http://localhost:9000/static,
+    which no shopper or admin can reach."""
+    manifests = await rendered(helm, platform=platform)
+    for name in ("medusa-server", "medusa-worker"):
+        (c,) = pod_spec(one(manifests, "Deployment", name))["containers"]
+        assert env_of(c)["MEDUSA_FILE_URL"]["value"] == url, name
+    # The image's config hands it to the local file provider (the server
+    # serves its uploads volume at /static).
+    config = (REPO_ROOT / "deploy" / "medusa" / "app" / "medusa-config.ts").read_text()
+    provider = re.search(
+        r'resolve: "@medusajs/medusa/file-local",\s*id: "local",\s*'
+        r"options: \{ backend_url: (\w+) \}",
+        config,
+    )
+    assert provider is not None
+    assert f"const {provider[1]} = process.env.MEDUSA_FILE_URL\n" in config
 
 
 async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:

@@ -109,6 +109,11 @@ seccompProfile:
   value: {{ $url | quote }}
 - name: AUTH_CORS
   value: {{ $url | quote }}
+# Where uploaded files are served (the server's /static, on the store's own
+# host): medusa-config.ts hands it to the local file provider, whose default
+# is http://localhost:9000/static.
+- name: MEDUSA_FILE_URL
+  value: {{ printf "%s/static" $url | quote }}
 {{- end }}
 
 {{/* Shell helpers over the app's own `pg` module. `db_query SQL [PARAM...]`

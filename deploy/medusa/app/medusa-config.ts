@@ -6,6 +6,9 @@ import { loadEnv, defineConfig } from "@medusajs/framework/utils"
 loadEnv(process.env.NODE_ENV || "development", process.cwd())
 
 const redisUrl = process.env.REDIS_URL
+// The store's own URL of uploaded files (the server serves app/static at
+// /static); unset, the local provider says http://localhost:9000/static.
+const fileUrl = process.env.MEDUSA_FILE_URL
 
 module.exports = defineConfig({
   projectConfig: {
@@ -31,35 +34,49 @@ module.exports = defineConfig({
     // backendUrl stays unset at build time: the dashboard then calls the API on
     // its own origin, whatever the store's host is.
   },
-  // Server and worker share events, cache, workflow state and locks through
-  // Redis; the in-memory defaults would split them per process.
-  modules: redisUrl
-    ? [
-        {
-          resolve: "@medusajs/medusa/cache-redis",
-          options: { redisUrl },
-        },
-        {
-          resolve: "@medusajs/medusa/event-bus-redis",
-          options: { redisUrl },
-        },
-        {
-          resolve: "@medusajs/medusa/workflow-engine-redis",
-          options: { redis: { redisUrl } },
-        },
-        {
-          resolve: "@medusajs/medusa/locking",
-          options: {
-            providers: [
-              {
-                resolve: "@medusajs/medusa/locking-redis",
-                id: "locking-redis",
-                is_default: true,
-                options: { redisUrl },
-              },
-            ],
+  modules: [
+    {
+      resolve: "@medusajs/medusa/file",
+      options: {
+        providers: [
+          {
+            resolve: "@medusajs/medusa/file-local",
+            id: "local",
+            options: { backend_url: fileUrl },
           },
-        },
-      ]
-    : [],
+        ],
+      },
+    },
+    // Server and worker share events, cache, workflow state and locks through
+    // Redis; the in-memory defaults would split them per process.
+    ...(redisUrl
+      ? [
+          {
+            resolve: "@medusajs/medusa/cache-redis",
+            options: { redisUrl },
+          },
+          {
+            resolve: "@medusajs/medusa/event-bus-redis",
+            options: { redisUrl },
+          },
+          {
+            resolve: "@medusajs/medusa/workflow-engine-redis",
+            options: { redis: { redisUrl } },
+          },
+          {
+            resolve: "@medusajs/medusa/locking",
+            options: {
+              providers: [
+                {
+                  resolve: "@medusajs/medusa/locking-redis",
+                  id: "locking-redis",
+                  is_default: true,
+                  options: { redisUrl },
+                },
+              ],
+            },
+          },
+        ]
+      : []),
+  ],
 })
