@@ -133,6 +133,39 @@ PLANS: Final[dict[Plan, PlanPreset]] = {
 }
 
 
+# Apache prefork with mod_php: every worker is a whole PHP process. A WooCommerce
+# page takes ~40-60 MiB per worker on average; Apache itself and the page cache
+# keep the rest. PHP's per-request ceiling is a quarter of the container.
+APACHE_BASE_MIB: Final = 64
+WORKER_MIB: Final = 64
+PHP_CEILING_MIB: Final = (128, 512)
+# wp-cli loads WordPress and WooCommerce in one process: all but a margin.
+CLI_MARGIN_MIB: Final = 64
+
+
+def mebibytes(quantity: str) -> int:
+    """A memory quantity in Mi or Gi (how the plans are written) in MiB."""
+    number, unit = quantity[:-2], quantity[-2:]
+    if unit not in ("Mi", "Gi") or not number.isdigit():
+        raise ValueError(f"memory quantity {quantity!r}: expected <n>Mi or <n>Gi")
+    return int(number) * (1024 if unit == "Gi" else 1)
+
+
+def web_sizing(web: Tier) -> Values:
+    """Apache's workers and PHP's memory_limit that fit the web tier's memory
+    limit (Apache's default of 150 workers would be OOM-killed long before)."""
+    limit = mebibytes(web.memory_limit)
+    low, high = PHP_CEILING_MIB
+    return {
+        "maxRequestWorkers": max(2, (limit - APACHE_BASE_MIB) // WORKER_MIB),
+        "phpMemoryLimit": f"{min(high, max(low, limit // 4))}M",
+    }
+
+
+def setup_sizing(setup: Tier) -> Values:
+    return {"phpMemoryLimit": f"{mebibytes(setup.memory_limit) - CLI_MARGIN_MIB}M"}
+
+
 def woocommerce_values(
     spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform
 ) -> Values:
@@ -141,8 +174,12 @@ def woocommerce_values(
     return {
         **common_values(spec, generation, applied_at, platform, preset, volumes),
         "database": {"storage": volumes.database_storage, "resources": preset.database.resources()},
-        "web": {"storage": volumes.web_storage, "resources": preset.web.resources()},
-        "setup": {"resources": preset.setup.resources()},
+        "web": {
+            "storage": volumes.web_storage,
+            "resources": preset.web.resources(),
+            **web_sizing(preset.web),
+        },
+        "setup": {"resources": preset.setup.resources(), **setup_sizing(preset.setup)},
     }
 
 

@@ -298,6 +298,24 @@ async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
     assert env["STORE_URL"]["value"] == "http://acme-shop.shops.example.com"
 
 
+@pytest.mark.parametrize("plan", list(Plan))
+async def test_apache_and_php_are_sized_by_the_plan(helm: str, plan: Plan) -> None:
+    """The image's own command, with the plan's sizing as `-c` directives."""
+    manifests = await rendered(helm, plan)
+    sized = woocommerce_values(StoreSpec(id="acme-shop", tenant="acme", plan=plan), 2, AT, PLATFORM)
+    web = pod_spec(one(manifests, "Deployment"))["containers"][0]
+    assert web["args"] == [
+        "apache2-foreground",
+        "-c",
+        f"MaxRequestWorkers {sized['web']['maxRequestWorkers']}",
+        "-c",
+        f"php_admin_value memory_limit {sized['web']['phpMemoryLimit']}",
+    ]
+    setup = pod_spec(one(manifests, "Job"))["containers"][0]
+    assert {"name": "PHP_INI_SCAN_DIR", "value": ":/tmp/php"} in setup["env"]
+    assert f"memory_limit = {sized['setup']['phpMemoryLimit']}" in setup["args"][0]
+
+
 async def test_operator_values_per_engine_can_leave_out_the_setup_job(
     helm: str, tmp_path: Path
 ) -> None:
@@ -337,3 +355,17 @@ def test_chart_defaults_render(helm: str) -> None:
         [helm, "template", "demo", str(CHART)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("chart", ["woocommerce", "medusa"])
+@pytest.mark.parametrize("setting", ["podSecurity.level=baseline", "podSecurity.version=v1.25"])
+def test_store_charts_refuse_a_weaker_pod_security(helm: str, chart: str, setting: str) -> None:
+    """The provisioner's admission policy would refuse the namespace at apply
+    time; the chart says so at render time, naming the value."""
+    result = subprocess.run(
+        [helm, "template", "demo", str(DEFAULT_CHARTS / chart), "--set", setting],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "podSecurity" in result.stderr, result.stderr

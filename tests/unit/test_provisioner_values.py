@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 import pytest
 
 from services.contracts.store import Plan, StoreSpec
-from services.provisioner.values import PLANS, Platform, explain, woocommerce_values
+from services.provisioner.values import (
+    APACHE_BASE_MIB,
+    PLANS,
+    WORKER_MIB,
+    Platform,
+    explain,
+    mebibytes,
+    woocommerce_values,
+)
 from services.runtime.settings import load_settings
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -87,7 +95,8 @@ def test_a_changed_plan_keeps_the_volumes_it_was_created_with(plan: Plan) -> Non
     spec = StoreSpec(id="shop", tenant="t", plan=plan, storage_plan=Plan.MEDIUM)
     values = woocommerce_values(spec, 2, AT, PLATFORM)
     compute, volumes = PLANS[plan], PLANS[Plan.MEDIUM]
-    assert values["web"] == {"storage": volumes.web_storage, "resources": compute.web.resources()}
+    assert values["web"]["storage"] == volumes.web_storage
+    assert values["web"]["resources"] == compute.web.resources()
     assert values["database"]["storage"] == volumes.database_storage
     assert values["database"]["resources"] == compute.database.resources()
     assert values["quota"]["requestsStorage"] == volumes.quota_storage
@@ -113,3 +122,37 @@ def test_rejected_values_name_their_setting() -> None:
     helm = "- at '/ingress/className': 'Bad_Class' does not match pattern '^[a-z]$'"
     assert explain(helm).endswith("(/ingress/className comes from URUMI_INGRESS_CLASS)")
     assert explain("- at '/setup/currency': bad") == "- at '/setup/currency': bad"
+
+
+@pytest.mark.parametrize("plan", list(Plan))
+def test_apache_and_php_fit_the_web_tier(plan: Plan) -> None:
+    """Apache's workers at their average size, plus Apache itself, fit the web
+    container's memory limit; one request may not take more than a quarter."""
+    web = woocommerce_values(StoreSpec(id="shop", tenant="t", plan=plan), 1, AT, PLATFORM)["web"]
+    limit = qty(web["resources"]["limits"]["memory"]) / 2**20
+    workers, php = web["maxRequestWorkers"], int(web["phpMemoryLimit"].removesuffix("M"))
+    assert workers >= 2 and APACHE_BASE_MIB + workers * WORKER_MIB <= limit
+    assert 128 <= php <= limit / 4
+    setup = woocommerce_values(StoreSpec(id="shop", tenant="t", plan=plan), 1, AT, PLATFORM)[
+        "setup"
+    ]
+    assert (
+        int(setup["phpMemoryLimit"].removesuffix("M"))
+        < qty(setup["resources"]["limits"]["memory"]) / 2**20
+    )
+
+
+def test_bigger_plans_get_more_workers() -> None:
+    workers = [
+        woocommerce_values(StoreSpec(id="shop", tenant="t", plan=p), 1, AT, PLATFORM)["web"][
+            "maxRequestWorkers"
+        ]
+        for p in (Plan.SMALL, Plan.MEDIUM, Plan.LARGE)
+    ]
+    assert workers == sorted(workers) and len(set(workers)) == 3
+
+
+def test_memory_quantities_other_than_mi_gi_are_refused() -> None:
+    assert mebibytes("512Mi") == 512 and mebibytes("2Gi") == 2048
+    with pytest.raises(ValueError, match="expected <n>Mi or <n>Gi"):
+        mebibytes("1.5Gi")

@@ -3,6 +3,8 @@
 {{- define "woocommerce.setupScript" -}}
 {{- $setup := .Values.setup -}}
 set -eu
+mkdir -p /tmp/php
+echo 'memory_limit = {{ $setup.phpMemoryLimit }}' > /tmp/php/urumi.ini
 # The web container copies WordPress and writes wp-config.php on first start;
 # wait for that and for the database (the Job's deadline bounds the wait).
 until [ -f wp-config.php ] && wp db query 'SELECT 1' >/dev/null 2>&1; do
