@@ -369,3 +369,30 @@ def test_store_charts_refuse_a_weaker_pod_security(helm: str, chart: str, settin
         check=False,
     )
     assert result.returncode != 0 and "podSecurity" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "refusal"),
+    [
+        ("images.wordpress.tag=6.6-php8.3-apache", "needs WordPress 6.7 or newer"),
+        ("setup.woocommerceVersion=10.4.0", "no minimum WordPress for 10.4"),
+        ("setup.woocommerceVersion=", "setup/woocommerceVersion"),
+    ],
+)
+def test_woocommerce_and_wordpress_versions_must_match(
+    helm: str, setting: str, refusal: str
+) -> None:
+    """A WooCommerce is pinned, known, and never meets a WordPress older than
+    it supports: the setup would fail at `wp plugin install`, or worse, later."""
+    result = subprocess.run(
+        [helm, "template", "demo", str(CHART), "--set", setting],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and refusal in result.stderr, result.stderr
+
+
+async def test_the_pinned_woocommerce_is_installed(helm: str) -> None:
+    script = pod_spec(one(await rendered(helm), "Job"))["containers"][0]["args"][0]
+    assert "wp plugin install woocommerce --version='9.9.5'" in script

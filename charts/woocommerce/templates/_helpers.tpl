@@ -90,3 +90,18 @@ tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/* Refuse a WooCommerce the chart has no WordPress minimum for, or a WordPress
+     image older than that minimum (its tag starts with major.minor). */}}
+{{- define "woocommerce.checkVersions" -}}
+{{- $woo := .Values.setup.woocommerceVersion -}}
+{{- $minor := regexFind "^[0-9]+\\.[0-9]+" $woo -}}
+{{- $needs := index .Values.setup.wordpressFor $minor -}}
+{{- if not $needs -}}
+{{- fail (printf "setup.woocommerceVersion %s: no minimum WordPress for %s in setup.wordpressFor" $woo $minor) -}}
+{{- end -}}
+{{- $wp := regexFind "^[0-9]+\\.[0-9]+" .Values.images.wordpress.tag -}}
+{{- if not (and $wp (semverCompare (printf ">=%s" $needs) $wp)) -}}
+{{- fail (printf "setup.woocommerceVersion %s needs WordPress %s or newer; images.wordpress.tag is %s" $woo $needs .Values.images.wordpress.tag) -}}
+{{- end -}}
+{{- end }}
