@@ -240,7 +240,7 @@ async def test_network_policies(helm: str) -> None:
 
     egress = policies["web-egress"]
     assert egress["policyTypes"] == ["Egress"]
-    to_db, dns, internet = egress["egress"]
+    to_db, dns, internet, _own_host = egress["egress"]
     assert to_db["to"][0]["podSelector"]["matchLabels"][labels.COMPONENT] == "database"
     assert to_db["ports"] == [{"protocol": "TCP", "port": 3306}]
     assert {p["port"] for p in dns["ports"]} == {53}
@@ -396,3 +396,19 @@ def test_woocommerce_and_wordpress_versions_must_match(
 async def test_the_pinned_woocommerce_is_installed(helm: str) -> None:
     script = pod_spec(one(await rendered(helm), "Job"))["containers"][0]["args"][0]
     assert "wp plugin install woocommerce --version='9.9.5'" in script
+
+
+async def test_the_web_tier_may_call_its_own_host_through_the_ingress(helm: str) -> None:
+    """WP-cron and Action Scheduler request the store's own URL, which resolves
+    to the ingress: the egress policy lets the web tier reach the controller."""
+    egress = one(await rendered(helm), "NetworkPolicy", "web-egress")["spec"]["egress"]
+    to_controller = [
+        rule
+        for rule in egress
+        if any(
+            peer.get("namespaceSelector", {}).get("matchLabels")
+            == {"kubernetes.io/metadata.name": "ingress-nginx"}
+            for peer in rule["to"]
+        )
+    ]
+    assert [p["port"] for rule in to_controller for p in rule["ports"]] == [80, 443]
