@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from services.watcher.observed import (
+    CertificateObs,
     IngressObs,
     JobObs,
     NamespaceObs,
@@ -16,6 +17,7 @@ from services.watcher.observed import (
     Raw,
     StoreObjects,
     WorkloadObs,
+    parse_certificate,
     parse_ingress,
     parse_job,
     parse_namespace,
@@ -29,6 +31,7 @@ PARSERS: Final[dict[str, Callable[[Raw], Any]]] = {
     "Job": parse_job,
     "Pod": parse_pod,
     "Ingress": parse_ingress,
+    "Certificate": parse_certificate,
 }
 NAMESPACE: Final = "Namespace"
 
@@ -127,6 +130,7 @@ class StoreCache:
         jobs: list[JobObs] = of("Job")
         pods: list[PodObs] = of("Pod")
         ingresses: list[IngressObs] = of("Ingress")
+        certificates: list[CertificateObs] = of("Certificate")
         return StoreObjects(
             namespace=ns,
             gone=live is None,
@@ -134,4 +138,5 @@ class StoreCache:
             jobs=tuple(jobs),
             pods=tuple(pods),
             ingresses=tuple(ingresses),
+            certificates=tuple(certificates),
         )

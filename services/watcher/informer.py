@@ -7,6 +7,7 @@ other failure means reconnect with backoff from the last resourceVersion seen.
 """
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -34,6 +35,10 @@ class ResourceExpiredError(Exception):
     """The resourceVersion is older than the API server still remembers."""
 
 
+class KindAbsentError(Exception):
+    """The API server does not serve an optional kind (its CRD is not installed)."""
+
+
 class ApiError(Exception):
     def __init__(self, status: int, body: str) -> None:
         super().__init__(f"HTTP {status}: {body[:300]}")
@@ -49,6 +54,7 @@ class Informer:
         *,
         watch_timeout_s: int = 300,
         resume_from: str | None = None,
+        absent_retry_s: float = 60.0,
     ) -> None:
         """`resume_from`: watch from this resourceVersion first instead of listing
         (a restart that remembers where it was; tests use it to force a 410)."""
@@ -57,6 +63,7 @@ class Informer:
         self.list_call = spec.list_call(api)
         self.watch_timeout_s = watch_timeout_s
         self.resource_version = resume_from
+        self.absent_retry_s = absent_retry_s
         self.synced = asyncio.Event()  # set once a full list reached the sink
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -72,6 +79,9 @@ class Informer:
             except ResourceExpiredError:
                 log.info("resourceVersion expired, relisting", extra={"kind": self.spec.kind})
                 self.resource_version, reason = None, "gone"
+            except KindAbsentError:
+                await self._absent(stop)
+                self.resource_version, reason = None, "absent"
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise
             except Exception as exc:
@@ -84,6 +94,14 @@ class Informer:
                     extra={"kind": self.spec.kind, "error": str(exc), "retry_in_s": delay},
                 )
                 await asyncio.sleep(delay)
+
+    async def _absent(self, stop: asyncio.Event) -> None:
+        """No objects of the kind can exist: an empty list, then look again (the CRD
+        may be installed later, or have been removed under a running watch)."""
+        self.sink.synced(self.spec.kind, [])
+        self.synced.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=self.absent_retry_s)
 
     def _params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"_preload_content": False}
@@ -99,7 +117,7 @@ class Informer:
             resp = await self.list_call(
                 **self._params(), **extra, limit=PAGE, _request_timeout=(10, 60)
             )
-            page = await _json(resp)
+            page = await self._read(resp)
             items.extend(page.get("items") or [])
             meta = page.get("metadata") or {}
             version = version or meta.get("resourceVersion")  # every page shares the first's
@@ -123,11 +141,19 @@ class Informer:
         )
         try:
             if resp.status != 200:
-                await _json(resp)  # raises with the server's answer
+                await self._read(resp)  # raises with the server's answer
             async for line in _lines(resp.content):
                 self._handle(_decode(line))
         finally:
             resp.release()
+
+    async def _read(self, resp: Any) -> dict[str, Any]:
+        try:
+            return await _json(resp)
+        except ApiError as exc:
+            if exc.status == 404 and self.spec.optional:
+                raise KindAbsentError(str(exc)) from exc
+            raise
 
     def _handle(self, event: dict[str, Any]) -> None:
         kind, obj = event.get("type", ""), event.get("object") or {}

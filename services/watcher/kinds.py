@@ -1,6 +1,7 @@
 """The Kubernetes kinds the watcher lists and watches, and the RBAC that needs."""
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Final, NamedTuple
 
 from kubernetes_asyncio.client import (
@@ -8,6 +9,7 @@ from kubernetes_asyncio.client import (
     AppsV1Api,
     BatchV1Api,
     CoreV1Api,
+    CustomObjectsApi,
     NetworkingV1Api,
 )
 
@@ -22,6 +24,9 @@ class KindSpec(NamedTuple):
     resource: str
     selector: str  # label selector, "" for every object of the kind
     list_call: Callable[[ApiClient], ListCall]  # cluster-wide list (and watch) function
+    # A CRD's kind, absent from clusters without it: its informer takes "not found"
+    # for an empty list and looks again later instead of holding every store back.
+    optional: bool = False
 
 
 EVENT: Final = "Event"
@@ -39,6 +44,11 @@ KINDS: Final = (
              lambda api: CoreV1Api(api).list_pod_for_all_namespaces),
     KindSpec("Ingress", "networking.k8s.io", "ingresses", MANAGED_SELECTOR,
              lambda api: NetworkingV1Api(api).list_ingress_for_all_namespaces),
+    # cert-manager's ingress-shim copies the Ingress's labels onto the Certificate.
+    KindSpec("Certificate", "cert-manager.io", "certificates", MANAGED_SELECTOR,
+             lambda api: partial(CustomObjectsApi(api).list_cluster_custom_object,
+                                 "cert-manager.io", "v1", "certificates"),
+             optional=True),
     # Events carry no labels; the watcher keeps those from store namespaces only.
     KindSpec(EVENT, "", "events", "",
              lambda api: CoreV1Api(api).list_event_for_all_namespaces),

@@ -7,7 +7,7 @@ arrives, keeping only what the state machine reads: the cache stays small and
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
@@ -80,6 +80,19 @@ class IngressObs(msgspec.Struct, frozen=True):
     name: str
     hosts: tuple[str, ...] = ()
     tls_hosts: tuple[str, ...] = ()
+    # The cert-manager Certificate its first host waits for: the TLS Secret's name,
+    # which cert-manager's ingress-shim names the Certificate after; "" when no
+    # issuer annotation asks cert-manager (plain HTTP, or the controller's wildcard).
+    certificate: str = ""
+
+
+class CertificateObs(msgspec.Struct, frozen=True):
+    """A cert-manager Certificate: its Ready condition, in cert-manager's words."""
+
+    name: str
+    ready: bool = False
+    reason: str = ""
+    message: str = ""
 
 
 class StoreObjects(msgspec.Struct, frozen=True):
@@ -91,6 +104,7 @@ class StoreObjects(msgspec.Struct, frozen=True):
     jobs: tuple[JobObs, ...] = ()
     pods: tuple[PodObs, ...] = ()
     ingresses: tuple[IngressObs, ...] = ()
+    certificates: tuple[CertificateObs, ...] = ()
 
     def empty(self) -> bool:
         return not (self.workloads or self.jobs or self.pods or self.ingresses)
@@ -283,8 +297,36 @@ def parse_pod(raw: Raw) -> PodObs:
     )
 
 
+ISSUER_ANNOTATIONS: Final = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
+
+
 def parse_ingress(raw: Raw) -> IngressObs:
     spec = raw.get("spec") or {}
     hosts = tuple(r["host"] for r in spec.get("rules") or () if r.get("host"))
     tls = tuple(h for t in spec.get("tls") or () for h in t.get("hosts") or ())
-    return IngressObs(name=_dig(raw, "metadata", "name") or "", hosts=hosts, tls_hosts=tls)
+    return IngressObs(
+        name=_dig(raw, "metadata", "name") or "",
+        hosts=hosts,
+        tls_hosts=tls,
+        certificate=_certificate_of(raw, hosts[0]) if hosts else "",
+    )
+
+
+def _certificate_of(raw: Raw, host: str) -> str:
+    annotations = _dig(raw, "metadata", "annotations") or {}
+    if not any(annotations.get(a) for a in ISSUER_ANNOTATIONS):
+        return ""
+    for entry in _dig(raw, "spec", "tls") or ():
+        if host in (entry.get("hosts") or ()) and entry.get("secretName"):
+            return str(entry["secretName"])
+    return ""
+
+
+def parse_certificate(raw: Raw) -> CertificateObs:
+    ready = _condition(raw, "Ready") or {}
+    return CertificateObs(
+        name=_dig(raw, "metadata", "name") or "",
+        ready=_is_true(ready),
+        reason=str(ready.get("reason") or ""),
+        message=str(ready.get("message") or ""),
+    )

@@ -7,7 +7,8 @@ change here:
     DatabaseReady   every `database` / `cache` workload ready
     WebReady        every `web` / `worker` workload available
     StoreConfigured every `setup` Job complete (or none, by the operator's choice)
-    Routable        an Ingress with a host exists
+    Routable        an Ingress with a host exists (and, when it asks cert-manager
+                    for a certificate, that Certificate is Ready)
 
 Phase, first rule that holds wins:
 
@@ -37,6 +38,7 @@ from services.contracts.ids import host_url
 from services.contracts.labels import Component
 from services.contracts.phases import Phase
 from services.watcher.observed import (
+    CertificateObs,
     IngressObs,
     JobObs,
     PodObs,
@@ -118,7 +120,7 @@ def _conditions(
         tier_condition(ConditionType.DATABASE_READY, objs.workloads, DATABASE_TIER, problems),
         tier_condition(ConditionType.WEB_READY, objs.workloads, WEB_TIER, problems),
         configured_condition(objs.jobs, problems, kept_configured, objs.namespace.setup_disabled),
-        routable_condition(objs.ingresses),
+        routable_condition(objs.ingresses, objs.certificates),
     ]
 
 
@@ -244,12 +246,47 @@ def configured_condition(
     )
 
 
-def routable_condition(ingresses: Iterable[IngressObs]) -> Condition:
+def routable_condition(
+    ingresses: Iterable[IngressObs], certificates: Iterable[CertificateObs] = ()
+) -> Condition:
     t = ConditionType.ROUTABLE
     for ing in sorted(ingresses, key=lambda i: i.name):
+        if ing.hosts and ing.certificate:
+            return certificate_condition(ing, certificates)
         if ing.hosts:
             return Condition(t, TRUE, "IngressPresent", f"ingress {ing.name} routes {ing.hosts[0]}")
     return Condition(t, FALSE, "NotCreated", "no ingress with a host yet")
+
+
+def certificate_condition(ing: IngressObs, certificates: Iterable[CertificateObs]) -> Condition:
+    """An ingress that asks cert-manager for its certificate routes only once it is
+    issued: before, the controller serves its default certificate, which browsers
+    (and the store's own https:// links) refuse."""
+    t, host = ConditionType.ROUTABLE, ing.hosts[0]
+    cert = next((c for c in certificates if c.name == ing.certificate), None)
+    if cert is None:
+        return Condition(
+            t,
+            FALSE,
+            "CertificatePending",
+            f"ingress {ing.name} routes {host}; cert-manager has not created "
+            f"certificate {ing.certificate} yet",
+        )
+    if not cert.ready:
+        why = f" ({cert.reason})" if cert.reason else ""
+        return Condition(
+            t,
+            FALSE,
+            "CertificatePending",
+            f"certificate {cert.name} for {host} is not ready{why}: "
+            f"{cert.message or 'cert-manager has not reported on it yet'}",
+        )
+    return Condition(
+        t,
+        TRUE,
+        "CertificateReady",
+        f"ingress {ing.name} routes {host} with certificate {cert.name}",
+    )
 
 
 def store_url(ingresses: Iterable[IngressObs], port: int = 0) -> str:

@@ -14,6 +14,7 @@ cache has dropped the version; that takes minutes of writes, too slow for a test
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -131,6 +132,7 @@ async def _service_account_client(kube: ApiClient, name: str) -> ApiClient:
     return ApiClient(config)
 
 
+@pytest.mark.usefixtures("cert_manager_crds")
 async def test_read_only_rbac_is_enough_and_nothing_more(kube: ApiClient) -> None:
     name = f"watcher-{uuid.uuid4().hex[:8]}"
     limited = await _service_account_client(kube, name)
@@ -151,3 +153,26 @@ async def test_read_only_rbac_is_enough_and_nothing_more(kube: ApiClient) -> Non
         await rbac.delete_cluster_role_binding(name)
         await rbac.delete_cluster_role(name)
         await client.CoreV1Api(kube).delete_namespaced_service_account(name, "default")
+
+
+async def test_a_kind_whose_crd_is_missing_lists_empty_and_looks_again(kube: ApiClient) -> None:
+    """A cluster without cert-manager: the Certificate informer must not hold the
+    watcher back (it waits for every informer's first list) nor fail."""
+    absent = KINDS[0]._replace(
+        kind="Widget",
+        list_call=lambda api: partial(
+            client.CustomObjectsApi(api).list_cluster_custom_object,
+            "absent.urumi.test", "v1", "widgets",
+        ),
+        optional=True,
+    )  # fmt: skip
+    recorder, stop = Recorder(), asyncio.Event()
+    informer = Informer(kube, absent, recorder, absent_retry_s=0.2)
+    task = asyncio.create_task(informer.run(stop))
+    try:
+        await eventually(lambda: _true(len(recorder.lists) >= 2), what="two empty lists")
+        assert informer.synced.is_set()
+        assert set(recorder.lists) == {0}
+    finally:
+        stop.set()
+        await task

@@ -6,7 +6,13 @@ from typing import Any
 from services.contracts import labels
 from services.watcher.cache import StoreCache
 from services.watcher.kinds import KINDS, rbac_rules
-from services.watcher.observed import parse_ingress, parse_job, parse_pod, parse_workload
+from services.watcher.observed import (
+    parse_certificate,
+    parse_ingress,
+    parse_job,
+    parse_pod,
+    parse_workload,
+)
 
 T0 = "2025-06-01T12:00:00Z"
 
@@ -228,6 +234,42 @@ def test_ingress_parse() -> None:
     ing = parse_ingress(raw)
     assert ing.hosts == ("shop.example.test",)
     assert ing.tls_hosts == ("shop.example.test",)
+
+
+def test_ingress_asking_cert_manager_waits_for_the_certificate_named_after_its_secret() -> None:
+    spec = {
+        "rules": [{"host": "shop.example.test"}],
+        "tls": [{"hosts": ["shop.example.test"], "secretName": "shop-tls"}],
+    }
+    issuer = {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
+    assert parse_ingress({"metadata": meta("shop"), "spec": spec}).certificate == ""
+    asking = parse_ingress({"metadata": meta("shop", annotations=issuer), "spec": spec})
+    assert asking.certificate == "shop-tls"
+    # The controller's default (wildcard) certificate: TLS, but no Certificate to wait for.
+    wildcard = {**spec, "tls": [{"hosts": ["shop.example.test"]}]}
+    assert parse_ingress({"metadata": meta("shop", annotations=issuer), "spec": wildcard}) == (
+        parse_ingress({"metadata": meta("shop"), "spec": wildcard})
+    )
+
+
+def test_certificate_parse_keeps_cert_managers_words() -> None:
+    ready = {"type": "Ready", "status": "False", "reason": "Failed", "message": "rate limited"}
+    cert = parse_certificate({"metadata": meta("shop-tls"), "status": {"conditions": [ready]}})
+    assert (cert.name, cert.ready, cert.reason, cert.message) == (
+        "shop-tls", False, "Failed", "rate limited",
+    )  # fmt: skip
+    assert not parse_certificate({"metadata": meta("shop-tls")}).ready
+
+
+def test_cache_keeps_certificates_with_their_store() -> None:
+    cache = StoreCache()
+    cache.apply("Namespace", "ADDED", namespace())
+    ready = {"type": "Ready", "status": "True"}
+    raw = {"metadata": meta("shop-tls"), "status": {"conditions": [ready]}}
+    assert cache.apply("Certificate", "ADDED", raw) == {"store-shop"}
+    snap = cache.snapshot("store-shop")
+    assert snap is not None
+    assert [(c.name, c.ready) for c in snap.certificates] == [("shop-tls", True)]
 
 
 def test_cache_groups_objects_by_namespace() -> None:

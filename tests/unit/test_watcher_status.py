@@ -9,6 +9,7 @@ import pytest
 from services.contracts.events import Condition, StoreStatus
 from services.contracts.phases import Phase
 from services.watcher.observed import (
+    CertificateObs,
     ContainerObs,
     IngressObs,
     JobObs,
@@ -73,6 +74,18 @@ def pod(
 
 def ing(host: str = "shop.example.test", tls: bool = False) -> IngressObs:
     return IngressObs("shop", (host,), (host,) if tls else ())
+
+
+def acme_ing(host: str = "shop.example.test") -> IngressObs:
+    """An Ingress that asks cert-manager (HTTP-01) for certificate shop-tls."""
+    return IngressObs("shop", (host,), (host,), certificate="shop-tls")
+
+
+def cert(ready: bool, reason: str = "", message: str = "") -> CertificateObs:
+    return CertificateObs("shop-tls", ready=ready, reason=reason, message=message)
+
+
+ISSUING = cert(False, "DoesNotExist", "Issuing certificate as Secret does not exist")
 
 
 HEALTHY: dict[str, Any] = {
@@ -286,6 +299,31 @@ CASES: dict[str, Case] = {
     "no setup job by the operator's choice: the web tier still decides": Case(
         healthy(namespace=ns(setup_disabled=True), workloads=(sts(), dep(False)), jobs=()),
         None, Phase.PROVISIONING, "NotReady", "WebReady", "TTFTT",
+    ),
+    # TLS by cert-manager: routable only with an issued certificate
+    "certificate not created yet": Case(
+        healthy(ingresses=(acme_ing(),)), None, Phase.PROVISIONING, "CertificatePending",
+        "cert-manager has not created certificate shop-tls", "TTTTF",
+    ),
+    "certificate issuing: cert-manager's reason and message": Case(
+        healthy(ingresses=(acme_ing(),), certificates=(ISSUING,)), None, Phase.PROVISIONING,
+        "CertificatePending", "(DoesNotExist): Issuing certificate as Secret does not exist",
+        "TTTTF",
+    ),
+    "certificate issued → ready": Case(
+        healthy(ingresses=(acme_ing(),), certificates=(cert(True, "Ready"),)), None,
+        Phase.READY, "", "", "TTTTT",
+    ),
+    "certificate still pending past the deadline: set up, so degraded": Case(
+        healthy(namespace=ns(applied_s=1000), ingresses=(acme_ing(),), certificates=(ISSUING,)),
+        None, Phase.DEGRADED, "CertificatePending", "Routable: certificate shop-tls", "TTTTF",
+    ),
+    "certificate of a ready store fails renewal → degraded": Case(
+        healthy(ingresses=(acme_ing(),), certificates=(cert(False, "Failed", "rate limited"),)),
+        prev(Phase.READY), Phase.DEGRADED, "CertificatePending", "(Failed): rate limited", "TTTTF",
+    ),
+    "wildcard TLS (no issuer on the ingress) → ready without a certificate": Case(
+        healthy(ingresses=(ing(tls=True),)), None, Phase.READY, "", "", "TTTTT",
     ),
     # deletion
     "namespace terminating": Case(
