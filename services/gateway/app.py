@@ -131,6 +131,6 @@ def create_app(settings: Settings) -> Litestar:
     app.state.outbox = OutboxRelay(db)
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.store_url = lambda store_id: store_url(
-        store_id, settings.base_domain, tls=bool(settings.tls_issuer), port=settings.store_port
+        store_id, settings.base_domain, tls=settings.store_tls() != "none", port=settings.store_port
     )
     return app

@@ -93,7 +93,10 @@ class CredentialsResponder:
     def _url(self, store: str) -> str:
         settings = self.settings
         return store_url(
-            store, settings.base_domain, tls=bool(settings.tls_issuer), port=settings.store_port
+            store,
+            settings.base_domain,
+            tls=settings.store_tls() != "none",
+            port=settings.store_port,
         )
 
 

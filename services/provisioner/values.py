@@ -18,6 +18,7 @@ class Platform(msgspec.Struct, frozen=True):
     base_domain: str
     ingress_class: str = "nginx"
     tls_issuer: str = ""
+    tls_mode: str = "none"  # none | http01 | wildcard (Settings.store_tls)
     ingress_namespace: str = "ingress-nginx"
     store_port: int = 0
 
@@ -27,6 +28,7 @@ class Platform(msgspec.Struct, frozen=True):
             base_domain=settings.base_domain,
             ingress_class=settings.ingress_class,
             tls_issuer=settings.tls_issuer,
+            tls_mode=settings.store_tls(),
             ingress_namespace=settings.ingress_namespace,
             store_port=settings.store_port,
         )
@@ -201,7 +203,7 @@ def common_values(
         "ingress": {
             "className": platform.ingress_class,
             "port": platform.store_port,
-            "tls": {"clusterIssuer": platform.tls_issuer},
+            "tls": {"mode": platform.tls_mode, "clusterIssuer": platform.tls_issuer},
         },
         "networkPolicy": {"ingressController": {"namespace": platform.ingress_namespace}},
     }
@@ -241,6 +243,7 @@ def _limit_range(preset: Isolation, volumes: Isolation) -> Values:
 SETTING_FOR_VALUE: Final = {
     "/ingress/className": "URUMI_INGRESS_CLASS",
     "/ingress/tls/clusterIssuer": "URUMI_TLS_ISSUER",
+    "/ingress/tls/mode": "URUMI_TLS_MODE",
     "/store/host": "URUMI_BASE_DOMAIN",
     "/networkPolicy/ingressController/namespace": "URUMI_INGRESS_NAMESPACE",
 }

@@ -6,7 +6,7 @@ service reads the fields it needs. A bad value stops start-up naming the variabl
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 
 import msgspec
 
@@ -48,6 +48,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     provision_deadline_s: Seconds = 900.0
     ingress_class: str = "nginx"
     tls_issuer: str = ""
+    # Store TLS: "none"; "http01", a cert-manager certificate per store through
+    # tls_issuer; "wildcard", the ingress controller's default certificate.
+    # "" keeps what tls_issuer alone meant: http01 when it is set, else none.
+    tls_mode: Literal["", "none", "http01", "wildcard"] = ""
     helm_binary: str = "helm"
     charts_dir: str = ""
     watcher_pod_grace_s: Seconds = 120.0  # a stuck pod fails a provisioning store after this
@@ -64,6 +68,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # notifier
     socket_queue: Positive = 256
     ping_interval_s: Seconds = 20.0
+
+    def store_tls(self) -> str:
+        """The store TLS mode in effect (see `tls_mode`)."""
+        return self.tls_mode or ("http01" if self.tls_issuer else "none")
 
 
 SECRET_FIELDS: Final = frozenset({"admin_token", "ticket_secret"})

@@ -24,6 +24,14 @@ CHART = DEFAULT_CHARTS / "medusa"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 PLATFORM = Platform(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
+HTTP01 = Platform(
+    base_domain="shops.example.com",
+    tls_mode="http01",
+    tls_issuer="letsencrypt",
+    ingress_class="traefik",
+    ingress_namespace="kube-system",
+)
+WILDCARD = Platform(base_domain="shops.example.com", tls_mode="wildcard")
 STORE = "acme-shop"
 APP = ["web", "worker", "setup"]
 
@@ -393,10 +401,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert path["path"] == "/"
     assert path["backend"]["service"] == {"name": "medusa-server", "port": {"name": "http"}}
     assert "tls" not in plain["spec"]
-    tls_platform = Platform(
-        base_domain="shops.example.com", tls_issuer="letsencrypt", ingress_class="traefik"
-    )
-    manifests = await rendered(helm, platform=tls_platform)
+    manifests = await rendered(helm, platform=HTTP01)
     tls = one(manifests, "Ingress")
     assert tls["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
     assert tls["spec"]["tls"] == [
@@ -407,13 +412,35 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     cors = env_of(pod_spec(server)["containers"][0])["ADMIN_CORS"]["value"]
     assert cors == f"https://{STORE}.shops.example.com"
 
+    # Wildcard: https on the ingress controller's default certificate, nothing to issue.
+    manifests = await rendered(helm, platform=WILDCARD)
+    tls = one(manifests, "Ingress")
+    assert "cert-manager.io/cluster-issuer" not in tls["metadata"].get("annotations", {})
+    assert tls["spec"]["tls"] == [{"hosts": [f"{STORE}.shops.example.com"]}]
+    server = one(manifests, "Deployment", "medusa-server")
+    cors = env_of(pod_spec(server)["containers"][0])["ADMIN_CORS"]["value"]
+    assert cors == f"https://{STORE}.shops.example.com"
+
+
+async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: str) -> None:
+    name = "acme-solver-from-ingress-controller"
+    solver = one(await rendered(helm, platform=HTTP01), "NetworkPolicy", name)["spec"]
+    assert solver["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
+    (rule,) = solver["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}
+    ]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8089}]
+    for platform in (PLATFORM, WILDCARD):
+        assert name not in [m["metadata"]["name"] for m in await rendered(helm, platform=platform)]
+
 
 @pytest.mark.parametrize(
     ("platform", "url"),
     [
         (PLATFORM, f"http://{STORE}.shops.example.com/static"),
         (
-            Platform(base_domain="shops.example.com", tls_issuer="letsencrypt"),
+            HTTP01,
             f"https://{STORE}.shops.example.com/static",
         ),
         (

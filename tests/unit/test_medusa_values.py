@@ -121,7 +121,7 @@ def test_platform_settings_reach_the_chart() -> None:
     assert values["ingress"] == {
         "className": "traefik",
         "port": 8443,
-        "tls": {"clusterIssuer": "letsencrypt"},
+        "tls": {"mode": "http01", "clusterIssuer": "letsencrypt"},
     }
     assert values["networkPolicy"]["ingressController"]["namespace"] == "kube-system"
     assert values["store"]["host"] == "acme-shop.example.org"

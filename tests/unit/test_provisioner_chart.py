@@ -257,20 +257,75 @@ async def test_network_policies(helm: str) -> None:
             assert "database" not in p["podSelector"]["matchExpressions"][0]["values"]
 
 
+HTTP01 = Platform(
+    base_domain="shops.example.com",
+    tls_mode="http01",
+    tls_issuer="letsencrypt",
+    ingress_class="traefik",
+    ingress_namespace="kube-system",
+)
+WILDCARD = Platform(base_domain="shops.example.com", tls_mode="wildcard")
+
+
+def site_url(manifests: list[Manifest]) -> str:
+    env = pod_spec(one(manifests, "Job"))["containers"][0]["env"]
+    return str(next(e["value"] for e in env if e["name"] == "STORE_URL"))
+
+
 async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
-    plain = one(await rendered(helm), "Ingress")
-    assert plain["spec"]["ingressClassName"] == "nginx"
-    assert plain["spec"]["rules"][0]["host"] == "acme-shop.shops.example.com"
-    assert "tls" not in plain["spec"]
-    tls_platform = Platform(
-        base_domain="shops.example.com", tls_issuer="letsencrypt", ingress_class="traefik"
-    )
-    tls = one(await rendered(helm, platform=tls_platform), "Ingress")
+    plain = await rendered(helm)
+    ingress = one(plain, "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert ingress["spec"]["rules"][0]["host"] == "acme-shop.shops.example.com"
+    assert "tls" not in ingress["spec"]
+    assert site_url(plain) == "http://acme-shop.shops.example.com"
+
+    # HTTP-01: cert-manager's ingress-shim issues Certificate acme-shop-tls.
+    http01 = await rendered(helm, platform=HTTP01)
+    tls = one(http01, "Ingress")
     assert tls["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
     assert tls["spec"]["tls"] == [
         {"hosts": ["acme-shop.shops.example.com"], "secretName": "acme-shop-tls"}
     ]
     assert tls["spec"]["ingressClassName"] == "traefik"
+    assert site_url(http01) == "https://acme-shop.shops.example.com"
+
+    # Wildcard: https on the ingress controller's default certificate, nothing to issue.
+    wildcard = await rendered(helm, platform=WILDCARD)
+    tls = one(wildcard, "Ingress")
+    assert "cert-manager.io/cluster-issuer" not in tls["metadata"].get("annotations", {})
+    assert tls["spec"]["tls"] == [{"hosts": ["acme-shop.shops.example.com"]}]
+    assert site_url(wildcard) == "https://acme-shop.shops.example.com"
+
+
+async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: str) -> None:
+    """cert-manager's solver pod runs in the store's namespace, under its default deny."""
+    name = "acme-solver-from-ingress-controller"
+    solver = one(await rendered(helm, platform=HTTP01), "NetworkPolicy", name)["spec"]
+    assert solver["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
+    assert solver["policyTypes"] == ["Ingress"]
+    assert solver["ingress"] == [
+        {
+            "from": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                    }
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 8089}],
+        }
+    ]
+    for platform in (PLATFORM, WILDCARD):
+        policies = [m["metadata"]["name"] for m in await rendered(helm, platform=platform)]
+        assert name not in policies
+
+
+async def test_http01_without_an_issuer_is_rejected(helm: str) -> None:
+    bad = Platform(base_domain="shops.example.com", tls_mode="http01")
+    with pytest.raises(PermanentError) as info:
+        await rendered(helm, platform=bad)
+    assert "clusterIssuer" in str(info.value)
 
 
 async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:

@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -60,10 +61,22 @@ def test_platform_settings_reach_the_chart() -> None:
     assert values["ingress"] == {
         "className": "traefik",
         "port": 8443,
-        "tls": {"clusterIssuer": "letsencrypt"},
+        "tls": {"mode": "http01", "clusterIssuer": "letsencrypt"},
     }
     assert values["networkPolicy"]["ingressController"]["namespace"] == "kube-system"
     assert values["store"]["host"] == "shop.example.org"
+
+
+def test_tls_mode_wildcard_needs_no_issuer_and_none_turns_an_issuer_off() -> None:
+    def tls(env: dict[str, str]) -> Any:
+        platform = Platform.from_settings(load_settings({"URUMI_BASE_DOMAIN": "x.org", **env}))
+        return woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, platform)["ingress"][
+            "tls"
+        ]
+
+    assert tls({"URUMI_TLS_MODE": "wildcard"}) == {"mode": "wildcard", "clusterIssuer": ""}
+    assert tls({"URUMI_TLS_MODE": "none", "URUMI_TLS_ISSUER": "le"})["mode"] == "none"
+    assert tls({}) == {"mode": "none", "clusterIssuer": ""}
 
 
 def test_no_secret_material_in_values() -> None:

@@ -47,7 +47,7 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
 {{- define "medusa.url" -}}
-{{ if .Values.ingress.tls.clusterIssuer }}https{{ else }}http{{ end }}://{{ .Values.store.host }}{{ with .Values.ingress.port }}:{{ . }}{{ end }}
+{{ if ne .Values.ingress.tls.mode "none" }}https{{ else }}http{{ end }}://{{ .Values.store.host }}{{ with .Values.ingress.port }}:{{ . }}{{ end }}
 {{- end }}
 
 {{/* Container hardening required by the `restricted` Pod Security level. */}}
