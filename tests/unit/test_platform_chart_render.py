@@ -153,6 +153,19 @@ def test_schema_rejects_a_second_gateway_and_an_even_nats_cluster() -> None:
         assert "schema" in proc.stderr.lower() or "values don't meet" in proc.stderr, proc.stderr
 
 
+def test_store_tls_mode_reaches_the_services_and_http01_needs_an_issuer() -> None:
+    manifests = render_chart(sets=["stores.tlsMode=wildcard"])
+    assert find(manifests, "ConfigMap", "urumi-config")["data"]["URUMI_TLS_MODE"] == "wildcard"
+    proc = subprocess.run(
+        [helm(), "template", "x", str(CHART), "--set", "stores.tlsMode=http01"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "tlsIssuer" in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize("values_file", VALUES_FILES)
 def test_every_pod_is_hardened(values_file: str) -> None:
     manifests = render_chart(values_file)
@@ -545,6 +558,7 @@ def test_k3s_values_use_traefik_and_cert_manager() -> None:
     config = find(manifests, "ConfigMap", "urumi-config")["data"]
     assert config["URUMI_INGRESS_CLASS"] == "traefik"
     assert config["URUMI_TLS_ISSUER"] == "letsencrypt-prod"
+    assert config["URUMI_TLS_MODE"] == "http01"
     # Traefik runs in kube-system on k3s: stores and the platform admit it from there.
     assert config["URUMI_INGRESS_NAMESPACE"] == "kube-system"
     assert config["URUMI_NOTIFIER_URL"] == "wss://urumi.example.com/ws"
