@@ -316,6 +316,12 @@ async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: st
             "ports": [{"protocol": "TCP", "port": 8089}],
         }
     ]
+    # Its Service (ClusterIP) and pod fit the store's quota beside the chart's own.
+    manifests = await rendered(helm, platform=HTTP01)
+    hard = one(manifests, "ResourceQuota")["spec"]["hard"]
+    services = [m for m in manifests if m["kind"] == "Service"]
+    assert len(services) + 1 <= int(hard["services"])
+    assert hard["services.nodeports"] == "0"
     for platform in (PLATFORM, WILDCARD):
         policies = [m["metadata"]["name"] for m in await rendered(helm, platform=platform)]
         assert name not in policies

@@ -101,6 +101,20 @@ def test_each_plan_fits_its_own_quota(plan: Plan) -> None:
         assert qty(tier.memory_request) <= qty(tier.memory_limit) <= qty(preset.max_memory)
 
 
+@pytest.mark.parametrize("plan", list(Plan))
+def test_each_plan_leaves_room_for_cert_managers_http01_solver(plan: Plan) -> None:
+    """The solver pod runs in the store's namespace while a certificate is ordered,
+    beside every tier at its limits (cert-manager's default solver resources)."""
+    preset = PLANS[plan]
+    tiers = (preset.database, preset.web, preset.setup)
+    assert sum(qty(t.cpu_limit) for t in tiers) + qty("100m") <= qty(preset.quota_cpu_limits)
+    assert sum(qty(t.memory_limit) for t in tiers) + qty("64Mi") <= qty(preset.quota_memory_limits)
+    assert sum(qty(t.cpu_request) for t in tiers) + qty("10m") <= qty(preset.quota_cpu_requests)
+    assert sum(qty(t.memory_request) for t in tiers) + qty("64Mi") <= qty(
+        preset.quota_memory_requests
+    )
+
+
 @pytest.mark.parametrize("plan", [Plan.SMALL, Plan.LARGE])
 def test_a_changed_plan_keeps_the_volumes_it_was_created_with(plan: Plan) -> None:
     """Compute follows the new plan; volumes (a StatefulSet's claims cannot be
