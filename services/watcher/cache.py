@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from services.watcher.observed import (
     CertificateObs,
+    ChallengeObs,
     IngressObs,
     JobObs,
     NamespaceObs,
@@ -18,6 +19,7 @@ from services.watcher.observed import (
     StoreObjects,
     WorkloadObs,
     parse_certificate,
+    parse_challenge,
     parse_ingress,
     parse_job,
     parse_namespace,
@@ -32,6 +34,7 @@ PARSERS: Final[dict[str, Callable[[Raw], Any]]] = {
     "Pod": parse_pod,
     "Ingress": parse_ingress,
     "Certificate": parse_certificate,
+    "Challenge": parse_challenge,
 }
 NAMESPACE: Final = "Namespace"
 
@@ -131,6 +134,7 @@ class StoreCache:
         pods: list[PodObs] = of("Pod")
         ingresses: list[IngressObs] = of("Ingress")
         certificates: list[CertificateObs] = of("Certificate")
+        challenges: list[ChallengeObs] = of("Challenge")
         return StoreObjects(
             namespace=ns,
             gone=live is None,
@@ -139,4 +143,5 @@ class StoreCache:
             pods=tuple(pods),
             ingresses=tuple(ingresses),
             certificates=tuple(certificates),
+            challenges=tuple(challenges),
         )

@@ -49,6 +49,12 @@ KINDS: Final = (
              lambda api: partial(CustomObjectsApi(api).list_cluster_custom_object,
                                  "cert-manager.io", "v1", "certificates"),
              optional=True),
+    # Challenges carry no labels (cert-manager makes them from Orders); the cache
+    # reads those of store namespaces only. They live only while an order runs.
+    KindSpec("Challenge", "acme.cert-manager.io", "challenges", "",
+             lambda api: partial(CustomObjectsApi(api).list_cluster_custom_object,
+                                 "acme.cert-manager.io", "v1", "challenges"),
+             optional=True),
     # Events carry no labels; the watcher keeps those from store namespaces only.
     KindSpec(EVENT, "", "events", "",
              lambda api: CoreV1Api(api).list_event_for_all_namespaces),

@@ -95,6 +95,16 @@ class CertificateObs(msgspec.Struct, frozen=True):
     message: str = ""
 
 
+class ChallengeObs(msgspec.Struct, frozen=True):
+    """A cert-manager ACME Challenge: where an order is stuck (e.g. the solver is
+    unreachable), which the Certificate's own message does not say."""
+
+    name: str
+    dns_name: str
+    state: str = ""  # pending, valid, invalid, errored, ...
+    reason: str = ""
+
+
 class StoreObjects(msgspec.Struct, frozen=True):
     """Everything observed about one store; `namespace` is the last one seen."""
 
@@ -105,6 +115,7 @@ class StoreObjects(msgspec.Struct, frozen=True):
     pods: tuple[PodObs, ...] = ()
     ingresses: tuple[IngressObs, ...] = ()
     certificates: tuple[CertificateObs, ...] = ()
+    challenges: tuple[ChallengeObs, ...] = ()
 
     def empty(self) -> bool:
         return not (self.workloads or self.jobs or self.pods or self.ingresses)
@@ -329,4 +340,14 @@ def parse_certificate(raw: Raw) -> CertificateObs:
         ready=_is_true(ready),
         reason=str(ready.get("reason") or ""),
         message=str(ready.get("message") or ""),
+    )
+
+
+def parse_challenge(raw: Raw) -> ChallengeObs:
+    status = raw.get("status") or {}
+    return ChallengeObs(
+        name=_dig(raw, "metadata", "name") or "",
+        dns_name=str(_dig(raw, "spec", "dnsName") or ""),
+        state=str(status.get("state") or ""),
+        reason=str(status.get("reason") or ""),
     )

@@ -39,6 +39,7 @@ from services.contracts.labels import Component
 from services.contracts.phases import Phase
 from services.watcher.observed import (
     CertificateObs,
+    ChallengeObs,
     IngressObs,
     JobObs,
     PodObs,
@@ -120,7 +121,7 @@ def _conditions(
         tier_condition(ConditionType.DATABASE_READY, objs.workloads, DATABASE_TIER, problems),
         tier_condition(ConditionType.WEB_READY, objs.workloads, WEB_TIER, problems),
         configured_condition(objs.jobs, problems, kept_configured, objs.namespace.setup_disabled),
-        routable_condition(objs.ingresses, objs.certificates),
+        routable_condition(objs.ingresses, objs.certificates, objs.challenges),
     ]
 
 
@@ -247,18 +248,22 @@ def configured_condition(
 
 
 def routable_condition(
-    ingresses: Iterable[IngressObs], certificates: Iterable[CertificateObs] = ()
+    ingresses: Iterable[IngressObs],
+    certificates: Iterable[CertificateObs] = (),
+    challenges: Iterable[ChallengeObs] = (),
 ) -> Condition:
     t = ConditionType.ROUTABLE
     for ing in sorted(ingresses, key=lambda i: i.name):
         if ing.hosts and ing.certificate:
-            return certificate_condition(ing, certificates)
+            return certificate_condition(ing, certificates, challenges)
         if ing.hosts:
             return Condition(t, TRUE, "IngressPresent", f"ingress {ing.name} routes {ing.hosts[0]}")
     return Condition(t, FALSE, "NotCreated", "no ingress with a host yet")
 
 
-def certificate_condition(ing: IngressObs, certificates: Iterable[CertificateObs]) -> Condition:
+def certificate_condition(
+    ing: IngressObs, certificates: Iterable[CertificateObs], challenges: Iterable[ChallengeObs]
+) -> Condition:
     """An ingress that asks cert-manager for its certificate routes only once it is
     issued: before, the controller serves its default certificate, which browsers
     (and the store's own https:// links) refuse."""
@@ -274,12 +279,17 @@ def certificate_condition(ing: IngressObs, certificates: Iterable[CertificateObs
         )
     if not cert.ready:
         why = f" ({cert.reason})" if cert.reason else ""
+        stuck = "".join(
+            f"; challenge {ch.name} ({ch.state or 'pending'}): {ch.reason}"
+            for ch in sorted(challenges, key=lambda ch: ch.name)
+            if ch.dns_name == host and ch.reason and ch.state != "valid"
+        )
         return Condition(
             t,
             FALSE,
             "CertificatePending",
             f"certificate {cert.name} for {host} is not ready{why}: "
-            f"{cert.message or 'cert-manager has not reported on it yet'}",
+            f"{cert.message or 'cert-manager has not reported on it yet'}{stuck}",
         )
     return Condition(
         t,

@@ -1,6 +1,7 @@
 """A store whose Ingress asks cert-manager for its certificate (HTTP-01 mode) is
 `ready` only once that Certificate is: before, the ingress controller would
-serve its default certificate and the store's https:// site would break.
+serve its default certificate and the store's https:// site would break. Until
+then the status says why, in cert-manager's words (Certificate and Challenge).
 
 No cert-manager runs on the devcluster: the test creates the Certificate as
 cert-manager's ingress-shim would (named after the TLS Secret, with the
@@ -98,6 +99,22 @@ async def test_store_with_tls_is_ready_only_once_its_certificate_is(
     pending = await log.wait(lambda s: issuing in s.message, what="cert-manager's message")
     assert (pending.phase, pending.reason) == (Phase.PROVISIONING, "CertificatePending"), pending
     assert routable(pending)[0] == "False"
+
+    # Its ACME challenge cannot reach the solver: the status says so, in cert-manager's words.
+    challenge = {
+        "apiVersion": "acme.cert-manager.io/v1",
+        "kind": "Challenge",
+        "metadata": {"name": f"{secret}-1-2-3", "namespace": store.ns},  # no labels of ours
+        "spec": {"dnsName": store.host, "type": "HTTP-01", "token": "t", "key": "k"},
+    }
+    acme = ("acme.cert-manager.io", "v1", store.ns, "challenges")
+    await certs.create_namespaced_custom_object(*acme, challenge)
+    unreachable = "Waiting for HTTP-01 challenge propagation: wrong status code '503'"
+    await certs.patch_namespaced_custom_object_status(
+        *acme, f"{secret}-1-2-3", {"status": {"state": "pending", "reason": unreachable}}, **MERGE
+    )
+    stuck = await log.wait(lambda s: unreachable in s.message, what="the challenge's reason")
+    assert stuck.phase == Phase.PROVISIONING, stuck
 
     # Issued: ready, on https.
     issued = _ready("True", "Ready", "Certificate is up to date")

@@ -291,6 +291,11 @@ WATCHER_RULES = [
     {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["list", "watch"]},
     {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["list", "watch"]},
     {"apiGroups": ["cert-manager.io"], "resources": ["certificates"], "verbs": ["list", "watch"]},
+    {
+        "apiGroups": ["acme.cert-manager.io"],
+        "resources": ["challenges"],
+        "verbs": ["list", "watch"],
+    },
 ]
 
 

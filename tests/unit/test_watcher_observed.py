@@ -8,6 +8,7 @@ from services.watcher.cache import StoreCache
 from services.watcher.kinds import KINDS, rbac_rules
 from services.watcher.observed import (
     parse_certificate,
+    parse_challenge,
     parse_ingress,
     parse_job,
     parse_pod,
@@ -259,6 +260,18 @@ def test_certificate_parse_keeps_cert_managers_words() -> None:
         "shop-tls", False, "Failed", "rate limited",
     )  # fmt: skip
     assert not parse_certificate({"metadata": meta("shop-tls")}).ready
+
+
+def test_challenge_parse_keeps_the_host_state_and_reason() -> None:
+    raw = {
+        "metadata": meta("shop-tls-1-2-3"),
+        "spec": {"dnsName": "shop.example.test", "type": "HTTP-01"},
+        "status": {"state": "pending", "reason": "wrong status code '503'", "presented": True},
+    }
+    ch = parse_challenge(raw)
+    assert (ch.name, ch.dns_name, ch.state, ch.reason) == (
+        "shop-tls-1-2-3", "shop.example.test", "pending", "wrong status code '503'",
+    )  # fmt: skip
 
 
 def test_cache_keeps_certificates_with_their_store() -> None:

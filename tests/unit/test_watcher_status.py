@@ -10,6 +10,7 @@ from services.contracts.events import Condition, StoreStatus
 from services.contracts.phases import Phase
 from services.watcher.observed import (
     CertificateObs,
+    ChallengeObs,
     ContainerObs,
     IngressObs,
     JobObs,
@@ -86,6 +87,7 @@ def cert(ready: bool, reason: str = "", message: str = "") -> CertificateObs:
 
 
 ISSUING = cert(False, "DoesNotExist", "Issuing certificate as Secret does not exist")
+UNREACHABLE = "Waiting for HTTP-01 challenge propagation: wrong status code '503', expected '200'"
 
 
 HEALTHY: dict[str, Any] = {
@@ -309,6 +311,17 @@ CASES: dict[str, Case] = {
         healthy(ingresses=(acme_ing(),), certificates=(ISSUING,)), None, Phase.PROVISIONING,
         "CertificatePending", "(DoesNotExist): Issuing certificate as Secret does not exist",
         "TTTTF",
+    ),
+    "certificate issuing, its challenge stuck: the challenge's reason too": Case(
+        healthy(
+            ingresses=(acme_ing(),), certificates=(ISSUING,),
+            challenges=(
+                ChallengeObs("shop-tls-1-2-3", "shop.example.test", "pending", UNREACHABLE),
+                ChallengeObs("other-1", "other.example.test", "pending", "not this store's host"),
+            ),
+        ),
+        None, Phase.PROVISIONING, "CertificatePending",
+        f"does not exist; challenge shop-tls-1-2-3 (pending): {UNREACHABLE}", "TTTTF",
     ),
     "certificate issued → ready": Case(
         healthy(ingresses=(acme_ing(),), certificates=(cert(True, "Ready"),)), None,
