@@ -38,4 +38,18 @@ class DeleteStore(msgspec.Struct, frozen=True, tag="delete-store", tag_field="ty
     store: StoreIdStr
 
 
-Command = CreateStore | DeleteStore
+class ReconcileStore(msgspec.Struct, frozen=True, tag="reconcile-store", tag_field="type"):
+    """Re-apply the spec the store was last brought to at `generation`, restoring
+    what changed outside Urumi (asked by the watcher on its own subject,
+    `reconcile_subject`). Never creates a store that is gone or being deleted."""
+
+    command_id: str
+    generation: int
+    issued_at: datetime
+    actor: str
+    tenant: TenantIdStr
+    store: StoreIdStr
+    reason: str = ""  # what the asker saw, e.g. "Deployment/wordpress deleted"
+
+
+Command = CreateStore | DeleteStore | ReconcileStore

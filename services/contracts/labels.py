@@ -9,6 +9,9 @@ STORE: Final = "urumi.dev/store"
 TENANT: Final = "urumi.dev/tenant"
 ENGINE: Final = "urumi.dev/engine"
 COMPONENT: Final = "app.kubernetes.io/component"
+# The provisioner's server-side apply manager: the fields its Apply entry owns
+# are what the watcher guards against drift.
+FIELD_MANAGER: Final = "urumi-provisioner"
 
 # Namespace annotations: the generation the provisioner applied (or is deleting),
 # and when that generation's apply started (the watcher's deadline clock).

@@ -5,7 +5,7 @@ from typing import Any, Final
 import msgspec
 
 from services.contracts import streams, subjects
-from services.contracts.commands import CreateStore, DeleteStore
+from services.contracts.commands import CreateStore, DeleteStore, ReconcileStore
 from services.contracts.credentials import CredentialsReply, CredentialsRequest
 from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
 
@@ -14,6 +14,7 @@ CONTRACT_VERSION: Final = "1.0.0"
 MESSAGES: Final[tuple[type[msgspec.Struct], ...]] = (
     CreateStore,
     DeleteStore,
+    ReconcileStore,
     StoreStatus,
     StoreProgress,
     KubeEvent,
@@ -63,6 +64,11 @@ def asyncapi_document() -> dict[str, Any]:
         "channels": {
             "commands": _channel(
                 f"{p}.cmd.{{tenant}}.{{store}}", "Store commands.", "CreateStore", "DeleteStore"
+            ),
+            "reconcile": _channel(
+                f"{p}.cmd.{{tenant}}.{{store}}.reconcile",
+                "Re-apply a store's current generation (watcher).",
+                "ReconcileStore",
             ),
             "status": _channel(
                 f"{p}.evt.{{tenant}}.{{store}}.status", "Store status (watcher).", "StoreStatus"

@@ -96,3 +96,6 @@ PROVISIONER_LOCKS: Final = BucketDef(name="urumi-provisioner-locks", ttl_s=30)
 # Newest command handled per store (no TTL): older ones, and that one delivered
 # again, are dropped.
 PROVISIONER_GENERATIONS: Final = BucketDef(name="urumi-provisioner-generations", ttl_s=0)
+# The CreateStore last applied per store (no TTL), with its recent restores: what a
+# ReconcileStore re-applies, and how often it already had to.
+PROVISIONER_APPLIED: Final = BucketDef(name="urumi-provisioner-applied", ttl_s=0)

@@ -20,6 +20,19 @@ def command_subject(tenant: str, store: str) -> str:
     return f"{PREFIX}.cmd.{tenant}.{store}"
 
 
+RECONCILE: Final = "reconcile"
+
+
+def reconcile_subject(tenant: str, store: str) -> str:
+    """Where the watcher asks for a re-apply: a subject of its own, so NATS lets the
+    watcher ask for nothing else (no create, no delete)."""
+    return f"{command_subject(tenant, store)}.{RECONCILE}"
+
+
+def is_reconcile_subject(subject: str) -> bool:
+    return subject.startswith(f"{PREFIX}.cmd.") and subject.endswith(f".{RECONCILE}")
+
+
 def event_subject(tenant: str, store: str, kind: EventKind) -> str:
     return f"{PREFIX}.evt.{tenant}.{store}.{kind.value}"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from services.contracts.commands import CreateStore, DeleteStore
+from services.contracts.commands import CreateStore, DeleteStore, ReconcileStore
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
 from services.contracts.ids import store_id_problem
 from services.contracts.phases import Phase
@@ -17,7 +17,9 @@ from services.contracts.subjects import (
     EventKind,
     command_subject,
     event_subject,
+    is_reconcile_subject,
     parse_store_subject,
+    reconcile_subject,
     tenant_events,
 )
 from services.contracts.wire import decode_command, decode_event, encode
@@ -104,6 +106,25 @@ def test_subjects_carry_tenant_and_store() -> None:
     assert parse_store_subject("urumi.rpc.credentials.acme.shop") == ("acme", "shop")
     with pytest.raises(ValueError, match="not an urumi"):
         parse_store_subject("other.subject")
+
+
+def test_reconcile_commands_have_a_subject_of_their_own() -> None:
+    """The watcher's NATS user may publish there only, never a create or delete."""
+    subject = reconcile_subject("acme", "shop")
+    assert subject == "urumi.cmd.acme.shop.reconcile"
+    assert is_reconcile_subject(subject)
+    assert not is_reconcile_subject(command_subject("acme", "shop"))
+    assert parse_store_subject(subject) == ("acme", "shop")
+    cmd = ReconcileStore(
+        command_id="c3",
+        generation=2,
+        issued_at=NOW,
+        actor="watcher",
+        tenant="acme",
+        store="shop",
+        reason="Deployment/wordpress deleted outside Urumi",
+    )
+    assert decode_command(encode(cmd)) == cmd
 
 
 def test_every_message_has_a_schema() -> None:
