@@ -59,6 +59,14 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     watcher_watch_timeout_s: Positive = 300  # server-side end of each watch request
     watcher_events_per_s: Seconds = 1.0  # Kubernetes Events forwarded per store, sustained
     watcher_events_burst: Positive = 20
+    # Self-healing: besides the drift it sees, the watcher asks for every store's
+    # re-apply once per resync period (spread over it, at most resync_per_s a
+    # second); the provisioner stops restoring a store restored fight_limit times
+    # within fight_window_s, and says so.
+    selfheal_resync_s: Seconds = 3600.0
+    selfheal_resync_per_s: Seconds = 0.5
+    selfheal_fight_limit: Positive = 5
+    selfheal_fight_window_s: Seconds = 600.0
     # provisioner: where the ingress controller runs (the only namespace allowed to
     # reach a store's web tier) and an optional directory of operator overrides for
     # store charts (images, storage class, network policy): `all.yaml` for every
