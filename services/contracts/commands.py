@@ -1,6 +1,7 @@
 """Commands: what the gateway asks the provisioner to do (stream URUMI_COMMANDS)."""
 
 from datetime import datetime
+from typing import Final
 
 import msgspec
 
@@ -36,6 +37,9 @@ class DeleteStore(msgspec.Struct, frozen=True, tag="delete-store", tag_field="ty
     actor: str
     tenant: TenantIdStr
     store: StoreIdStr
+
+
+RESYNC: Final = "periodic resync"  # a ReconcileStore's reason when no drift was seen
 
 
 class ReconcileStore(msgspec.Struct, frozen=True, tag="reconcile-store", tag_field="type"):

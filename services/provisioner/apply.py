@@ -18,7 +18,7 @@ from services.provisioner.ordering import Manifest, key
 
 log = logging.getLogger(__name__)
 
-FIELD_MANAGER: Final = "urumi-provisioner"
+FIELD_MANAGER: Final = labels.FIELD_MANAGER
 # How long a replaced StatefulSet may take to let go of its pods.
 ORPHANING_S: Final = 30.0
 # A hung API server must fail the step (and be retried), not hold it forever.
@@ -112,20 +112,26 @@ class Applier:
         path: str = resource.path(name=name, namespace=namespace)
         return path
 
-    async def apply(self, manifest: Manifest) -> None:
+    async def apply(self, manifest: Manifest) -> dict[str, Any]:
+        """Server-side apply; the object as the API server stored it."""
         doing = f"apply {describe(manifest)}"
         path = await self._path(manifest, manifest["metadata"]["name"])
+        try:
+            return await self._apply_patch(manifest, path, doing)
+        except ApiException as exc:
+            if not is_immutable_statefulset_change(exc):
+                raise classify(exc, doing) from exc
+        await self._replace_keeping_pods(manifest, path)
+        try:
+            return await self._apply_patch(manifest, path, doing)
+        except ApiException as exc:
+            raise classify(exc, doing) from exc
+
+    async def _apply_patch(self, manifest: Manifest, path: str, doing: str) -> dict[str, Any]:
         query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
-        for attempt in ("as is", "replaced"):
-            try:
-                await self._call(
-                    "PATCH", path, doing, manifest, query, "application/apply-patch+yaml"
-                )
-                return
-            except ApiException as exc:
-                if attempt == "replaced" or not is_immutable_statefulset_change(exc):
-                    raise classify(exc, doing) from exc
-            await self._replace_keeping_pods(manifest, path)
+        return await self._call(
+            "PATCH", path, doing, manifest, query, "application/apply-patch+yaml"
+        )
 
     async def _replace_keeping_pods(self, manifest: Manifest, path: str) -> None:
         """Delete a StatefulSet but not its pods or volumes (`kubectl delete
@@ -159,8 +165,18 @@ class Applier:
     async def prune(self, namespace: str, store: str, keep: list[Manifest]) -> list[str]:
         """Delete what we applied earlier and the new render no longer has."""
         wanted = {key(m) for m in keep}
-        selector = f"{labels.MANAGED_SELECTOR},{labels.STORE}={store}"
         pruned: list[str] = []
+        for live, item in await self.live_objects(namespace, store):
+            if key(live) in wanted or not applied_by_us(item):
+                continue
+            await self._delete(live, f"prune {describe(live)}")
+            pruned.append(describe(live))
+        return pruned
+
+    async def live_objects(self, namespace: str, store: str) -> list[tuple[Manifest, Manifest]]:
+        """Every labelled object of the store's kinds: (its reference, the object)."""
+        selector = f"{labels.MANAGED_SELECTOR},{labels.STORE}={store}"
+        found: list[tuple[Manifest, Manifest]] = []
         for api_version, kind in PRUNE_KINDS:
             probe = {"apiVersion": api_version, "kind": kind, "metadata": {"namespace": namespace}}
             path = await self._path(probe)
@@ -172,12 +188,8 @@ class Applier:
                 raise classify(exc, f"list {kind}") from exc
             for item in listing.get("items") or []:
                 name = item["metadata"]["name"]
-                live = {**probe, "metadata": {"name": name, "namespace": namespace}}
-                if key(live) in wanted or not applied_by_us(item):
-                    continue
-                await self._delete(live, f"prune {kind}/{name}")
-                pruned.append(f"{kind}/{name}")
-        return pruned
+                found.append(({**probe, "metadata": {"name": name, "namespace": namespace}}, item))
+        return found
 
     async def _delete(
         self, manifest: Manifest, doing: str, propagation: str = "Background"

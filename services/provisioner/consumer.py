@@ -12,15 +12,17 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 
-from services.contracts.commands import Command, CreateStore
+from services.contracts.commands import Command, CreateStore, DeleteStore, ReconcileStore
 from services.contracts.events import StepState
 from services.contracts.phases import Phase
 from services.contracts.streams import PROVISIONER
+from services.contracts.subjects import is_reconcile_subject
 from services.contracts.wire import decode_command
 from services.provisioner.backoff import backoff_with_jitter
 from services.provisioner.errors import PermanentError, ProvisionError, classify
 from services.provisioner.locking import Generations, Handled, StoreLock
 from services.provisioner.provision import Provisioner
+from services.provisioner.selfheal import SelfHealer
 from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
@@ -47,9 +49,11 @@ class CommandConsumer:
         locks: LockFactory,
         generations: Generations,
         concurrency: int,
+        healer: SelfHealer,
     ) -> None:
         self.js = js
         self.provisioner = provisioner
+        self.healer = healer
         self.locks = locks
         self.generations = generations
         self.concurrency = concurrency
@@ -113,6 +117,9 @@ class CommandConsumer:
     async def handle(self, msg: Msg) -> None:
         try:
             cmd = decode_command(msg.data)
+            if is_reconcile_subject(msg.subject) and not isinstance(cmd, ReconcileStore):
+                # The watcher may publish there only: it must never create or delete.
+                raise ValueError(f"a {type(cmd).__name__} on a reconcile subject")
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
             # Never valid, never will be: do not let it loop.
             log.error(
@@ -170,8 +177,12 @@ class CommandConsumer:
     async def _execute(self, cmd: Command) -> None:
         if isinstance(cmd, CreateStore):
             await self.provisioner.create(cmd)
-        else:
+            await self.healer.remember(cmd)
+        elif isinstance(cmd, DeleteStore):
             await self.provisioner.delete(cmd)
+            await self.healer.forget(cmd.store)
+        else:
+            await self.healer.reconcile(cmd)
 
     async def _failed(self, cmd: Command, msg: Msg, message: str) -> None:
         log.warning("command failed", extra={"store": cmd.store, "error": message})
@@ -201,6 +212,8 @@ class CommandConsumer:
 
 
 def _step(cmd: Command) -> str:
+    if isinstance(cmd, ReconcileStore):
+        return "restore"
     return "provision" if isinstance(cmd, CreateStore) else "delete"
 
 

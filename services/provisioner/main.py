@@ -10,15 +10,22 @@ import uuid
 
 import msgspec
 
-from services.contracts.streams import PROVISIONER, PROVISIONER_GENERATIONS, PROVISIONER_LOCKS
+from services.contracts.streams import (
+    PROVISIONER,
+    PROVISIONER_APPLIED,
+    PROVISIONER_GENERATIONS,
+    PROVISIONER_LOCKS,
+)
 from services.provisioner.apply import Applier
 from services.provisioner.consumer import CommandConsumer
 from services.provisioner.credentials import CredentialsResponder
+from services.provisioner.fight import FightLimit
 from services.provisioner.kube import kube_client
 from services.provisioner.locking import Generations, StoreLock
 from services.provisioner.progress import Progress
 from services.provisioner.provision import Provisioner
 from services.provisioner.queue_audit import QueueAudit
+from services.provisioner.selfheal import AppliedSpecs, SelfHealer
 from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import health_app, serve
@@ -57,6 +64,14 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         # Unique per process: a restarted replica must not mistake an old lock for its own.
         owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         provisioner = Provisioner(settings, Applier(api), Progress(js))
+        applied = AppliedSpecs(
+            await bus.ensure_bucket(js, PROVISIONER_APPLIED, settings.jetstream_replicas)
+        )
+        healer = SelfHealer(
+            provisioner,
+            applied,
+            FightLimit(settings.selfheal_fight_limit, settings.selfheal_fight_window_s),
+        )
         credentials = await CredentialsResponder(api, settings).subscribe(nc)
         consumer = CommandConsumer(
             js,
@@ -64,6 +79,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             lambda store: StoreLock(locks_kv, store, owner),
             generations,
             settings.provision_concurrency,
+            healer,
         )
         health.add("nats", lambda: nc.is_connected)
         health.add("consumer", lambda: consumer.bound)

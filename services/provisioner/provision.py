@@ -122,6 +122,10 @@ class Provisioner:
             cmd, "provision", StepState.SUCCEEDED, f"{len(manifests)} objects applied"
         )
 
+    async def manifests(self, cmd: CreateStore, live: dict[str, Any] | None) -> list[Manifest]:
+        """What `cmd` applies, in apply order (the Namespace first), without applying it."""
+        return await self._render(cmd, engine_for(cmd.spec.engine), live)
+
     async def _render(
         self, cmd: CreateStore, engine: EngineDef, live: dict[str, Any] | None
     ) -> list[Manifest]:

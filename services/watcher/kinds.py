@@ -61,10 +61,30 @@ KINDS: Final = (
 )  # fmt: skip
 
 
+# Kinds a store chart renders that the status ignores: watched for drift only
+# (services/watcher/drift.py), like the applied kinds of KINDS above.
+DRIFT_KINDS: Final = (
+    KindSpec("ResourceQuota", "", "resourcequotas", MANAGED_SELECTOR,
+             lambda api: CoreV1Api(api).list_resource_quota_for_all_namespaces),
+    KindSpec("LimitRange", "", "limitranges", MANAGED_SELECTOR,
+             lambda api: CoreV1Api(api).list_limit_range_for_all_namespaces),
+    KindSpec("NetworkPolicy", "networking.k8s.io", "networkpolicies", MANAGED_SELECTOR,
+             lambda api: NetworkingV1Api(api).list_network_policy_for_all_namespaces),
+    KindSpec("Service", "", "services", MANAGED_SELECTOR,
+             lambda api: CoreV1Api(api).list_service_for_all_namespaces),
+    KindSpec("PersistentVolumeClaim", "", "persistentvolumeclaims", MANAGED_SELECTOR,
+             lambda api: CoreV1Api(api).list_persistent_volume_claim_for_all_namespaces),
+)  # fmt: skip
+# Kinds of KINDS that the provisioner applies: watched for drift too.
+APPLIED_STATUS_KINDS: Final = frozenset(
+    {"Namespace", "Deployment", "StatefulSet", "Job", "Ingress"}
+)
+
+
 def rbac_rules() -> list[dict[str, list[str]]]:
     """ClusterRole rules: read-only, only the kinds above (the platform chart mirrors these)."""
     by_group: dict[str, list[str]] = {}
-    for spec in KINDS:
+    for spec in KINDS + DRIFT_KINDS:
         by_group.setdefault(spec.group, []).append(spec.resource)
     return [
         {"apiGroups": [group], "resources": sorted(resources), "verbs": ["get", "list", "watch"]}

@@ -17,9 +17,11 @@ from services.runtime.settings import Settings
 from services.watcher.controller import Controller
 from services.watcher.events import RateLimiter
 from services.watcher.informer import Informer
-from services.watcher.kinds import KINDS
+from services.watcher.kinds import APPLIED_STATUS_KINDS, DRIFT_KINDS, KINDS
 from services.watcher.lease import Lease
 from services.watcher.publisher import Publisher
+from services.watcher.resync import ResyncSchedule
+from services.watcher.selfheal import SelfHeal, Tee
 from services.watcher.status import Policy
 
 log = logging.getLogger(__name__)
@@ -54,20 +56,37 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     )
     api = await kube_client(settings)
     controller = build(settings, nc, lease)
+    heal = SelfHeal(
+        js,
+        controller.cache,
+        lease,
+        ResyncSchedule(settings.selfheal_resync_s, settings.selfheal_resync_per_s),
+    )
+    both = Tee(controller, heal)
     informers = [
-        Informer(api, spec, controller, watch_timeout_s=settings.watcher_watch_timeout_s)
+        Informer(
+            api,
+            spec,
+            both if spec.kind in APPLIED_STATUS_KINDS else controller,
+            watch_timeout_s=settings.watcher_watch_timeout_s,
+        )
         for spec in KINDS
+    ] + [
+        Informer(api, spec, heal, watch_timeout_s=settings.watcher_watch_timeout_s)
+        for spec in DRIFT_KINDS
     ]
+
+    def all_synced() -> bool:
+        return all(i.synced.is_set() for i in informers)
+
     health = Health()
     health.add("nats", lambda: nc.is_connected)
     health.add("lease", lease.healthy)  # active or standby, both ready
     tasks = [asyncio.create_task(i.run(stop), name=f"informer-{i.spec.kind}") for i in informers]
     tasks += [
         asyncio.create_task(lease.run(stop), name="lease"),
-        asyncio.create_task(
-            controller.run(lambda: all(i.synced.is_set() for i in informers), stop),
-            name="controller",
-        ),
+        asyncio.create_task(controller.run(all_synced, stop), name="controller"),
+        asyncio.create_task(heal.run(all_synced, stop), name="self-heal"),
         asyncio.create_task(controller.forward_kube_events(stop), name="kube-events"),
     ]
     server = asyncio.create_task(

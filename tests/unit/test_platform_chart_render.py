@@ -19,7 +19,7 @@ from services.contracts.store import Plan, StoreSpec
 from services.provisioner.apply import PRUNE_KINDS
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
 from services.provisioner.values import Platform
-from services.watcher.kinds import KINDS
+from services.watcher.kinds import DRIFT_KINDS, KINDS
 
 Manifest = dict[str, Any]
 
@@ -263,6 +263,7 @@ PROVISIONER_RULES = [
         "resourceNames": ["store-credentials"],
         "verbs": ["get"],
     },
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
     {
         "apiGroups": [""],
         "resources": ["limitranges", "persistentvolumeclaims", "resourcequotas", "services"],
@@ -282,14 +283,30 @@ PROVISIONER_RULES = [
 ]
 
 WATCHER_RULES = [
-    {"apiGroups": [""], "resources": ["events", "namespaces", "pods"], "verbs": ["list", "watch"]},
+    {
+        "apiGroups": [""],
+        "resources": [
+            "events",
+            "limitranges",
+            "namespaces",
+            "persistentvolumeclaims",
+            "pods",
+            "resourcequotas",
+            "services",
+        ],
+        "verbs": ["list", "watch"],
+    },
     {
         "apiGroups": ["apps"],
         "resources": ["deployments", "statefulsets"],
         "verbs": ["list", "watch"],
     },
     {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["list", "watch"]},
-    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["list", "watch"]},
+    {
+        "apiGroups": ["networking.k8s.io"],
+        "resources": ["ingresses", "networkpolicies"],
+        "verbs": ["list", "watch"],
+    },
     {"apiGroups": ["cert-manager.io"], "resources": ["certificates"], "verbs": ["list", "watch"]},
     {
         "apiGroups": ["acme.cert-manager.io"],
@@ -344,7 +361,8 @@ def _granted(rules: list[Manifest], verbs: set[str]) -> set[tuple[str, str]]:
 
 def test_watcher_role_covers_its_informers() -> None:
     rules = find(render_chart(), "ClusterRole", "urumi-watcher")["rules"]
-    assert _granted(rules, {"list", "watch"}) == {(k.group, k.resource) for k in KINDS}
+    kinds = KINDS + DRIFT_KINDS
+    assert _granted(rules, {"list", "watch"}) == {(k.group, k.resource) for k in kinds}
 
 
 async def test_provisioner_role_covers_every_store_chart_and_prune() -> None:
@@ -388,6 +406,8 @@ def test_nats_users_may_use_only_their_subjects(values_file: str) -> None:
 
     # The command and credential paths: the gateway asks, the provisioner answers.
     assert who("publish", "urumi.cmd.acme.shop") == {"gateway"}
+    # The watcher may ask for a re-apply (self-healing), and nothing else.
+    assert who("publish", "urumi.cmd.acme.shop.reconcile") == {"gateway", "watcher"}
     assert who("publish", "urumi.rpc.credentials.acme.shop") == {"gateway"}
     assert who("subscribe", "urumi.rpc.credentials.acme.shop") == {"provisioner"}
     assert {n for n, u in users.items() if u.allow_responses} == {"provisioner"}
@@ -420,6 +440,7 @@ def test_nats_users_may_use_only_their_subjects(values_file: str) -> None:
     assert who("publish", "$KV.urumi-watcher-lease.leader") == {"watcher"}
     assert who("publish", "$KV.urumi-provisioner-locks.shop") == {"provisioner"}
     assert who("publish", "$KV.urumi-provisioner-generations.shop") == {"provisioner"}
+    assert who("publish", "$KV.urumi-provisioner-applied.shop") == {"provisioner"}
     # Nobody deletes or purges streams or reads messages by sequence.
     for api in ("STREAM.DELETE", "STREAM.PURGE", "STREAM.MSG.DELETE", "STREAM.MSG.GET"):
         assert who("publish", f"$JS.API.{api}.URUMI_EVENTS") == set(), api

@@ -1,7 +1,12 @@
 """Self-healing in the provisioner: the fight limit, what a re-apply restored, its Event."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
+from services.contracts.commands import DeleteStore
+from services.contracts.subjects import reconcile_subject
+from services.contracts.wire import encode
+from services.provisioner.consumer import CommandConsumer
 from services.provisioner.fight import FightLimit
 from services.provisioner.kube_events import event_body
 from services.provisioner.restored import what_changed
@@ -62,3 +67,26 @@ def test_the_event_points_at_the_restored_object_in_the_store_namespace() -> Non
         event_body(namespace, "RestoreStopped", "m", "Warning", NOW)["metadata"]["namespace"]
         == "store-shop"
     )
+
+
+class FakeMsg:
+    def __init__(self, subject: str, data: bytes) -> None:
+        self.subject = subject
+        self.data = data
+        self.terminated = False
+
+    async def term(self) -> None:
+        self.terminated = True
+
+
+async def test_only_reconciles_are_taken_from_the_reconcile_subject() -> None:
+    """The watcher's NATS user may publish there: it must never delete a store."""
+    cmd = DeleteStore(
+        command_id="c", generation=9, issued_at=NOW, actor="x", tenant="acme", store="shop"
+    )
+    consumer = CommandConsumer(
+        cast(Any, None), cast(Any, None), cast(Any, None), cast(Any, None), 1, cast(Any, None)
+    )
+    msg = FakeMsg(reconcile_subject("acme", "shop"), encode(cmd))
+    await consumer.handle(cast(Any, msg))
+    assert msg.terminated

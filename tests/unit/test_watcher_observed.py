@@ -5,7 +5,7 @@ from typing import Any
 
 from services.contracts import labels
 from services.watcher.cache import StoreCache
-from services.watcher.kinds import KINDS, rbac_rules
+from services.watcher.kinds import DRIFT_KINDS, KINDS, rbac_rules
 from services.watcher.observed import (
     parse_certificate,
     parse_challenge,
@@ -342,4 +342,4 @@ def test_rbac_is_read_only_and_covers_every_kind() -> None:
     rules = rbac_rules()
     assert all(r["verbs"] == ["get", "list", "watch"] for r in rules)
     covered = {(g, res) for r in rules for g in r["apiGroups"] for res in r["resources"]}
-    assert covered == {(k.group, k.resource) for k in KINDS}
+    assert covered == {(k.group, k.resource) for k in KINDS + DRIFT_KINDS}

@@ -17,6 +17,8 @@ Per-service NATS permissions (YAML here; nats.yaml writes them into nats.conf). 
 - KV buckets are streams KV_<bucket>: INFO and CREATE (ensure_bucket), reads by
   STREAM.MSG.GET (the buckets are created without direct get), writes by
   publishing to $KV.<bucket>.<key>;
+- the watcher publishes ReconcileStore commands on `urumi.cmd.<t>.<s>.reconcile`
+  only (the provisioner refuses any other command there);
 - the credentials request subject: the gateway may only ask, the provisioner
   alone may answer (allow_responses: one reply to the requester's inbox).
 */ -}}
@@ -74,6 +76,7 @@ provisioner:
       - "$JS.API.CONSUMER.DELETE.URUMI_COMMANDS.provisioner"
       {{- include "platform.natsBucket" "urumi-provisioner-locks" | nindent 6 }}
       {{- include "platform.natsBucket" "urumi-provisioner-generations" | nindent 6 }}
+      {{- include "platform.natsBucket" "urumi-provisioner-applied" | nindent 6 }}
   subscribe:
     allow: ["urumi.rpc.credentials.>", "_INBOX_provisioner.>"]
   allow_responses: true
@@ -83,6 +86,8 @@ watcher:
       {{- include "platform.natsStreamInfo" . | nindent 6 }}
       - "urumi.evt.*.*.status"
       - "urumi.evt.*.*.kube"
+      # Self-healing asks for re-applies, on their own subject: never a create or delete.
+      - "urumi.cmd.*.*.reconcile"
       # Read back the last statuses (services/watcher/history.py).
       - "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.*.urumi.evt.*.*.status"
       {{- include "platform.natsEphemeral" . | nindent 6 }}
