@@ -24,8 +24,10 @@ from services.gateway.db import Database
 from services.gateway.errors import http_handler, internal_handler, validation_handler
 from services.gateway.models import CreateStoreRequest, CreateTenantRequest, UpdateStoreRequest
 from services.gateway.outbox import OutboxRelay
+from services.gateway.pg import PgDatabase
 from services.gateway.projector import run_projector
 from services.gateway.ratelimit import RateLimiter
+from services.gateway.sql import Backend
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
 from services.runtime.settings import Settings
@@ -94,8 +96,16 @@ def _document_closed_bodies(app: Litestar) -> None:
             schema.additional_properties = False
 
 
+def database(settings: Settings) -> Backend:
+    """PostgreSQL when `URUMI_DATABASE_URL` names one (several replicas may share
+    it), else the SQLite file `URUMI_DATABASE` (one replica)."""
+    if settings.database_url:
+        return PgDatabase(settings.database_url)
+    return Database(settings.database)
+
+
 def create_app(settings: Settings) -> Litestar:
-    db = Database(settings.database)
+    db = database(settings)
     health = Health()
     health.add("database", lambda: db.is_open)
     app = Litestar(
@@ -129,7 +139,7 @@ def create_app(settings: Settings) -> Litestar:
     app.state.db = db
     app.state.nc = None
     app.state.outbox = OutboxRelay(db)
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.limiter = RateLimiter(db, settings.rate_limit_per_minute)
     app.state.store_url = lambda store_id: store_url(
         store_id, settings.base_domain, tls=settings.store_tls() != "none", port=settings.store_port
     )

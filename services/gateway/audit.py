@@ -61,7 +61,7 @@ async def _record(scope: dict[str, Any], code: int) -> None:
         "result": "ok" if code < 400 else "rejected",
     }
     try:
-        async with scope["app"].state.db.transaction() as conn:
+        async with scope["app"].state.db.transaction(exclusive=False) as conn:
             await repo.add_audit(conn, **row)
     except Exception:
         log.exception("audit row not written", extra=row)

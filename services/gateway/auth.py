@@ -34,8 +34,8 @@ def _bearer(request: Request[object, object, State]) -> str:
     return token.strip()
 
 
-def _limit(request: Request[object, object, State], key: str) -> None:
-    wait = request.app.state.limiter.check(key, time.monotonic())
+async def _limit(request: Request[object, object, State], key: str) -> None:
+    wait = await request.app.state.limiter.check(key, time.time())
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         raise TooManyRequests(
@@ -52,7 +52,7 @@ async def require_tenant(request: Request[object, object, State]) -> TenantView:
             raise PermissionDeniedException("the admin token manages tenants; use a tenant token")
         raise NotAuthorizedException("unknown token")
     request.state.actor = f"tenant:{tenant.id}"
-    _limit(request, digest)
+    await _limit(request, digest)
     return tenant
 
 
@@ -61,7 +61,7 @@ async def require_admin(request: Request[object, object, State]) -> str:
     if not _is_admin(request, token):
         raise NotAuthorizedException("admin token required")
     request.state.actor = "admin"
-    _limit(request, "admin")
+    await _limit(request, "admin")
     return "admin"
 
 

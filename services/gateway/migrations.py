@@ -1,4 +1,8 @@
-"""Versioned SQLite schema; `PRAGMA user_version` records how far a file has come."""
+"""Versioned schema, written in SQLite's dialect; `pg.to_postgres` adapts it.
+
+SQLite records how far a file has come in `PRAGMA user_version`, PostgreSQL in
+the `schema_version` table.
+"""
 
 from typing import Final
 
@@ -72,5 +76,14 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE stores ADD COLUMN ready_at TEXT;
     UPDATE stores SET ready_at = updated_at WHERE phase IN ('ready', 'degraded');
+    """,
+    # 4: rate limit buckets, shared by every replica (a limit kept per replica
+    # would be the limit times the replicas). `at` is in seconds since the epoch.
+    """
+    CREATE TABLE rate_buckets (
+        key TEXT PRIMARY KEY,
+        tokens REAL NOT NULL,
+        at REAL NOT NULL
+    );
     """,
 )

@@ -2,7 +2,9 @@
 
 A crash between commit and publish loses nothing (rows stay unsent); a crash
 between publish and mark re-publishes, and JetStream drops the copy because
-`Nats-Msg-Id` is the command id.
+`Nats-Msg-Id` is the command id. On PostgreSQL every replica relays: each
+claims rows no other replica holds (`FOR UPDATE SKIP LOCKED`), and a replica
+that dies mid-batch releases its rows with its connection.
 """
 
 import asyncio
@@ -13,7 +15,7 @@ from nats.js import JetStreamContext
 
 from services.gateway import metrics
 from services.gateway import repository as repo
-from services.gateway.db import Database
+from services.gateway.sql import Backend, OutboxBatch
 from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
@@ -24,38 +26,18 @@ KEEP_SENT = timedelta(days=1)
 
 
 class OutboxRelay:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self.db = db
         self.wake = asyncio.Event()
 
     async def flush(self, js: JetStreamContext) -> int:
-        rows = await repo.unsent_outbox(self.db.reader, BATCH)
-        metrics.OUTBOX_PENDING.set(len(rows))
-        sent: list[int] = []
-        try:
-            for row in rows:
-                ack = await js.publish(
-                    row["subject"],
-                    row["payload"],
-                    timeout=5,
-                    headers={"Nats-Msg-Id": row["command_id"]},
-                )
-                sent.append(row["id"])
-                metrics.COMMANDS_PUBLISHED.inc()
-                log.info(
-                    "command published",
-                    extra={
-                        "command_id": row["command_id"],
-                        "subject": row["subject"],
-                        "stream_seq": ack.seq,
-                        "duplicate": bool(ack.duplicate),
-                    },
-                )
-        finally:
-            if sent:
-                async with self.db.transaction() as conn:
-                    await repo.mark_sent(conn, sent)
-        return len(rows)
+        async with self.db.claim_outbox(BATCH) as batch:
+            metrics.OUTBOX_PENDING.set(len(batch.rows))
+            # Raised after the batch closes, so what was published is marked sent.
+            error = await _publish(js, batch)
+        if error is not None:
+            raise error
+        return len(batch.rows)
 
     async def run(self, js: JetStreamContext, stop: asyncio.Event) -> None:
         delay = 0.2
@@ -74,8 +56,33 @@ class OutboxRelay:
             await _wait_any(self.wake, stop, IDLE_POLL_S)
 
     async def _prune(self) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(exclusive=False) as conn:
             await repo.prune_outbox(conn, repo.now() - KEEP_SENT)
+
+
+async def _publish(js: JetStreamContext, batch: OutboxBatch) -> Exception | None:
+    for row in batch.rows:
+        try:
+            ack = await js.publish(
+                row["subject"],
+                bytes(row["payload"]),
+                timeout=5,
+                headers={"Nats-Msg-Id": row["command_id"]},
+            )
+        except Exception as exc:
+            return exc
+        batch.sent.append(row["id"])
+        metrics.COMMANDS_PUBLISHED.inc()
+        log.info(
+            "command published",
+            extra={
+                "command_id": row["command_id"],
+                "subject": row["subject"],
+                "stream_seq": ack.seq,
+                "duplicate": bool(ack.duplicate),
+            },
+        )
+    return None
 
 
 async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:

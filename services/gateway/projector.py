@@ -1,4 +1,10 @@
-"""Status projector: a durable consumer on URUMI_EVENTS that updates SQLite."""
+"""Status projector: a durable consumer on URUMI_EVENTS that updates store rows.
+
+Every replica pulls from the same durable consumer, so each event reaches one
+of them (again only if unacknowledged); the timeline's unique stream sequence
+makes a redelivery a no-op, and an event older than one already folded for its
+store is kept in the timeline but not folded.
+"""
 
 import asyncio
 import logging
@@ -14,9 +20,9 @@ from services.contracts.phases import Phase
 from services.contracts.wire import decode_event
 from services.gateway import metrics
 from services.gateway import repository as repo
-from services.gateway.db import Database
 from services.gateway.models import StoreView
 from services.gateway.projection import apply_progress, apply_status
+from services.gateway.sql import Backend
 from services.runtime import bus
 
 log = logging.getLogger(__name__)
@@ -25,7 +31,7 @@ KEEP_EVENTS_PER_STORE = 1000
 _KIND = {StoreStatus: "status", StoreProgress: "progress", KubeEvent: "kube"}
 
 
-async def project(db: Database, msg: Msg) -> None:
+async def project(db: Backend, msg: Msg) -> None:
     try:
         event = decode_event(msg.data)
     except msgspec.DecodeError:
@@ -52,6 +58,8 @@ async def project(db: Database, msg: Msg) -> None:
             metrics.EVENTS_PROJECTED.labels(_KIND[type(event)]).inc()
         if not fresh or isinstance(event, KubeEvent):
             return
+        if await repo.newer_event_folded(conn, event.store, seq):
+            return
         base = repo.projected_from_view(current)
         merged = (
             apply_status(base, event)
@@ -69,7 +77,7 @@ async def project(db: Database, msg: Msg) -> None:
         ).observe(max(0.0, (at - first_ready.created_at).total_seconds()))
 
 
-async def run_projector(db: Database, js: JetStreamContext, stop: asyncio.Event) -> None:
+async def run_projector(db: Backend, js: JetStreamContext, stop: asyncio.Event) -> None:
     consumer = streams.GATEWAY_PROJECTOR
     await bus.ensure_consumer(js, consumer)
     sub = await js.pull_subscribe_bind(consumer.durable, stream=consumer.stream)
@@ -80,7 +88,7 @@ async def run_projector(db: Database, js: JetStreamContext, stop: asyncio.Event)
 
 
 async def _consume(
-    db: Database, sub: JetStreamContext.PullSubscription, stop: asyncio.Event
+    db: Backend, sub: JetStreamContext.PullSubscription, stop: asyncio.Event
 ) -> None:
     while not stop.is_set():
         try:

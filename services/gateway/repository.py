@@ -1,10 +1,7 @@
 """SQL for stores, tenants, tokens, outbox, events and audit. No HTTP here."""
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
-import aiosqlite
 import msgspec
 
 from services.contracts.events import Condition
@@ -12,6 +9,7 @@ from services.contracts.phases import LIVE, Phase
 from services.contracts.store import Engine, Plan
 from services.gateway.models import EventView, StoreView, TenantView
 from services.gateway.projection import Projected
+from services.gateway.sql import Conn, Row
 
 _conditions = msgspec.json.Decoder(list[Condition])
 _LIVE_PHASES = tuple(p.value for p in LIVE)
@@ -25,7 +23,7 @@ def _ts(value: datetime) -> str:
     return value.isoformat()
 
 
-def store_from_row(row: aiosqlite.Row) -> StoreView:
+def store_from_row(row: Row) -> StoreView:
     return StoreView(
         id=row["id"],
         tenant=row["tenant_id"],
@@ -56,33 +54,30 @@ def projected_from_view(view: StoreView) -> Projected:
     )
 
 
-async def get_store(conn: aiosqlite.Connection, store_id: str) -> StoreView | None:
-    async with conn.execute("SELECT * FROM stores WHERE id = ?", (store_id,)) as cur:
-        row = await cur.fetchone()
+async def get_store(conn: Conn, store_id: str) -> StoreView | None:
+    row = await conn.fetchone("SELECT * FROM stores WHERE id = ?", store_id)
     return store_from_row(row) if row else None
 
 
 async def list_stores(
-    conn: aiosqlite.Connection, tenant: str, after: str, limit: int, include_deleted: bool
+    conn: Conn, tenant: str, after: str, limit: int, include_deleted: bool
 ) -> list[StoreView]:
     phase_filter = "" if include_deleted else "AND phase != 'deleted'"
     sql = (
         f"SELECT * FROM stores WHERE tenant_id = ? AND id > ? {phase_filter} "  # noqa: S608
         "ORDER BY id LIMIT ?"
     )
-    async with conn.execute(sql, (tenant, after, limit)) as cur:
-        return [store_from_row(r) for r in await cur.fetchall()]
+    return [store_from_row(r) for r in await conn.fetchall(sql, tenant, after, limit)]
 
 
-async def count_live_stores(conn: aiosqlite.Connection, tenant: str) -> int:
+async def count_live_stores(conn: Conn, tenant: str) -> int:
     marks = ",".join("?" * len(_LIVE_PHASES))
     sql = f"SELECT COUNT(*) FROM stores WHERE tenant_id = ? AND phase IN ({marks})"  # noqa: S608
-    async with conn.execute(sql, (tenant, *_LIVE_PHASES)) as cur:
-        row = await cur.fetchone()
+    row = await conn.fetchone(sql, tenant, *_LIVE_PHASES)
     return int(row[0]) if row else 0
 
 
-async def upsert_store(conn: aiosqlite.Connection, view: StoreView, first_generation: int) -> None:
+async def upsert_store(conn: Conn, view: StoreView, first_generation: int) -> None:
     await conn.execute(
         """INSERT INTO stores (id, tenant_id, engine, plan, display_name, storage_plan, phase,
                generation, first_generation, url, reason, message, conditions, created_at,
@@ -95,108 +90,102 @@ async def upsert_store(conn: aiosqlite.Connection, view: StoreView, first_genera
                url=excluded.url, reason=excluded.reason, message=excluded.message,
                conditions=excluded.conditions, created_at=excluded.created_at,
                updated_at=excluded.updated_at, ready_at=NULL""",
-        (
-            view.id,
-            view.tenant,
-            view.engine.value,
-            view.plan.value,
-            view.display_name,
-            view.storage_plan.value,
-            view.phase.value,
-            view.generation,
-            first_generation,
-            view.url,
-            view.reason,
-            view.message,
-            msgspec.json.encode(view.conditions).decode(),
-            _ts(view.created_at),
-            _ts(view.updated_at),
-        ),
+        view.id,
+        view.tenant,
+        view.engine.value,
+        view.plan.value,
+        view.display_name,
+        view.storage_plan.value,
+        view.phase.value,
+        view.generation,
+        first_generation,
+        view.url,
+        view.reason,
+        view.message,
+        msgspec.json.encode(view.conditions).decode(),
+        _ts(view.created_at),
+        _ts(view.updated_at),
     )
 
 
-async def save_spec(conn: aiosqlite.Connection, view: StoreView) -> None:
+async def save_spec(conn: Conn, view: StoreView) -> None:
     """A changed spec at its new generation (an update; the id and engine stay)."""
     await conn.execute(
         "UPDATE stores SET plan = ?, display_name = ?, phase = ?, generation = ?, reason = ?, "
         "message = ?, updated_at = ? WHERE id = ?",
-        (
-            view.plan.value,
-            view.display_name,
-            view.phase.value,
-            view.generation,
-            view.reason,
-            view.message,
-            _ts(view.updated_at),
-            view.id,
-        ),
+        view.plan.value,
+        view.display_name,
+        view.phase.value,
+        view.generation,
+        view.reason,
+        view.message,
+        _ts(view.updated_at),
+        view.id,
     )
 
 
-async def set_phase(
-    conn: aiosqlite.Connection, store_id: str, phase: Phase, generation: int
-) -> None:
+async def set_phase(conn: Conn, store_id: str, phase: Phase, generation: int) -> None:
     await conn.execute(
         "UPDATE stores SET phase = ?, generation = ?, reason = '', message = '', updated_at = ? "
         "WHERE id = ?",
-        (phase.value, generation, _ts(now()), store_id),
+        phase.value,
+        generation,
+        _ts(now()),
+        store_id,
     )
 
 
-async def save_projection(conn: aiosqlite.Connection, store_id: str, p: Projected) -> None:
+async def save_projection(conn: Conn, store_id: str, p: Projected) -> None:
     await conn.execute(
         "UPDATE stores SET phase = ?, generation = ?, url = ?, reason = ?, message = ?, "
         "conditions = ?, updated_at = ? WHERE id = ?",
-        (
-            p.phase.value,
-            p.generation,
-            p.url,
-            p.reason,
-            p.message,
-            msgspec.json.encode(p.conditions).decode(),
-            _ts(p.updated_at or now()),
-            store_id,
-        ),
+        p.phase.value,
+        p.generation,
+        p.url,
+        p.reason,
+        p.message,
+        msgspec.json.encode(p.conditions).decode(),
+        _ts(p.updated_at or now()),
+        store_id,
     )
 
 
-async def mark_first_ready(conn: aiosqlite.Connection, store_id: str, at: datetime) -> bool:
+async def mark_first_ready(conn: Conn, store_id: str, at: datetime) -> bool:
     """Record the store's first `ready`; False when it was ready before."""
-    cur = await conn.execute(
-        "UPDATE stores SET ready_at = ? WHERE id = ? AND ready_at IS NULL", (_ts(at), store_id)
-    )
-    return cur.rowcount == 1
+    sql = "UPDATE stores SET ready_at = ? WHERE id = ? AND ready_at IS NULL"
+    return await conn.execute(sql, _ts(at), store_id) == 1
 
 
-async def add_outbox(
-    conn: aiosqlite.Connection, command_id: str, subject: str, payload: bytes
-) -> None:
+async def add_outbox(conn: Conn, command_id: str, subject: str, payload: bytes) -> None:
     await conn.execute(
         "INSERT INTO outbox (command_id, subject, payload, created_at) VALUES (?, ?, ?, ?)",
-        (command_id, subject, payload, _ts(now())),
+        command_id,
+        subject,
+        payload,
+        _ts(now()),
     )
 
 
-async def unsent_outbox(conn: aiosqlite.Connection, limit: int) -> list[aiosqlite.Row]:
+async def unsent_outbox(conn: Conn, limit: int) -> list[Row]:
+    """The oldest unsent commands; on PostgreSQL, locked for this transaction and
+    skipping those another replica holds."""
     sql = "SELECT id, command_id, subject, payload FROM outbox WHERE sent_at IS NULL ORDER BY id"
-    async with conn.execute(f"{sql} LIMIT ?", (limit,)) as cur:
-        return list(await cur.fetchall())
+    lock = " FOR UPDATE SKIP LOCKED" if conn.dialect == "postgresql" else ""
+    return await conn.fetchall(f"{sql} LIMIT ?{lock}", limit)
 
 
-async def mark_sent(conn: aiosqlite.Connection, ids: Iterable[int]) -> None:
-    await conn.executemany(
-        "UPDATE outbox SET sent_at = ? WHERE id = ?", [(_ts(now()), i) for i in ids]
-    )
+async def mark_sent(conn: Conn, ids: list[int]) -> None:
+    marks = ",".join("?" * len(ids))
+    sql = f"UPDATE outbox SET sent_at = ? WHERE id IN ({marks})"  # noqa: S608
+    await conn.execute(sql, _ts(now()), *ids)
 
 
-async def prune_outbox(conn: aiosqlite.Connection, before: datetime) -> None:
-    await conn.execute(
-        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", (_ts(before),)
-    )
+async def prune_outbox(conn: Conn, before: datetime) -> None:
+    await conn.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", _ts(before))
 
 
 async def add_event(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     stream_seq: int,
     store_id: str,
     generation: int,
@@ -205,23 +194,33 @@ async def add_event(
     body: bytes,
 ) -> bool:
     """Record a timeline entry; False when this stream message was already seen."""
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO store_events (stream_seq, store_id, generation, type, at, body) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (stream_seq, store_id, generation, kind, _ts(at), body.decode()),
+    sql = (
+        "INSERT INTO store_events (stream_seq, store_id, generation, type, at, body) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (stream_seq) DO NOTHING"
     )
-    return cur.rowcount == 1
+    return (
+        await conn.execute(sql, stream_seq, store_id, generation, kind, _ts(at), body.decode()) == 1
+    )
+
+
+async def newer_event_folded(conn: Conn, store_id: str, stream_seq: int) -> bool:
+    """Whether a later status or progress of this store was already folded: with
+    several replicas sharing the consumer, events can arrive out of order."""
+    sql = (
+        "SELECT 1 FROM store_events WHERE store_id = ? AND stream_seq > ? AND type != 'kube' "
+        "LIMIT 1"
+    )
+    return await conn.fetchone(sql, store_id, stream_seq) is not None
 
 
 async def list_events(
-    conn: aiosqlite.Connection, store_id: str, since_generation: int, limit: int
+    conn: Conn, store_id: str, since_generation: int, limit: int
 ) -> list[EventView]:
     sql = (
         "SELECT seq, type, generation, at, body FROM store_events WHERE store_id = ? "
         "AND generation >= ? ORDER BY seq DESC LIMIT ?"
     )
-    async with conn.execute(sql, (store_id, since_generation, limit)) as cur:
-        rows = await cur.fetchall()
+    rows = await conn.fetchall(sql, store_id, since_generation, limit)
     return [
         EventView(
             seq=r["seq"],
@@ -230,33 +229,38 @@ async def list_events(
             at=datetime.fromisoformat(r["at"]),
             event=msgspec.json.decode(r["body"]),
         )
-        for r in reversed(list(rows))
+        for r in reversed(rows)
     ]
 
 
-async def first_generation(conn: aiosqlite.Connection, store_id: str) -> int:
-    sql = "SELECT first_generation FROM stores WHERE id = ?"
-    async with conn.execute(sql, (store_id,)) as cur:
-        row = await cur.fetchone()
+async def first_generation(conn: Conn, store_id: str) -> int:
+    row = await conn.fetchone("SELECT first_generation FROM stores WHERE id = ?", store_id)
     return int(row[0]) if row else 0
 
 
-async def add_audit(conn: aiosqlite.Connection, **fields: Any) -> None:
+async def add_audit(
+    conn: Conn, actor: str, action: str, target: str, source: str, status_code: int, result: str
+) -> None:
     await conn.execute(
         "INSERT INTO audit (at, actor, action, target, source, status_code, result) "
-        "VALUES (:at, :actor, :action, :target, :source, :status_code, :result)",
-        {"at": _ts(now()), **fields},
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _ts(now()),
+        actor,
+        action,
+        target,
+        source,
+        status_code,
+        result,
     )
 
 
-async def tenant_for_token(conn: aiosqlite.Connection, token_hash: str) -> TenantView | None:
+async def tenant_for_token(conn: Conn, token_hash: str) -> TenantView | None:
     sql = "SELECT t.* FROM tokens k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?"
-    async with conn.execute(sql, (token_hash,)) as cur:
-        row = await cur.fetchone()
+    row = await conn.fetchone(sql, token_hash)
     return tenant_from_row(row) if row else None
 
 
-def tenant_from_row(row: aiosqlite.Row) -> TenantView:
+def tenant_from_row(row: Row) -> TenantView:
     return TenantView(
         id=row["id"],
         display_name=row["display_name"],
@@ -265,26 +269,49 @@ def tenant_from_row(row: aiosqlite.Row) -> TenantView:
     )
 
 
-async def get_tenant(conn: aiosqlite.Connection, tenant: str) -> TenantView | None:
-    async with conn.execute("SELECT * FROM tenants WHERE id = ?", (tenant,)) as cur:
-        row = await cur.fetchone()
+async def get_tenant(conn: Conn, tenant: str) -> TenantView | None:
+    row = await conn.fetchone("SELECT * FROM tenants WHERE id = ?", tenant)
     return tenant_from_row(row) if row else None
 
 
-async def list_tenants(conn: aiosqlite.Connection) -> list[TenantView]:
-    async with conn.execute("SELECT * FROM tenants ORDER BY id") as cur:
-        return [tenant_from_row(r) for r in await cur.fetchall()]
+async def list_tenants(conn: Conn) -> list[TenantView]:
+    return [tenant_from_row(r) for r in await conn.fetchall("SELECT * FROM tenants ORDER BY id")]
 
 
-async def add_tenant(conn: aiosqlite.Connection, tenant: TenantView) -> None:
+async def add_tenant(conn: Conn, tenant: TenantView) -> None:
     await conn.execute(
         "INSERT INTO tenants (id, display_name, max_stores, created_at) VALUES (?, ?, ?, ?)",
-        (tenant.id, tenant.display_name, tenant.max_stores, _ts(tenant.created_at)),
+        tenant.id,
+        tenant.display_name,
+        tenant.max_stores,
+        _ts(tenant.created_at),
     )
 
 
-async def add_token(conn: aiosqlite.Connection, tenant: str, token_hash: str) -> None:
+async def add_token(conn: Conn, tenant: str, token_hash: str) -> None:
     await conn.execute(
         "INSERT INTO tokens (hash, tenant_id, created_at) VALUES (?, ?, ?)",
-        (token_hash, tenant, _ts(now())),
+        token_hash,
+        tenant,
+        _ts(now()),
     )
+
+
+async def take_token(conn: Conn, key: str, at: float, rate: float, burst: float) -> float | None:
+    """Take a token from `key`'s bucket in one atomic statement: None when taken,
+    else the tokens it holds (fewer than one)."""
+    refill = (
+        "CASE WHEN rate_buckets.tokens + (excluded.at - rate_buckets.at) * ? < ? "
+        "THEN rate_buckets.tokens + (excluded.at - rate_buckets.at) * ? ELSE ? END"
+    )
+    sql = (
+        "INSERT INTO rate_buckets (key, tokens, at) VALUES (?, ?, ?) "  # noqa: S608
+        f"ON CONFLICT (key) DO UPDATE SET tokens = {refill} - 1, at = excluded.at "
+        f"WHERE {refill} >= 1 RETURNING tokens"
+    )
+    bucket = (rate, burst, rate, burst)
+    if await conn.fetchone(sql, key, burst - 1, at, *bucket, *bucket) is not None:
+        return None
+    row = await conn.fetchone("SELECT tokens, at FROM rate_buckets WHERE key = ?", key)
+    assert row is not None  # the statement above found it
+    return float(min(burst, row["tokens"] + (at - row["at"]) * rate))

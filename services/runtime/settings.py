@@ -29,6 +29,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     shutdown_grace_s: Seconds = 20.0
     # gateway
     database: str = ".urumi/urumi.db"
+    # postgresql://user:password@host/db: PostgreSQL instead of the SQLite file above,
+    # which several gateway replicas can share.
+    database_url: str = ""
     admin_token: str = ""
     rate_limit_per_minute: Positive = 600
     max_body_bytes: Positive = 64 * 1024
@@ -82,7 +85,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return self.tls_mode or ("http01" if self.tls_issuer else "none")
 
 
-SECRET_FIELDS: Final = frozenset({"admin_token", "ticket_secret"})
+SECRET_FIELDS: Final = frozenset({"admin_token", "ticket_secret", "database_url"})
 
 
 class SettingsError(Exception):

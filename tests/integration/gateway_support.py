@@ -1,7 +1,10 @@
 """Helpers for driving a gateway process over HTTP and reading what it published."""
 
 import asyncio
+import sqlite3
+from typing import Any
 
+import asyncpg
 import httpx
 from nats.js import JetStreamContext
 
@@ -11,9 +14,11 @@ ADMIN = "test-admin-token"
 
 
 def gateway_env(nats_url: str, database: str, **extra: str) -> dict[str, str]:
+    """`database`: a SQLite file, or a PostgreSQL URL."""
+    where = "URUMI_DATABASE_URL" if database.startswith("postgresql://") else "URUMI_DATABASE"
     return {
         "URUMI_NATS_URL": nats_url,
-        "URUMI_DATABASE": database,
+        where: database,
         "URUMI_ADMIN_TOKEN": ADMIN,
         "URUMI_TICKET_SECRET": "test-ticket-secret",
         **extra,
@@ -47,3 +52,15 @@ async def create_stores(api: str, token: str, ids: list[str], at_once: int = 50)
 async def command_count(js: JetStreamContext) -> int:
     info = await js.stream_info(streams.COMMANDS.name)
     return int(info.state.messages)
+
+
+async def query(database: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows straight from the gateway's database (a SQLite file or PostgreSQL URL)."""
+    if not database.startswith("postgresql://"):
+        with sqlite3.connect(database) as conn:
+            return conn.execute(sql).fetchall()
+    conn = await asyncpg.connect(database)
+    try:
+        return [tuple(row) for row in await conn.fetch(sql)]
+    finally:
+        await conn.close()

@@ -1,9 +1,7 @@
 """The HTTP API as a tenant sees it, with the gateway as a process on real NATS."""
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,17 +19,21 @@ from services.runtime.natsserver import NatsServer
 from services.runtime.procs import ServiceProcess
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
-from tests.integration.gateway_support import ADMIN, auth, command_count, gateway_env, new_tenant
+from tests.integration.gateway_support import (
+    ADMIN,
+    auth,
+    command_count,
+    gateway_env,
+    new_tenant,
+    query,
+)
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "gateway.db"
-
-
-@pytest.fixture
-def gateway(nats_server: NatsServer, start_service: StartService, db_path: Path) -> ServiceProcess:
-    return start_service("gateway", gateway_env(nats_server.url, str(db_path)))
+def gateway(
+    nats_server: NatsServer, start_service: StartService, gateway_database: str
+) -> ServiceProcess:
+    return start_service("gateway", gateway_env(nats_server.url, gateway_database))
 
 
 @pytest.fixture
@@ -46,11 +48,6 @@ async def globex(gateway: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
     token = await new_tenant(gateway.base_url, "globex")
     async with httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token)) as http:
         yield http
-
-
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
 
 
 async def test_status_event_is_visible_through_get(
@@ -159,9 +156,9 @@ async def test_quota_answers_with_a_clear_message(acme: httpx.AsyncClient) -> No
 
 
 async def test_rate_limit_is_429_with_retry_after(
-    nats_server: NatsServer, start_service: StartService, tmp_path: Path
+    nats_server: NatsServer, start_service: StartService, gateway_database: str
 ) -> None:
-    env = gateway_env(nats_server.url, str(tmp_path / "g.db"), URUMI_RATE_LIMIT_PER_MINUTE="12")
+    env = gateway_env(nats_server.url, gateway_database, URUMI_RATE_LIMIT_PER_MINUTE="12")
     gw = start_service("gateway", env)
     token = await new_tenant(gw.base_url, "acme")
     async with httpx.AsyncClient(base_url=gw.base_url, headers=auth(token)) as http:
@@ -173,12 +170,14 @@ async def test_rate_limit_is_429_with_retry_after(
     assert "rate limit" in limited.json()["detail"]
 
 
-async def test_every_mutation_has_an_audit_row(acme: httpx.AsyncClient, db_path: Path) -> None:
+async def test_every_mutation_has_an_audit_row(
+    acme: httpx.AsyncClient, gateway_database: str
+) -> None:
     await acme.post("/api/v1/stores", json={"id": "audited"})
     await acme.post("/api/v1/stores", json={"id": "Bad"})
     await acme.delete("/api/v1/stores/audited")
-    rows = _rows(
-        db_path,
+    rows = await query(
+        gateway_database,
         "SELECT actor, action, target, source, status_code, result FROM audit "
         "WHERE actor = 'tenant:acme' ORDER BY id",
     )
@@ -187,19 +186,19 @@ async def test_every_mutation_has_an_audit_row(acme: httpx.AsyncClient, db_path:
         ("tenant:acme", "POST /api/v1/stores", "", "127.0.0.1", 422, "rejected"),
         ("tenant:acme", "DELETE /api/v1/stores/audited", "audited", "127.0.0.1", 202, "ok"),
     ]
-    assert _rows(db_path, "SELECT actor, status_code FROM audit WHERE actor = 'admin'") == [
-        ("admin", 201)
-    ]
+    assert await query(
+        gateway_database, "SELECT actor, status_code FROM audit WHERE actor = 'admin'"
+    ) == [("admin", 201)]
 
 
-async def test_oversized_body_is_413(acme: httpx.AsyncClient, db_path: Path) -> None:
+async def test_oversized_body_is_413(acme: httpx.AsyncClient, gateway_database: str) -> None:
     r = await acme.post("/api/v1/stores", json={"id": "big", "display_name": "x" * 100_000})
     assert r.status_code == 413
-    assert _rows(db_path, "SELECT COUNT(*) FROM stores") == [(0,)]
+    assert await query(gateway_database, "SELECT COUNT(*) FROM stores") == [(0,)]
 
 
 async def test_tokens_are_required_and_stored_hashed(
-    gateway: ServiceProcess, db_path: Path
+    gateway: ServiceProcess, gateway_database: str
 ) -> None:
     token = await new_tenant(gateway.base_url, "hashed")
     async with httpx.AsyncClient(base_url=gateway.base_url) as http:
@@ -208,7 +207,7 @@ async def test_tokens_are_required_and_stored_hashed(
         assert bad.status_code == 401
         admin = await http.get("/api/v1/stores", headers=auth(ADMIN))
         assert admin.status_code == 403
-    stored = [row[0] for row in _rows(db_path, "SELECT hash FROM tokens")]
+    stored = [row[0] for row in await query(gateway_database, "SELECT hash FROM tokens")]
     assert token not in stored and len(stored[0]) == 64
 
 

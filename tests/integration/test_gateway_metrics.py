@@ -2,7 +2,6 @@
 fed by real NATS, as Prometheus would see it."""
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,9 +38,12 @@ async def ready_samples(api: str, engine: str, plan: str) -> dict[str, float]:
 
 
 async def test_post_to_first_ready_is_observed_once_per_store_by_engine_and_plan(
-    nats_server: NatsServer, start_service: StartService, js: JetStreamContext, tmp_path: Path
+    nats_server: NatsServer,
+    start_service: StartService,
+    js: JetStreamContext,
+    gateway_database: str,
 ) -> None:
-    gateway = start_service("gateway", gateway_env(nats_server.url, str(tmp_path / "gw.db")))
+    gateway = start_service("gateway", gateway_env(nats_server.url, gateway_database))
     token = await new_tenant(gateway.base_url, "acme")
     async with httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token)) as acme:
         created = await acme.post(

@@ -13,9 +13,12 @@ from tests.integration.gateway_support import auth, command_count, gateway_env, 
 
 
 async def test_create_publishes_one_command_even_when_retried(
-    nats_server: NatsServer, js: JetStreamContext, start_service: StartService, tmp_path: object
+    nats_server: NatsServer,
+    js: JetStreamContext,
+    start_service: StartService,
+    gateway_database: str,
 ) -> None:
-    gw = start_service("gateway", gateway_env(nats_server.url, f"{tmp_path}/g.db"))
+    gw = start_service("gateway", gateway_env(nats_server.url, gateway_database))
     token = await new_tenant(gw.base_url, "acme")
     async with httpx.AsyncClient(base_url=gw.base_url, headers=auth(token)) as http:
         first = await http.post("/api/v1/stores", json={"id": "shop-one"})
@@ -44,12 +47,14 @@ async def _count_is(js: JetStreamContext, n: int) -> bool:
 
 
 async def test_gateway_killed_before_publish_delivers_after_restart(
-    nats_server: NatsServer, js: JetStreamContext, start_service: StartService, tmp_path: object
+    nats_server: NatsServer,
+    js: JetStreamContext,
+    start_service: StartService,
+    gateway_database: str,
 ) -> None:
-    db = f"{tmp_path}/g.db"
     # First life: NATS unreachable, so the command can only be committed, never published.
     dead = f"nats://127.0.0.1:{free_port()}"
-    first = start_service("gateway", gateway_env(dead, db))
+    first = start_service("gateway", gateway_env(dead, gateway_database))
     token = await new_tenant(first.base_url, "acme")
     async with httpx.AsyncClient(base_url=first.base_url, headers=auth(token)) as http:
         created = await http.post("/api/v1/stores", json={"id": "crash-shop"})
@@ -57,16 +62,16 @@ async def test_gateway_killed_before_publish_delivers_after_restart(
     first.kill()
     assert await command_count(js) == 0
 
-    start_service("gateway", gateway_env(nats_server.url, db))
+    start_service("gateway", gateway_env(nats_server.url, gateway_database))
     await eventually(lambda: _count_is(js, 1))
     msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", "crash-shop"))
     assert decode_command(msg.data or b"").store == "crash-shop"
 
 
 async def test_nats_down_during_post_is_delivered_when_back(
-    nats_server: NatsServer, start_service: StartService, tmp_path: object
+    nats_server: NatsServer, start_service: StartService, gateway_database: str
 ) -> None:
-    gw = start_service("gateway", gateway_env(nats_server.url, f"{tmp_path}/g.db"))
+    gw = start_service("gateway", gateway_env(nats_server.url, gateway_database))
     token = await new_tenant(gw.base_url, "acme")
     nats_server.kill()
     async with httpx.AsyncClient(base_url=gw.base_url, headers=auth(token)) as http:

@@ -4,7 +4,6 @@ One gateway serves the whole module: each case checks that nothing at all was
 written, so sharing it makes the assertions stronger, not weaker.
 """
 
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -15,7 +14,8 @@ from services.contracts import streams
 from services.runtime import bus
 from services.runtime.natsserver import NatsServer, free_port
 from services.runtime.procs import ServiceProcess
-from tests.integration.gateway_support import auth, gateway_env, new_tenant
+from tests.fixtures.postgres import BACKENDS
+from tests.integration.gateway_support import auth, gateway_env, new_tenant, query
 
 BAD_IDS: list[Any] = [
     "Shop", "SHOP", "-shop", "shop-", "a" * 41, "ab", "admin", "www", "kube-system",
@@ -24,13 +24,18 @@ BAD_IDS: list[Any] = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NatsServer, ServiceProcess]]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[NatsServer, ServiceProcess]]:
     root = tmp_path_factory.mktemp("validation")
+    database = str(root / "g.db")
+    if request.param == "postgresql":
+        database = request.getfixturevalue("postgres_server").new_database()
     nats = NatsServer(root / "nats")
     nats.start()
     gw = ServiceProcess(
-        "gateway", gateway_env(nats.url, str(root / "g.db")), free_port(), log=root / "gw.log"
+        "gateway", gateway_env(nats.url, database), free_port(), log=root / "gw.log"
     )
     gw.start()
     gw.wait_ready()
@@ -54,10 +59,9 @@ async def _nothing_written(
 ) -> None:
     nats, gw = stack
     assert (await http.get("/api/v1/stores")).json()["items"] == []
-    db = gw.env["URUMI_DATABASE"]
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM stores").fetchone() == (0,)
-        assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)
+    db = gw.env.get("URUMI_DATABASE_URL") or gw.env["URUMI_DATABASE"]
+    assert await query(db, "SELECT COUNT(*) FROM stores") == [(0,)]
+    assert await query(db, "SELECT COUNT(*) FROM outbox") == [(0,)]
     nc = await bus.connect(nats.url, "test")
     try:
         info = await nc.jetstream().stream_info(streams.COMMANDS.name)

@@ -30,8 +30,7 @@ async def test_stores_of_an_earlier_release_keep_their_volumes(tmp_path: Path) -
     await db.open()
     try:
         store = await repo.get_store(db.reader, "shop")
-        async with db.reader.execute("PRAGMA user_version") as cur:
-            version = await cur.fetchone()
+        version = await db.reader.fetchone("PRAGMA user_version")
     finally:
         await db.close()
     assert store is not None

@@ -1,11 +1,10 @@
-"""Settings, tickets and the rate limiter: pure pieces every service leans on."""
+"""Settings and tickets: pure pieces every service leans on."""
 
 import socket
 from pathlib import Path
 
 import pytest
 
-from services.gateway.ratelimit import RateLimiter
 from services.runtime.natsserver import free_port
 from services.runtime.settings import SettingsError, load_settings
 from services.runtime.tickets import TicketError, sign_ticket, verify_ticket
@@ -44,15 +43,6 @@ def test_ticket_cannot_be_forged_for_another_tenant() -> None:
         verify_ticket("secret", forged, now=1000)
     with pytest.raises(TicketError, match="signature"):
         verify_ticket("other-secret", ticket, now=1000)
-
-
-def test_rate_limiter_allows_burst_then_refills() -> None:
-    limiter = RateLimiter(per_minute=60, burst=3)
-    assert [limiter.check("k", 0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = limiter.check("k", 0.0)
-    assert wait == pytest.approx(1.0)
-    assert limiter.check("k", 1.0) == 0.0
-    assert limiter.check("other", 0.0) == 0.0
 
 
 def test_free_ports_avoid_the_ephemeral_range_and_repeat_never() -> None:

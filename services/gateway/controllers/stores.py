@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import aiosqlite
 import msgspec
 import uuid_utils
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -32,6 +31,7 @@ from services.gateway.models import (
     UpdateStoreRequest,
 )
 from services.gateway.openapi_errors import errors
+from services.gateway.sql import Conn
 
 AnyRequest = Request[Any, Any, State]
 
@@ -90,7 +90,7 @@ def _same_store(description: str) -> ResponseSpec:
     return ResponseSpec(data_container=StoreView, description=description, generate_examples=False)
 
 
-async def _queue(conn: aiosqlite.Connection, command: CreateStore | DeleteStore) -> None:
+async def _queue(conn: Conn, command: CreateStore | DeleteStore) -> None:
     """The command into the outbox, in the caller's transaction."""
     subject = command_subject(command.tenant, command.store)
     await repo.add_outbox(conn, command.command_id, subject, encode(command))
@@ -302,7 +302,7 @@ def _not_found(store_id: str) -> NotFoundException:
     return NotFoundException(f"no store '{store_id}'")
 
 
-async def _owned(conn: aiosqlite.Connection, store_id: str, tenant: TenantView) -> StoreView:
+async def _owned(conn: Conn, store_id: str, tenant: TenantView) -> StoreView:
     """The tenant's store; another tenant's store is indistinguishable from none."""
     store = await repo.get_store(conn, store_id)
     if store is None or store.tenant != tenant.id:
