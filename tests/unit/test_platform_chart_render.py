@@ -141,8 +141,8 @@ def test_helm_lint_is_clean(values_file: str) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_schema_rejects_a_second_gateway_and_an_even_nats_cluster() -> None:
-    for bad in ("gateway.replicas=2", "nats.replicas=2", "logLevel=LOUD"):
+def test_schema_rejects_an_even_nats_cluster_and_a_database_that_is_not_postgresql() -> None:
+    for bad in ("nats.replicas=2", "logLevel=LOUD", "gateway.database.url=mysql://db/urumi"):
         proc = subprocess.run(
             [helm(), "template", "x", str(CHART), "--set", bad],
             capture_output=True,
@@ -237,6 +237,52 @@ def test_gateway_is_one_pod_with_sqlite_on_a_volume() -> None:
     assert env["URUMI_ADMIN_TOKEN"] == {
         "secretKeyRef": {"name": "urumi-secrets", "key": "admin-token"}
     }
+
+
+def test_a_second_gateway_on_sqlite_is_refused() -> None:
+    proc = subprocess.run(
+        [helm(), "template", "x", str(CHART), "--set", "gateway.replicas=2"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "gateway.replicas > 1 needs PostgreSQL" in proc.stderr
+
+
+K3S_POSTGRES = [
+    "gateway.replicas=3",
+    "gateway.database.existingSecret=urumi-pg-app",
+    "gateway.database.existingSecretKey=uri",
+]
+
+
+def test_gateway_replicas_on_postgresql_spread_and_roll_one_at_a_time() -> None:
+    manifests = render_chart("values-k3s.yaml", sets=K3S_POSTGRES)
+    gw = deployment(manifests, "gateway")
+    assert gw["spec"]["replicas"] == 3
+    assert gw["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    pod = gw["spec"]["template"]["spec"]
+    env = env_of(pod["containers"][0])
+    assert env["URUMI_DATABASE_URL"] == {"secretKeyRef": {"name": "urumi-pg-app", "key": "uri"}}
+    assert "URUMI_DATABASE" not in env
+    assert [v["name"] for v in pod["volumes"]] == ["tmp"]
+    assert not of_kind(manifests, "PersistentVolumeClaim")
+    selector = gw["spec"]["selector"]["matchLabels"]
+    spread = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert spread[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert spread[0]["podAffinityTerm"]["labelSelector"]["matchLabels"] == selector
+    pdb = find(manifests, "PodDisruptionBudget", "urumi-gateway")
+    assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": selector}}
+    egress = find(manifests, "NetworkPolicy", "urumi-gateway-to-database")["spec"]["egress"]
+    assert egress == [{"ports": [{"protocol": "TCP", "port": 5432}]}]
+
+
+def test_a_database_url_without_a_secret_is_passed_as_is() -> None:
+    url = "postgresql://urumi@db.example.com:5432/urumi"
+    manifests = render_chart(sets=["gateway.replicas=2", f"gateway.database.url={url}"])
+    env = env_of(deployment(manifests, "gateway")["spec"]["template"]["spec"]["containers"][0])
+    assert env["URUMI_DATABASE_URL"] == url
 
 
 def test_replicas_per_values_file() -> None:

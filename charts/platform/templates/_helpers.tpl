@@ -175,3 +175,8 @@ resources:
 {{- define "platform.configChecksum" -}}
 checksum/config: {{ include (print .Template.BasePath "/config.yaml") . | sha256sum }}
 {{- end }}
+
+{{/* "true" when the gateway keeps its data in PostgreSQL (replicas may share it). */}}
+{{- define "platform.gatewayPostgres" -}}
+{{- if or .Values.gateway.database.url .Values.gateway.database.existingSecret }}true{{ end }}
+{{- end }}
