@@ -298,6 +298,20 @@ def test_replicas_per_values_file() -> None:
     assert replicas(render_chart("values-local.yaml")) == dict.fromkeys(production, 1)
 
 
+def test_self_healing_settings_reach_the_watcher_and_the_provisioner() -> None:
+    def env(manifests: list[Manifest], service: str) -> dict[str, Any]:
+        return env_of(deployment(manifests, service)["spec"]["template"]["spec"]["containers"][0])
+
+    defaults = render_chart()
+    assert env(defaults, "watcher")["URUMI_SELFHEAL_RESYNC_S"] == "3600"
+    assert env(defaults, "watcher")["URUMI_SELFHEAL_RESYNC_PER_S"] == "0.5"
+    assert env(defaults, "provisioner")["URUMI_SELFHEAL_FIGHT_LIMIT"] == "5"
+    assert env(defaults, "provisioner")["URUMI_SELFHEAL_FIGHT_WINDOW_S"] == "600"
+    tuned = render_chart(sets=["watcher.resyncSeconds=7200", "provisioner.fightLimit=3"])
+    assert env(tuned, "watcher")["URUMI_SELFHEAL_RESYNC_S"] == "7200"
+    assert env(tuned, "provisioner")["URUMI_SELFHEAL_FIGHT_LIMIT"] == "3"
+
+
 # -- Kubernetes identity and RBAC -------------------------------------------------
 
 PROVISIONER_RULES = [
