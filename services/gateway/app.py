@@ -26,7 +26,7 @@ from services.gateway.models import CreateStoreRequest, CreateTenantRequest, Upd
 from services.gateway.outbox import OutboxRelay
 from services.gateway.pg import PgDatabase
 from services.gateway.projector import run_projector
-from services.gateway.ratelimit import RateLimiter
+from services.gateway.ratelimit import Limiter, LocalRateLimiter, RateLimiter
 from services.gateway.sql import Backend
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
@@ -104,6 +104,13 @@ def database(settings: Settings) -> Backend:
     return Database(settings.database)
 
 
+def limiter(settings: Settings, db: Backend) -> Limiter:
+    """Shared buckets where replicas share the database; else in this process."""
+    if isinstance(db, PgDatabase):
+        return RateLimiter(db, settings.rate_limit_per_minute)
+    return LocalRateLimiter(settings.rate_limit_per_minute)
+
+
 def create_app(settings: Settings) -> Litestar:
     db = database(settings)
     health = Health()
@@ -139,7 +146,7 @@ def create_app(settings: Settings) -> Litestar:
     app.state.db = db
     app.state.nc = None
     app.state.outbox = OutboxRelay(db)
-    app.state.limiter = RateLimiter(db, settings.rate_limit_per_minute)
+    app.state.limiter = limiter(settings, db)
     app.state.store_url = lambda store_id: store_url(
         store_id, settings.base_domain, tls=settings.store_tls() != "none", port=settings.store_port
     )

@@ -1,4 +1,5 @@
-"""The token bucket lives in the database, so every replica draws from one bucket."""
+"""Token buckets: in the database every replica draws from one bucket; in memory
+(one SQLite replica) the same arithmetic."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.gateway.db import Database
-from services.gateway.ratelimit import RateLimiter
+from services.gateway.ratelimit import Limiter, LocalRateLimiter, RateLimiter
 
 
 @pytest.fixture
@@ -17,8 +18,13 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def test_a_bucket_allows_its_burst_then_refills(db: Database) -> None:
-    limiter = RateLimiter(db, per_minute=60, burst=3)
+@pytest.mark.parametrize("where", ["database", "memory"])
+async def test_a_bucket_allows_its_burst_then_refills(db: Database, where: str) -> None:
+    limiter: Limiter = (
+        RateLimiter(db, per_minute=60, burst=3)
+        if where == "database"
+        else LocalRateLimiter(per_minute=60, burst=3)
+    )
     assert [await limiter.check("k", 100.0) for _ in range(3)] == [0.0, 0.0, 0.0]
     assert await limiter.check("k", 100.0) == pytest.approx(1.0)
     assert await limiter.check("k", 100.5) == pytest.approx(0.5)  # refused calls take nothing
