@@ -157,6 +157,7 @@ class Provisioner:
         existed = await self.applier.annotate_namespace(ns, notes)
         existed = existed and await self.applier.delete_namespace(ns)
         if existed:
+            await self.applier.release_now(ns)
             await self.progress.step(
                 cmd,
                 "delete",

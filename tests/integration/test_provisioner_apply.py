@@ -350,3 +350,42 @@ async def test_invalid_chart_value_fails_with_an_actionable_message(
     assert "comes from URUMI_INGRESS_CLASS" in failed.message
     # Nothing half-made: values are checked before anything is applied.
     assert await ps.namespace_or_none(kube, store) is None
+
+
+async def test_delete_does_not_leave_the_namespace_controller_waiting_for_pods(
+    js: JetStreamContext,
+    kube: ApiClient,
+    progress: ProgressLog,
+    provisioner: None,
+    stores: list[str],
+) -> None:
+    """The store's pods and claims are released with the namespace: the
+    namespace controller never finds pods to wait for (their grace period would
+    hold the namespace ~16 s more) nor claims held by their finalizer."""
+    store = ps.store_id()
+    stores.append(store)
+    await ps.publish(js, ps.create(store, 1))
+    await provisioned(progress, store)
+
+    async def running() -> bool:
+        return await _pods_running(kube, store)
+
+    await eventually(running, within=60, what="the store's pods running")
+    await ps.publish(js, ps.delete(store, 2))
+    remaining: set[str] = set()
+
+    async def gone() -> bool:
+        ns = await ps.namespace_or_none(kube, store)
+        for cond in (ns and ns.status and ns.status.conditions) or []:
+            if cond.status == "True" and cond.type.startswith("NamespaceContent"):
+                remaining.add(cond.message)
+        return ns is None
+
+    await eventually(gone, within=120, interval=0.1, what="namespace deleted")
+    waited = [m for m in remaining if "pods" in m or "persistentvolumeclaims" in m]
+    assert not waited, waited
+
+
+async def _pods_running(kube: ApiClient, store: str) -> bool:
+    pods = (await CoreV1Api(kube).list_namespaced_pod(f"store-{store}")).items
+    return bool(pods) and all(p.status.phase in ("Running", "Succeeded") for p in pods)

@@ -326,6 +326,11 @@ PROVISIONER_RULES = [
     {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
     {
         "apiGroups": [""],
+        "resources": ["pods", "persistentvolumeclaims"],
+        "verbs": ["deletecollection"],
+    },
+    {
+        "apiGroups": [""],
         "resources": ["limitranges", "persistentvolumeclaims", "resourcequotas", "services"],
         "verbs": ["create", "patch", "list", "delete"],
     },
