@@ -1,9 +1,11 @@
 """API: create stores at a fixed rate; list a tenant with 10,000 stores.
 
     .venv/bin/python -m bench.api [--rate 200] [--seconds 10] [--stores 10000]
+                                  [--database sqlite|postgresql]
 
 Runs NATS, the notifier and the gateway (no cluster: creating a store is the
-gateway's work — validate, quota, SQLite transaction with the outbox row — and
+gateway's work — validate, quota, a transaction with the outbox row, in SQLite or
+in a PostgreSQL started for the run (tests/fixtures/postgres.py, durable) — and
 the command then waits on the bus). Creates are sent open-loop: request i leaves
 at start + i/rate whether or not earlier ones have answered, and its latency is
 counted from that scheduled moment, so a stall shows up instead of hiding
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import time
 
 import httpx
@@ -31,6 +34,7 @@ from bench.common import (
     summarize,
     table,
 )
+from tests.fixtures.postgres import PostgresServer
 
 Row = list[object]
 COLUMNS = (
@@ -190,10 +194,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50, help="timed requests per list row")
     parser.add_argument("--profile", action="store_true", help="py-spy the gateway's creates")
     parser.add_argument("--keep", action="store_true", help="keep logs and state")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
-    print(header("API"), flush=True)
-    parser_keep = args.keep
-    with platform(cluster=False, services=("notifier", "gateway"), keep=parser_keep) as plat:
+    print(header(f"API ({args.database})"), flush=True)
+    with contextlib.ExitStack() as started:
+        env: dict[str, str] = {}
+        if args.database == "postgresql":
+            server = PostgresServer(durable=True)
+            server.start()
+            started.callback(server.stop)
+            env["URUMI_DATABASE_URL"] = server.new_database()
+        plat = started.enter_context(
+            platform(cluster=False, services=("notifier", "gateway"), env=env, keep=args.keep)
+        )
         rows = asyncio.run(
             run(plat, args.rate, args.seconds, args.stores, args.repeat, args.profile)
         )
