@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.devcluster",
     "tests.fixtures.processes",
     "tests.fixtures.postgres",
+    "tests.fixtures.charts",
 ]

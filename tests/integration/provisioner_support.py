@@ -2,8 +2,6 @@
 
 import asyncio
 import contextlib
-import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_event, encode
 from services.runtime.natsserver import free_port
 from services.runtime.settings import Settings
+from tests.fixtures.charts import helm_path
 from tests.fixtures.waiting import eventually
 
 T = TypeVar("T")
@@ -30,20 +29,11 @@ TENANT = "acme"
 BASE_DOMAIN = "shops.test"
 
 
-def helm() -> str:
-    chosen = os.environ.get("URUMI_HELM_BINARY") or shutil.which("helm")
-    if chosen:
-        return chosen
-    from services.runtime.devcluster import helm_binary
-
-    return str(helm_binary())
-
-
 def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> Settings:
     base: dict[str, Any] = {
         "nats_url": nats_url,
         "kubeconfig": str(kubeconfig),
-        "helm_binary": helm(),
+        "helm_binary": helm_path(),
         "base_domain": BASE_DOMAIN,
         "http_port": free_port(),
         "shutdown_grace_s": 5.0,

@@ -51,6 +51,7 @@ from services.runtime import watch_client
 from services.runtime.devcluster import DevCluster
 from services.runtime.natsserver import free_port, nats_server_binary
 from services.runtime.procs import ServiceProcess
+from tests.fixtures.charts import helm_path
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.unit.test_platform_chart_render import (
@@ -59,7 +60,6 @@ from tests.unit.test_platform_chart_render import (
     VALUES_FILES,
     Manifest,
     generated_secrets,
-    helm,
     nats_conf,
     render_chart,
 )
@@ -166,7 +166,9 @@ async def test_helm_install_keeps_generated_secrets_across_upgrade(
     base = [str(CHART), "--namespace", namespace, "--values", str(CHART / "values-local.yaml")]
 
     def run(*args: str) -> str:
-        proc = subprocess.run([helm(), *args], env=env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [helm_path(), *args], env=env, capture_output=True, text=True, check=False
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -357,7 +359,7 @@ async def test_services_run_under_the_charts_permissions(
 ) -> None:
     port = chart_nats.port
     kube_env = {
-        "URUMI_HELM_BINARY": helm(),
+        "URUMI_HELM_BINARY": helm_path(),
         "URUMI_KUBECONFIG": "",  # set below, per ServiceAccount
     }
     store_values = tmp_path / "store-values"

@@ -32,9 +32,10 @@ from services.provisioner.ordering import Manifest
 from services.provisioner.render import render
 from services.provisioner.values import Platform
 from services.runtime.devcluster import DevCluster
+from tests.fixtures.charts import helm_path
 from tests.fixtures.waiting import eventually
 from tests.integration.test_platform_chart import server_side_apply, uninstall, write_kubeconfig
-from tests.unit.test_platform_chart_render import helm, render_chart
+from tests.unit.test_platform_chart_render import render_chart
 
 RELEASE = "fence"
 # What fences the provisioner: its identity, its RBAC and the admission policy.
@@ -122,7 +123,7 @@ async def store_namespace(engine: Engine, store: str) -> Manifest:
     spec = StoreSpec(id=store, tenant="acme", engine=engine)
     values = definition.values(spec, 1, datetime.now(UTC), Platform(base_domain="stores.test"))
     chart = DEFAULT_CHARTS / definition.chart
-    manifests = await render(helm(), chart, store, f"store-{store}", values)
+    manifests = await render(helm_path(), chart, store, f"store-{store}", values)
     return next(m for m in manifests if m["kind"] == "Namespace")
 
 

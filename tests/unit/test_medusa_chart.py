@@ -1,8 +1,6 @@
 """`helm template` of charts/medusa per plan: what the cluster will get."""
 
-import os
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,16 +32,6 @@ HTTP01 = Platform(
 WILDCARD = Platform(base_domain="shops.example.com", tls_mode="wildcard")
 STORE = "acme-shop"
 APP = ["web", "worker", "setup"]
-
-
-@pytest.fixture(scope="session")
-def helm() -> str:
-    chosen = os.environ.get("URUMI_HELM_BINARY") or shutil.which("helm")
-    if chosen:
-        return chosen
-    from services.runtime.devcluster import helm_binary
-
-    return str(helm_binary())
 
 
 async def rendered(

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.charts import helm_path
 from tests.unit.test_medusa_chart import containers, one, pod_spec, rendered
-from tests.unit.test_platform_chart_render import helm
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 
@@ -35,13 +35,13 @@ module.exports = { Client };
 
 
 async def wait_for_setup() -> dict[str, Any]:
-    server = one(await rendered(helm()), "Deployment", "medusa-server")
+    server = one(await rendered(helm_path()), "Deployment", "medusa-server")
     (init,) = pod_spec(server)["initContainers"]
     return dict(init)
 
 
 async def setup_job() -> dict[str, Any]:
-    (c,) = containers(one(await rendered(helm()), "Job"))
+    (c,) = containers(one(await rendered(helm_path()), "Job"))
     return dict(c)
 
 

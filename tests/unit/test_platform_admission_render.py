@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from tests.unit.test_platform_chart_render import CHART, find, helm, render_chart
+from tests.fixtures.charts import helm_path
+from tests.unit.test_platform_chart_render import CHART, find, render_chart
 
 
 @pytest.mark.parametrize(
@@ -18,7 +19,7 @@ from tests.unit.test_platform_chart_render import CHART, find, helm, render_char
 )
 def test_a_weaker_store_pod_security_is_refused_at_install(override: str) -> None:
     proc = subprocess.run(
-        [helm(), "template", "x", str(CHART), "--set", override],
+        [helm_path(), "template", "x", str(CHART), "--set", override],
         capture_output=True,
         text=True,
         check=False,

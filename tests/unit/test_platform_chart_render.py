@@ -3,9 +3,7 @@ an operator's cluster gets. Also the helpers the devcluster tests render with.""
 
 import base64
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from services.provisioner.apply import PRUNE_KINDS
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
 from services.provisioner.values import Platform
 from services.watcher.kinds import DRIFT_KINDS, KINDS
+from tests.fixtures.charts import helm_path
 
 Manifest = dict[str, Any]
 
@@ -30,23 +29,13 @@ SERVICES = ("gateway", "provisioner", "watcher", "notifier")
 NATS_USERS = SERVICES
 
 
-def helm() -> str:
-    """URUMI_HELM_BINARY, a helm on PATH, or the one built beside the devcluster."""
-    chosen = os.environ.get("URUMI_HELM_BINARY") or shutil.which("helm")
-    if chosen:
-        return chosen
-    from services.runtime.devcluster import helm_binary
-
-    return str(helm_binary())
-
-
 def render_chart(
     values_file: str = "values.yaml",
     release: str = "urumi",
     namespace: str = "urumi",
     sets: Sequence[str] = (),
 ) -> list[Manifest]:
-    args = [helm(), "template", release, str(CHART), "--namespace", namespace]
+    args = [helm_path(), "template", release, str(CHART), "--namespace", namespace]
     args += ["--values", str(CHART / values_file)]
     for s in sets:
         args += ["--set", s]
@@ -133,7 +122,7 @@ def deployment(manifests: list[Manifest], service: str, release: str = "urumi") 
 @pytest.mark.parametrize("values_file", VALUES_FILES)
 def test_helm_lint_is_clean(values_file: str) -> None:
     proc = subprocess.run(
-        [helm(), "lint", "--strict", str(CHART), "--values", str(CHART / values_file)],
+        [helm_path(), "lint", "--strict", str(CHART), "--values", str(CHART / values_file)],
         capture_output=True,
         text=True,
         check=False,
@@ -144,7 +133,7 @@ def test_helm_lint_is_clean(values_file: str) -> None:
 def test_schema_rejects_an_even_nats_cluster_and_a_database_that_is_not_postgresql() -> None:
     for bad in ("nats.replicas=2", "logLevel=LOUD", "gateway.database.url=mysql://db/urumi"):
         proc = subprocess.run(
-            [helm(), "template", "x", str(CHART), "--set", bad],
+            [helm_path(), "template", "x", str(CHART), "--set", bad],
             capture_output=True,
             text=True,
             check=False,
@@ -157,7 +146,7 @@ def test_store_tls_mode_reaches_the_services_and_http01_needs_an_issuer() -> Non
     manifests = render_chart(sets=["stores.tlsMode=wildcard"])
     assert find(manifests, "ConfigMap", "urumi-config")["data"]["URUMI_TLS_MODE"] == "wildcard"
     proc = subprocess.run(
-        [helm(), "template", "x", str(CHART), "--set", "stores.tlsMode=http01"],
+        [helm_path(), "template", "x", str(CHART), "--set", "stores.tlsMode=http01"],
         capture_output=True,
         text=True,
         check=False,
@@ -241,7 +230,7 @@ def test_gateway_is_one_pod_with_sqlite_on_a_volume() -> None:
 
 def test_a_second_gateway_on_sqlite_is_refused() -> None:
     proc = subprocess.run(
-        [helm(), "template", "x", str(CHART), "--set", "gateway.replicas=2"],
+        [helm_path(), "template", "x", str(CHART), "--set", "gateway.replicas=2"],
         capture_output=True,
         text=True,
         check=False,
@@ -444,7 +433,7 @@ async def test_provisioner_role_covers_every_store_chart_and_prune() -> None:
         spec = StoreSpec(id="rbac-check", tenant="acme", plan=Plan.SMALL, engine=engine)
         values = definition.values(spec, 1, at, platform)
         manifests = await render(
-            helm(), DEFAULT_CHARTS / definition.chart, spec.id, "store-rbac-check", values
+            helm_path(), DEFAULT_CHARTS / definition.chart, spec.id, "store-rbac-check", values
         )
         for m in manifests:
             if m["kind"] == "Namespace":

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.charts import helm_path
 from tests.unit.test_platform_chart_render import (
     CHART,
     SERVICES,
     VALUES_FILES,
     Manifest,
     deployment,
-    helm,
     of_kind,
     render_chart,
 )
@@ -135,7 +135,14 @@ def test_service_monitor_scrapes_the_four_services_metrics() -> None:
 
 def test_service_monitor_without_a_scraper_namespace_is_refused() -> None:
     proc = subprocess.run(
-        [helm(), "template", "urumi", str(CHART), "--set", "metrics.serviceMonitor.enabled=true"],
+        [
+            helm_path(),
+            "template",
+            "urumi",
+            str(CHART),
+            "--set",
+            "metrics.serviceMonitor.enabled=true",
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -1,7 +1,5 @@
 """`helm template` of charts/woocommerce per plan: what the cluster will get."""
 
-import os
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,17 +20,6 @@ CHART = DEFAULT_CHARTS / "woocommerce"
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 PLATFORM = Platform(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
 OFFICIAL = {"wordpress", "mariadb"}
-
-
-@pytest.fixture(scope="session")
-def helm() -> str:
-    """URUMI_HELM_BINARY, a helm on PATH, or the one built beside the devcluster."""
-    chosen = os.environ.get("URUMI_HELM_BINARY") or shutil.which("helm")
-    if chosen:
-        return chosen
-    from services.runtime.devcluster import helm_binary
-
-    return str(helm_binary())
 
 
 async def rendered(

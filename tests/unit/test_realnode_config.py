@@ -14,9 +14,6 @@ from services.provisioner.medusa_values import medusa_values
 from services.provisioner.render import operator_values, render
 from services.provisioner.values import Platform, woocommerce_values
 from services.runtime import realnode_config as cfg
-from tests.unit.test_medusa_chart import helm
-
-__all__ = ["helm"]  # the session's helm binary, as the chart tests use it
 
 LAYOUT = cfg.NodeLayout(
     state_dir=Path("/var/tmp/node"),
