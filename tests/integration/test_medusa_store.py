@@ -7,12 +7,10 @@ status derivation, not Medusa itself (deploy/kind/smoke.sh --engine medusa does)
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
-import pytest
 from kubernetes_asyncio.client import (
     ApiClient,
     AppsV1Api,
@@ -58,24 +56,6 @@ def watcher_env(nats: NatsServer, cluster: DevCluster) -> dict[str, str]:
         "URUMI_KUBECONFIG": str(Path(cluster.kubeconfig)),
         "URUMI_WATCHER_RESYNC_S": "0.5",
     }
-
-
-@pytest.fixture
-async def progress(nc: Client) -> ProgressLog:
-    return await ProgressLog().start(nc)
-
-
-@pytest.fixture
-async def stores(kube: ApiClient) -> AsyncIterator[list[str]]:
-    made: list[str] = []
-    yield made
-    await ps.drop_namespaces(kube, made)
-
-
-@pytest.fixture
-async def provisioner(nats_server: NatsServer, devcluster: DevCluster) -> AsyncIterator[None]:
-    async with ps.running(ps.settings(nats_server.url, devcluster.kubeconfig)):
-        yield
 
 
 async def medusa_tiers_ready(kube: ApiClient, store: str) -> bool:

@@ -4,11 +4,9 @@ invalid commands."""
 
 import base64
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
-import pytest
 from kubernetes_asyncio.client import (
     ApiClient,
     AppsV1Api,
@@ -33,24 +31,6 @@ from services.runtime.natsserver import NatsServer
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
 from tests.integration.provisioner_support import ProgressLog, until
-
-
-@pytest.fixture
-async def progress(nc: Client) -> ProgressLog:
-    return await ProgressLog().start(nc)
-
-
-@pytest.fixture
-async def stores(kube: ApiClient) -> AsyncIterator[list[str]]:
-    made: list[str] = []
-    yield made
-    await ps.drop_namespaces(kube, made)
-
-
-@pytest.fixture
-async def provisioner(nats_server: NatsServer, devcluster: DevCluster) -> AsyncIterator[None]:
-    async with ps.running(ps.settings(nats_server.url, devcluster.kubeconfig)):
-        yield
 
 
 async def provisioned(progress: ProgressLog, store: str, generation: int = 1) -> None:

@@ -2,12 +2,9 @@
 concurrency bound, two replicas racing generations, the API server away."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from kubernetes_asyncio.client import ApiClient
-from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from services.contracts import labels
@@ -19,18 +16,6 @@ from tests.fixtures.tcpproxy import TcpProxy, proxied_kubeconfig
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
 from tests.integration.provisioner_support import ProgressLog, until
-
-
-@pytest.fixture
-async def progress(nc: Client) -> ProgressLog:
-    return await ProgressLog().start(nc)
-
-
-@pytest.fixture
-async def stores(kube: ApiClient) -> AsyncIterator[list[str]]:
-    made: list[str] = []
-    yield made
-    await ps.drop_namespaces(kube, made)
 
 
 def done(progress: ProgressLog, store: str, generation: int | None = None) -> bool:

@@ -10,10 +10,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api, NetworkingV1Api
 from kubernetes_asyncio.client.exceptions import ApiException
-from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from services.contracts.commands import ReconcileStore
@@ -36,18 +34,6 @@ HPA_APPLY: dict[str, Any] = {
     "field_manager": "horizontal-pod-autoscaler",
 }
 RESTORE_S = 20.0  # "within seconds", with room for a busy 2-core machine
-
-
-@pytest.fixture
-async def progress(nc: Client) -> ProgressLog:
-    return await ProgressLog().start(nc)
-
-
-@pytest.fixture
-async def stores(kube: ApiClient) -> AsyncIterator[list[str]]:
-    made: list[str] = []
-    yield made
-    await ps.drop_namespaces(kube, made)
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,6 @@ an image that cannot query the database fails at once with the reason instead
 of waiting silently until the store's deadline."""
 
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -15,8 +14,6 @@ import pytest
 
 from tests.fixtures.charts import helm_path
 from tests.unit.test_medusa_chart import containers, one, pod_spec, rendered
-
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 
 # FAKE_PG: "down" (the database refuses connections), "empty" (no row yet),
 # anything else (a row).
