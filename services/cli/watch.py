@@ -4,8 +4,7 @@
 it asks the gateway for a ticket, connects, prints phase changes, provisioning steps
 and Kubernetes events as they arrive, reconnects with ``after=<last seq>`` when the
 connection drops, and (``until_settled``) ends with the store's URL or the reason it
-failed. Frames follow docs/websocket.md; they are declared again here because the
-runtime never imports a service.
+failed. Frames follow docs/websocket.md (services.contracts.frames).
 """
 
 import asyncio
@@ -21,6 +20,7 @@ import httpx
 import msgspec
 import websockets
 
+from services.cli.api import list_path
 from services.contracts.events import Event, KubeEvent, StoreProgress, StoreStatus
 from services.contracts.frames import (
     CLOSE_BAD_REQUEST,
@@ -32,7 +32,6 @@ from services.contracts.frames import (
 )
 from services.contracts.frames import Error as ErrorFrame
 from services.contracts.phases import Phase, merge_phase
-from services.runtime.stores_cli import list_path
 
 SETTLED: Final = frozenset({Phase.READY, Phase.FAILED, Phase.DEGRADED, Phase.DELETED})
 

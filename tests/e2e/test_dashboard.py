@@ -27,8 +27,8 @@ from services.contracts.events import (
 )
 from services.contracts.labels import COMPONENT
 from services.contracts.phases import Phase
-from services.runtime.devcluster import DevCluster, helm_binary
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     DESKTOP,
     PHONE,

@@ -22,7 +22,7 @@ from services.runtime import bus
 def dev_stack(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     log = (tmp_path / "dev.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.runtime.cli", "dev", "--no-cluster"],
+        [sys.executable, "-m", "services.cli.main", "dev", "--no-cluster"],
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -43,7 +43,7 @@ def dev_stack(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
 
 def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.runtime.cli", "stores", *args],
+        [sys.executable, "-m", "services.cli.main", "stores", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -9,10 +9,10 @@ import httpx
 from nats.js import JetStreamContext
 
 from services.contracts import streams
+from services.devtools.natsserver import NatsServer
+from services.devtools.procs import ServiceProcess
 from services.gateway.migrations import MIGRATIONS
 from services.gateway.pg import PgDatabase
-from services.runtime.natsserver import NatsServer
-from services.runtime.procs import ServiceProcess
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.natsserver import free_port
+from services.devtools.natsserver import free_port
 from services.runtime.settings import SettingsError, load_settings
 from services.runtime.tickets import TicketError, sign_ticket, verify_ticket
 
