@@ -1,7 +1,7 @@
 """What a store is: its spec, engine and plan."""
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 import msgspec
 
@@ -21,6 +21,27 @@ class Plan(StrEnum):
 
 DisplayName = Annotated[str, msgspec.Meta(max_length=80, description="Shown to people.")]
 
+# A release of an engine in the platform's catalog (charts/releases.yaml): a
+# label value, since rendered objects carry it.
+RELEASE_NAME_PATTERN: Final = r"^[a-z0-9]([a-z0-9.-]{0,38}[a-z0-9])?$"
+ReleaseName = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=RELEASE_NAME_PATTERN,
+        description="A release in the platform's catalog, e.g. woo-2026.11.",
+        examples=["woo-2026.11"],
+    ),
+]
+# The same, or "" in a spec made before stores had releases: it ran the chart's
+# pins of that time, the catalog's `legacy` release of its engine.
+SpecRelease = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=f"^$|{RELEASE_NAME_PATTERN}",
+        description='The engine release the store runs ("": made before releases existed).',
+    ),
+]
+
 
 class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The desired store; identical specs make a create idempotent.
@@ -29,6 +50,9 @@ class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     volumes keep the sizes of `storage_plan`, the plan the store was created
     with (None: `plan`), because a StatefulSet's volume claims cannot be
     resized by an apply and a volume never shrinks.
+
+    `release` names the engine release (its software versions) in the
+    platform's catalog; a new one is an upgrade at the next generation.
     """
 
     id: StoreIdStr
@@ -37,6 +61,7 @@ class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     plan: Plan = Plan.SMALL
     display_name: DisplayName = ""
     storage_plan: Plan | None = None
+    release: SpecRelease = ""
 
     @property
     def volumes_plan(self) -> Plan:
