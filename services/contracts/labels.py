@@ -8,6 +8,9 @@ MANAGED_SELECTOR: Final = f"{MANAGED_BY}={MANAGED_BY_VALUE}"
 STORE: Final = "urumi.dev/store"
 TENANT: Final = "urumi.dev/tenant"
 ENGINE: Final = "urumi.dev/engine"
+# Namespace label: the engine release (charts/releases.yaml) the store was last
+# rendered at.
+RELEASE: Final = "urumi.dev/release"
 COMPONENT: Final = "app.kubernetes.io/component"
 # The provisioner's server-side apply manager: the fields its Apply entry owns
 # are what the watcher guards against drift.

@@ -21,8 +21,10 @@ from services.provisioner.engines import (
 from services.provisioner.errors import PermanentError, TransientError
 from services.provisioner.ordering import Manifest, apply_order
 from services.provisioner.progress import Progress, utcnow
+from services.provisioner.release_values import labelled, layers, release_file, store_release
 from services.provisioner.render import check_manifests, operator_values, render
 from services.provisioner.values import Platform, explain
+from services.runtime.releases import Catalog, load_catalog
 from services.runtime.settings import Settings
 
 
@@ -80,20 +82,23 @@ class Provisioner:
         applier: Applier,
         progress: Progress,
         clock: Callable[[], datetime] = utcnow,
+        releases: Catalog | None = None,
     ) -> None:
         self.settings = settings
         self.platform = Platform.from_settings(settings)
+        self.releases = releases or load_catalog(settings.charts_dir, settings.releases_file)
         self.applier = applier
         self.progress = progress
         self.clock = clock
 
     async def create(self, cmd: CreateStore) -> None:
         spec, ns = cmd.spec, namespace_for(cmd.spec.id)
+        release = store_release(self.releases, spec)
         await self.progress.step(
             cmd,
             "provision",
             StepState.STARTED,
-            f"applying generation {cmd.generation}",
+            f"applying generation {cmd.generation} (release {release.name})",
             phase=Phase.PROVISIONING,
         )
         engine = engine_for(spec.engine)
@@ -131,17 +136,15 @@ class Provisioner:
     ) -> list[Manifest]:
         spec, ns = cmd.spec, namespace_for(cmd.spec.id)
         started = applied_at(live, cmd.generation, self.clock())
-        values = engine.values(spec, cmd.generation, started, self.platform)
+        release = store_release(self.releases, spec)
+        values = labelled(engine.values(spec, cmd.generation, started, self.platform), release)
         chart = chart_path(self.settings, engine)
+        operator = operator_values(self.settings.store_values_dir, engine.chart)
         try:
-            rendered = await render(
-                self.settings.helm_binary,
-                chart,
-                spec.id,
-                ns,
-                values,
-                operator_values(self.settings.store_values_dir, engine.chart),
-            )
+            async with release_file(release) as pinned:
+                rendered = await render(
+                    self.settings.helm_binary, chart, spec.id, ns, values, layers(pinned, operator)
+                )
         except PermanentError as exc:
             raise PermanentError(explain(str(exc))) from exc
         manifests = apply_order(rendered)

@@ -57,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tls_mode: Literal["", "none", "http01", "wildcard"] = ""
     helm_binary: str = "helm"
     charts_dir: str = ""
+    # gateway and provisioner: an operator's engine releases, merged over the
+    # catalog shipped beside the charts (services/runtime/releases.py).
+    releases_file: str = ""
     watcher_pod_grace_s: Seconds = 120.0  # a stuck pod fails a provisioning store after this
     watcher_resync_s: Seconds = 5.0  # re-evaluate every store (time-based rules)
     watcher_watch_timeout_s: Positive = 300  # server-side end of each watch request

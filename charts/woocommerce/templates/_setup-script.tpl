@@ -18,11 +18,38 @@ fi
 wp option update home "$STORE_URL"
 wp option update siteurl "$STORE_URL"
 wp rewrite structure '/%postname%/'
+{{- /* The WordPress the web image brings (its tag starts with major.minor). */}}
+{{- with regexFind "^[0-9]+\\.[0-9]+" .Values.images.wordpress.tag }}
+# A release upgrade: a newer web image never replaces the WordPress on the
+# volume (its entrypoint copies one only into an empty volume), so bring the
+# files up to the image's version, never down (database updates are one-way).
+if wp eval 'exit(version_compare(get_bloginfo("version"), "{{ . }}", "<") ? 0 : 1);'; then
+  wp core update --version={{ . | squote }}
+fi
+{{- end }}
+# WordPress's database updates for the files it now has (none pending: no-op).
+wp core update-db
+{{- with $setup.woocommerceVersion }}
+if ! wp plugin is-installed woocommerce; then
+  wp plugin install woocommerce --version={{ . | squote }}
+elif [ "$(wp plugin get woocommerce --field=version)" != {{ . | squote }} ]; then
+  wp plugin update woocommerce --version={{ . | squote }}
+fi
+{{- else }}
 wp plugin is-installed woocommerce || wp plugin install woocommerce
-{{- with $setup.woocommerceVersion }} --version={{ . | squote }}{{ end }}
+{{- end }}
 wp plugin activate woocommerce
+# WooCommerce's database updates for the version now active (none pending: no-op).
+wp wc update
+{{- with $setup.storefrontVersion }}
+if ! wp theme is-installed storefront; then
+  wp theme install storefront --version={{ . | squote }}
+elif [ "$(wp theme get storefront --field=version)" != {{ . | squote }} ]; then
+  wp theme update storefront --version={{ . | squote }}
+fi
+{{- else }}
 wp theme is-installed storefront || wp theme install storefront
-{{- with $setup.storefrontVersion }} --version={{ . | squote }}{{ end }}
+{{- end }}
 wp theme activate storefront
 wp option update woocommerce_currency {{ $setup.currency | squote }}
 wp option update woocommerce_default_country {{ $setup.country | squote }}

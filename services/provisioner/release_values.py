@@ -1,0 +1,57 @@
+"""A store's engine release as chart values.
+
+Helm layers values files in the order given, each over the one before:
+
+    chart defaults < the release's values < the operator's (all.yaml, <engine>.yaml)
+                   < the store's own (plan, identity, routing)
+
+so a release pins the software, an operator can still point its images at a
+mirror or turn the setup Job off, and the store's values always win.
+"""
+
+import asyncio
+import contextlib
+import json
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from services.contracts.store import StoreSpec
+from services.provisioner.errors import PermanentError
+from services.provisioner.values import Values
+from services.runtime.releases import Catalog, Release, UnknownRelease
+
+
+def store_release(catalog: Catalog, spec: StoreSpec) -> Release:
+    """The release `spec` names ("": made before releases, the engine's legacy one)."""
+    try:
+        return catalog.release(spec.engine, spec.release)
+    except UnknownRelease as exc:
+        # The gateway checked the name against its catalog: this provisioner's
+        # catalog is another (an operator's release file on one side only).
+        raise PermanentError(
+            f"release: {exc}; is URUMI_RELEASES_FILE the same for the gateway and "
+            "the provisioner?"
+        ) from None
+
+
+def labelled(values: Values, release: Release) -> Values:
+    """The store's values naming its release (`store.release`: the chart labels
+    every object with it)."""
+    return {**values, "store": {**values.get("store", {}), "release": release.name}}
+
+
+def layers(release_file: Path, operator_files: Sequence[Path]) -> list[Path]:
+    """The values files under the store's own, first (lowest) first."""
+    return [release_file, *operator_files]
+
+
+@contextlib.asynccontextmanager
+async def release_file(release: Release) -> AsyncIterator[Path]:
+    """The release's values as a file for `helm template --values` (the store's
+    own values take stdin), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="urumi-release-") as directory:
+        path = Path(directory) / f"{release.name}.json"
+        # JSON is YAML.
+        await asyncio.to_thread(path.write_text, json.dumps(release.values))
+        yield path
