@@ -17,6 +17,7 @@ from services.contracts.ids import store_url
 from services.gateway import metrics
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
+from services.gateway.controllers.releases import ReleaseController
 from services.gateway.controllers.session import SessionController
 from services.gateway.controllers.stores import StoreController
 from services.gateway.controllers.tenants import TenantController
@@ -30,6 +31,7 @@ from services.gateway.ratelimit import Limiter, LocalRateLimiter, RateLimiter
 from services.gateway.sql import Backend
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
+from services.runtime.releases import load_catalog
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,6 +120,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[
             StoreController,
+            ReleaseController,
             TenantController,
             SessionController,
             *health_handlers(health),
@@ -144,6 +147,7 @@ def create_app(settings: Settings) -> Litestar:
     _document_closed_bodies(app)
     app.state.settings = settings
     app.state.db = db
+    app.state.releases = load_catalog(settings.charts_dir, settings.releases_file)
     app.state.nc = None
     app.state.outbox = OutboxRelay(db)
     app.state.limiter = limiter(settings, db)

@@ -86,4 +86,9 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         at REAL NOT NULL
     );
     """,
+    # 5: the engine release a store runs. '' for stores made before releases
+    # existed: they run the catalog's `legacy` release of their engine.
+    """
+    ALTER TABLE stores ADD COLUMN release TEXT NOT NULL DEFAULT '';
+    """,
 )

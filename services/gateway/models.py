@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP API."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -8,7 +8,23 @@ import msgspec
 from services.contracts.events import Condition
 from services.contracts.ids import StoreIdStr, TenantIdStr
 from services.contracts.phases import Phase
-from services.contracts.store import DisplayName, Engine, Plan, check_store_id
+from services.contracts.store import (
+    RELEASE_NAME_PATTERN,
+    DisplayName,
+    Engine,
+    Plan,
+    ReleaseName,
+    check_store_id,
+)
+
+RequestedRelease = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=f"^$|{RELEASE_NAME_PATTERN}",
+        description='A release of the engine (GET /api/v1/releases); "": its default.',
+        examples=["woo-2026.11"],
+    ),
+]
 
 
 class CreateStoreRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -16,6 +32,7 @@ class CreateStoreRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     engine: Engine = Engine.WOOCOMMERCE
     plan: Plan = Plan.SMALL
     display_name: DisplayName = ""
+    release: RequestedRelease = ""
 
     def __post_init__(self) -> None:
         check_store_id(self.id)
@@ -27,6 +44,10 @@ class UpdateStoreRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True
 
     plan: Plan | None = None
     display_name: DisplayName | None = None
+    # Another release of the store's engine: an upgrade (a downgrade only with
+    # allow_downgrade, as database migrations are one-way).
+    release: ReleaseName | None = None
+    allow_downgrade: bool = False
 
 
 class StoreView(msgspec.Struct, frozen=True):
@@ -44,6 +65,27 @@ class StoreView(msgspec.Struct, frozen=True):
     conditions: list[Condition]
     created_at: datetime
     updated_at: datetime
+    release: str = ""  # the engine release the store runs (charts/releases.yaml)
+    latest_release: str = ""  # the newest release of its engine
+    upgrade_available: bool = False  # latest_release is newer than `release`
+
+
+class ReleaseView(msgspec.Struct, frozen=True):
+    name: str
+    released: date
+    chart: str  # the store chart version it was made with
+    versions: dict[str, str]  # software → version
+
+
+class EngineReleasesView(msgspec.Struct, frozen=True):
+    engine: Engine
+    default: str  # what a create without `release` gets
+    latest: str
+    releases: list[ReleaseView]  # oldest first: a later one is an upgrade
+
+
+class CatalogView(msgspec.Struct, frozen=True):
+    engines: list[EngineReleasesView]
 
 
 class StoreList(msgspec.Struct, frozen=True):

@@ -39,6 +39,7 @@ def store_from_row(row: Row) -> StoreView:
         conditions=_conditions.decode(row["conditions"]),
         created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
+        release=row["release"],
     )
 
 
@@ -81,11 +82,11 @@ async def upsert_store(conn: Conn, view: StoreView, first_generation: int) -> No
     await conn.execute(
         """INSERT INTO stores (id, tenant_id, engine, plan, display_name, storage_plan, phase,
                generation, first_generation, url, reason, message, conditions, created_at,
-               updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               updated_at, release)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET tenant_id=excluded.tenant_id, engine=excluded.engine,
                plan=excluded.plan, display_name=excluded.display_name,
-               storage_plan=excluded.storage_plan, phase=excluded.phase,
+               storage_plan=excluded.storage_plan, release=excluded.release, phase=excluded.phase,
                generation=excluded.generation, first_generation=excluded.first_generation,
                url=excluded.url, reason=excluded.reason, message=excluded.message,
                conditions=excluded.conditions, created_at=excluded.created_at,
@@ -105,16 +106,18 @@ async def upsert_store(conn: Conn, view: StoreView, first_generation: int) -> No
         msgspec.json.encode(view.conditions).decode(),
         _ts(view.created_at),
         _ts(view.updated_at),
+        view.release,
     )
 
 
 async def save_spec(conn: Conn, view: StoreView) -> None:
     """A changed spec at its new generation (an update; the id and engine stay)."""
     await conn.execute(
-        "UPDATE stores SET plan = ?, display_name = ?, phase = ?, generation = ?, reason = ?, "
-        "message = ?, updated_at = ? WHERE id = ?",
+        "UPDATE stores SET plan = ?, display_name = ?, release = ?, phase = ?, generation = ?, "
+        "reason = ?, message = ?, updated_at = ? WHERE id = ?",
         view.plan.value,
         view.display_name,
+        view.release,
         view.phase.value,
         view.generation,
         view.reason,

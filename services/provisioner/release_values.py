@@ -19,19 +19,18 @@ from pathlib import Path
 from services.contracts.store import StoreSpec
 from services.provisioner.errors import PermanentError
 from services.provisioner.values import Values
-from services.runtime.releases import Catalog, Release, UnknownRelease
+from services.runtime.releases import Catalog, Release, UnknownReleaseError
 
 
 def store_release(catalog: Catalog, spec: StoreSpec) -> Release:
     """The release `spec` names ("": made before releases, the engine's legacy one)."""
     try:
         return catalog.release(spec.engine, spec.release)
-    except UnknownRelease as exc:
+    except UnknownReleaseError as exc:
         # The gateway checked the name against its catalog: this provisioner's
         # catalog is another (an operator's release file on one side only).
         raise PermanentError(
-            f"release: {exc}; is URUMI_RELEASES_FILE the same for the gateway and "
-            "the provisioner?"
+            f"release: {exc}; is URUMI_RELEASES_FILE the same for the gateway and the provisioner?"
         ) from None
 
 

@@ -26,7 +26,7 @@ class CatalogError(ValueError):
     """A catalog file that cannot be used; the message names the file and entry."""
 
 
-class UnknownRelease(LookupError):
+class UnknownReleaseError(LookupError):
     """A release name the catalog has no release of that engine for."""
 
     def __init__(self, engine: Engine, name: str, known: Sequence[str]) -> None:
@@ -85,7 +85,7 @@ class Catalog:
         for release in entry.releases:
             if release.name == name:
                 return release
-        raise UnknownRelease(engine, name, entry.names())
+        raise UnknownReleaseError(engine, name, entry.names())
 
     def rank(self, engine: Engine, name: str) -> int:
         """How new the release is among its engine's (0: the oldest)."""

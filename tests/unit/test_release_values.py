@@ -78,7 +78,8 @@ async def test_helm_layers_chart_release_operator_and_store_values(
         )
         assert pinned.read_text().startswith('{"images"')
     assert not pinned.exists()
-    assert _image(manifests, "Deployment", "wordpress") == "mirror.example/wordpress:6.7-php8.3-apache"
+    web = _image(manifests, "Deployment", "wordpress")
+    assert web == "mirror.example/wordpress:6.7-php8.3-apache"
     assert _image(manifests, "Job", "wp-cli") == "wordpress:cli-operator"
     assert _image(manifests, "StatefulSet", "mariadb") == "mariadb:11.8.9"  # the chart's
     namespace = next(m for m in manifests if m["kind"] == "Namespace")

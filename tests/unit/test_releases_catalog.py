@@ -9,7 +9,7 @@ import yaml
 from services.contracts.store import Engine
 from services.runtime.releases import (
     CatalogError,
-    UnknownRelease,
+    UnknownReleaseError,
     build_catalog,
     load_catalog,
     merge,
@@ -46,7 +46,7 @@ def test_lookup_by_name_rank_and_the_empty_name() -> None:
     catalog = _catalog()
     assert catalog.rank(Engine.WOOCOMMERCE, "woo-a") < catalog.rank(Engine.WOOCOMMERCE, "woo-b")
     assert catalog.release(Engine.WOOCOMMERCE, "").name == "woo-b"  # a spec made before releases
-    with pytest.raises(UnknownRelease, match=r"'medusa-a' is not a release of woocommerce "):
+    with pytest.raises(UnknownReleaseError, match=r"'medusa-a' is not a release of woocommerce "):
         catalog.release(Engine.WOOCOMMERCE, "medusa-a")
 
 
@@ -57,8 +57,7 @@ def test_lookup_by_name_rank_and_the_empty_name() -> None:
         (SMALL.replace("default: woo-b", "default: woo-z"), r"`woocommerce.default`: 'woo-z' is"),
         (SMALL.replace("  default: woo-b\n", ""), r"`woocommerce.default` is missing"),
         (SMALL.replace("name: woo-a", "name: woo-b"), r"lists release `woo-b` twice"),
-        (SMALL.replace("name: medusa-a", "name: woo-a").replace("default: medusa-a", "default: woo-a"),
-         r"`medusa` lists release `woo-a` also in `woocommerce`"),
+        (SMALL.replace("medusa-a", "woo-a"), r"`medusa` lists release `woo-a` also in `woocom"),
         (SMALL.replace("\nmedusa:", "\nx:").split("\nx:")[0], r"`medusa` has no releases"),
         (SMALL.replace('{wordpress: "6.8"}', "{wordpress: 6.8}"), r"Expected `str`, got `float`"),
         (SMALL.replace("name: woo-a", "name: Woo_A"), r"woocommerce.releases\[1\].name"),

@@ -20,6 +20,7 @@ from services.contracts.phases import Phase
 from services.contracts.store import StoreSpec
 from services.contracts.subjects import command_subject, credentials_subject
 from services.contracts.wire import encode
+from services.gateway import releases
 from services.gateway import repository as repo
 from services.gateway.models import (
     CreateStoreRequest,
@@ -40,15 +41,17 @@ def _conflict(detail: str) -> HTTPException:
     return HTTPException(status_code=409, detail=detail)
 
 
-def _same_spec(view: StoreView, data: CreateStoreRequest) -> bool:
-    return (view.engine, view.plan, view.display_name) == (
+def _same_spec(view: StoreView, data: CreateStoreRequest, same_release: bool) -> bool:
+    return same_release and (view.engine, view.plan, view.display_name) == (
         data.engine,
         data.plan,
         data.display_name,
     )
 
 
-def _check_existing(existing: StoreView, tenant: TenantView, data: CreateStoreRequest) -> None:
+def _check_existing(
+    existing: StoreView, tenant: TenantView, data: CreateStoreRequest, same_release: bool
+) -> None:
     """Raise unless re-creating `existing` is allowed (it returns it as-is)."""
     if existing.tenant != tenant.id:
         raise _conflict(f"store id '{data.id}' is not available; choose another id")
@@ -59,24 +62,29 @@ def _check_existing(existing: StoreView, tenant: TenantView, data: CreateStoreRe
             f"store '{data.id}' already exists as engine={existing.engine}; "
             "delete it first or choose another id"
         )
-    if not _same_spec(existing, data):
+    if not _same_spec(existing, data, same_release):
         raise _conflict(
-            f"store '{data.id}' already exists with plan={existing.plan}; change its plan "
-            f"or name with PATCH /api/v1/stores/{data.id}, or choose another id"
+            f"store '{data.id}' already exists with plan={existing.plan}; change its plan, "
+            f"name or release with PATCH /api/v1/stores/{data.id}, or choose another id"
         )
 
 
-def _updated(current: StoreView, data: UpdateStoreRequest) -> StoreView | None:
-    """The store after `data` at its next generation; None when nothing changes."""
+def _updated(current: StoreView, data: UpdateStoreRequest, release: str) -> StoreView | None:
+    """The store after `data` (and `release`, already checked) at its next
+    generation; None when nothing changes."""
     plan = data.plan or current.plan
     name = current.display_name if data.display_name is None else data.display_name
-    if (plan, name) == (current.plan, current.display_name):
+    if (plan, name, release) == (current.plan, current.display_name, current.release):
         return None
-    what = f"plan {current.plan} → {plan}" if plan != current.plan else "the new name"
+    if release != current.release:
+        what = f"release {current.release or 'from before releases'} → {release}"
+    else:
+        what = f"plan {current.plan} → {plan}" if plan != current.plan else "the new name"
     return msgspec.structs.replace(
         current,
         plan=plan,
         display_name=name,
+        release=release,
         phase=Phase.PROVISIONING,
         generation=current.generation + 1,
         reason="Updating",
@@ -105,6 +113,7 @@ def _apply_command(view: StoreView, actor: str) -> CreateStore:
         plan=view.plan,
         display_name=view.display_name,
         storage_plan=view.storage_plan,
+        release=view.release,
     )
     return CreateStore(
         command_id=str(uuid_utils.uuid7()),
@@ -115,7 +124,9 @@ def _apply_command(view: StoreView, actor: str) -> CreateStore:
     )
 
 
-def _new_view(data: CreateStoreRequest, tenant: str, generation: int, url: str) -> StoreView:
+def _new_view(
+    data: CreateStoreRequest, tenant: str, generation: int, url: str, release: str
+) -> StoreView:
     at = datetime.now(UTC)
     return StoreView(
         id=data.id,
@@ -132,6 +143,7 @@ def _new_view(data: CreateStoreRequest, tenant: str, generation: int, url: str) 
         conditions=[],
         created_at=at,
         updated_at=at,
+        release=release,
     )
 
 
@@ -156,11 +168,13 @@ class StoreController(Controller):
     ) -> Response[StoreView]:
         request.state.audit_target = data.id
         state = request.app.state
+        release = releases.for_create(state.releases, data.engine, data.release)
         async with state.db.transaction() as conn:
             existing = await repo.get_store(conn, data.id)
             if existing is not None and existing.phase is not Phase.DELETED:
-                _check_existing(existing, tenant, data)
-                return Response(existing, status_code=200)
+                same = releases.same_for_recreate(state.releases, existing, data.release)
+                _check_existing(existing, tenant, data, same)
+                return Response(releases.present(state.releases, existing), status_code=200)
             count = await repo.count_live_stores(conn, tenant.id)
             if count >= tenant.max_stores:
                 raise PermissionDeniedException(
@@ -168,12 +182,12 @@ class StoreController(Controller):
                     "delete a store or ask your platform admin to raise the quota"
                 )
             generation = existing.generation + 1 if existing else 1
-            view = _new_view(data, tenant.id, generation, state.store_url(data.id))
+            view = _new_view(data, tenant.id, generation, state.store_url(data.id), release)
             await repo.upsert_store(conn, view, first_generation=generation)
             command = _apply_command(view, f"tenant:{tenant.id}")
             await _queue(conn, command)
         state.outbox.wake.set()
-        return Response(view, status_code=202)
+        return Response(releases.present(state.releases, view), status_code=202)
 
     @get("/", summary="List the tenant's stores", responses=errors(400))
     async def list_stores(
@@ -188,20 +202,24 @@ class StoreController(Controller):
             request.app.state.db.reader, tenant.id, after, limit + 1, include_deleted
         )
         more = len(items) > limit
-        return StoreList(items=items[:limit], next_after=items[limit - 1].id if more else None)
+        shown = [releases.present(request.app.state.releases, s) for s in items[:limit]]
+        return StoreList(items=shown, next_after=items[limit - 1].id if more else None)
 
     @get("/{store_id:str}", summary="One store", responses=errors(404))
     async def get_store(
         self, request: AnyRequest, store_id: FromPath[str], tenant: NamedDependency[TenantView]
     ) -> StoreView:
-        return await _owned(request.app.state.db.reader, store_id, tenant)
+        store = await _owned(request.app.state.db.reader, store_id, tenant)
+        return releases.present(request.app.state.releases, store)
 
     @patch(
         "/{store_id:str}",
         status_code=202,
-        summary="Change a store's plan or display name",
-        description="Compute follows the new plan; volumes keep their size. The store "
-        "goes `provisioning` at the next generation, then `ready` once applied.",
+        summary="Change a store's plan, display name or release",
+        description="Compute follows the new plan; volumes keep their size. A newer "
+        "`release` upgrades the store's software (its setup step migrates the database); "
+        "an older one is refused unless `allow_downgrade` is true. The store goes "
+        "`provisioning` at the next generation, then `ready` once applied.",
         responses={
             200: _same_store("Nothing to change: the store as it is"),
             **errors(400, 404, 409, 413, 422),
@@ -220,14 +238,17 @@ class StoreController(Controller):
             current = await _owned(conn, store_id, tenant)
             if current.phase in (Phase.DELETING, Phase.DELETED):
                 raise _conflict(f"store '{store_id}' is {current.phase}; it can no longer change")
-            changed = _updated(current, data)
+            release = releases.for_update(
+                state.releases, current, data.release, data.allow_downgrade
+            )
+            changed = _updated(current, data, release)
             if changed is None:
-                return Response(current, status_code=200)
+                return Response(releases.present(state.releases, current), status_code=200)
             await repo.save_spec(conn, changed)
             command = _apply_command(changed, f"tenant:{tenant.id}")
             await _queue(conn, command)
         state.outbox.wake.set()
-        return Response(changed, status_code=202)
+        return Response(releases.present(state.releases, changed), status_code=202)
 
     @get(
         "/{store_id:str}/events",
@@ -260,7 +281,7 @@ class StoreController(Controller):
         async with state.db.transaction() as conn:
             current = await _owned(conn, store_id, tenant)
             if current.phase in (Phase.DELETING, Phase.DELETED):
-                return current
+                return releases.present(state.releases, current)
             generation = current.generation + 1
             await repo.set_phase(conn, store_id, Phase.DELETING, generation)
             command = DeleteStore(
@@ -275,7 +296,7 @@ class StoreController(Controller):
             updated = await repo.get_store(conn, store_id)
         state.outbox.wake.set()
         assert updated is not None
-        return updated
+        return releases.present(state.releases, updated)
 
     @get(
         "/{store_id:str}/credentials",

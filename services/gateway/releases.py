@@ -1,0 +1,113 @@
+"""The store's engine release at the API: which one a create gets, which change a
+PATCH may make, and what the view says about newer ones. Pure: the catalog is
+loaded once at start-up (services/runtime/releases.py)."""
+
+import msgspec
+from litestar.exceptions import HTTPException, ValidationException
+
+from services.contracts.store import Engine
+from services.gateway.models import CatalogView, EngineReleasesView, ReleaseView, StoreView
+from services.runtime.releases import Catalog, Release, UnknownReleaseError
+
+
+def refused(message: str) -> ValidationException:
+    """A 422 naming the `release` field, like a body that fails validation."""
+    return ValidationException(
+        detail=f"`release`: {message}", extra=[{"key": "release", "message": message}]
+    )
+
+
+def _named(catalog: Catalog, engine: Engine, name: str) -> Release:
+    try:
+        return catalog.release(engine, name)
+    except UnknownReleaseError as exc:
+        other = [e for e in Engine if e != engine and name in catalog.of(e).names()]
+        if other:
+            raise refused(
+                f"'{name}' is a release of {other[0].value}, and this store's engine is "
+                f"{engine.value} (its releases: {', '.join(exc.known)})"
+            ) from None
+        raise refused(str(exc)) from None
+
+
+def for_create(catalog: Catalog, engine: Engine, requested: str) -> str:
+    """The release a new store gets: the one named, else its engine's default."""
+    if not requested:
+        return catalog.of(engine).default.name
+    return _named(catalog, engine, requested).name
+
+
+def same_for_recreate(catalog: Catalog, existing: StoreView, requested: str) -> bool:
+    """Whether a create naming `requested` ("": any) matches the existing store."""
+    return not requested or requested == current(catalog, existing)
+
+
+def current(catalog: Catalog, store: StoreView) -> str:
+    """The release the store runs ('' in its row: made before releases existed)."""
+    if store.release:
+        return store.release
+    return catalog.of(store.engine).legacy.name
+
+
+def for_update(
+    catalog: Catalog, store: StoreView, requested: str | None, allow_downgrade: bool
+) -> str:
+    """The store's release after a PATCH: its own when unchanged (as stored), else
+    the requested one, refused when unknown to its engine or older than its own
+    without `allow_downgrade`."""
+    now = current(catalog, store)
+    if requested is None or requested == now:
+        return store.release
+    target = _named(catalog, store.engine, requested)
+    if not allow_downgrade and _newer(catalog, store.engine, now, target.name) is False:
+        raise HTTPException(
+            status_code=409,
+            detail=(
+                f"`release` {target.name} is older than the store's {now}: its database "
+                "was migrated forward and migrations are one-way, so the older software "
+                "may not run on it. Send allow_downgrade: true to do it anyway."
+            ),
+        )
+    return target.name
+
+
+def _newer(catalog: Catalog, engine: Engine, than: str, name: str) -> bool | None:
+    """Whether release `name` is newer than `than`; None when `than` is no longer
+    in the catalog (an operator's release removed), so they cannot be compared."""
+    try:
+        return catalog.rank(engine, name) > catalog.rank(engine, than)
+    except UnknownReleaseError:
+        return None
+
+
+def present(catalog: Catalog, store: StoreView) -> StoreView:
+    """The view with its release, its engine's latest, and whether that is an
+    upgrade (a release gone from the catalog: moving to the latest is one)."""
+    release = current(catalog, store)
+    latest = catalog.of(store.engine).latest.name
+    newer = latest != release and _newer(catalog, store.engine, release, latest) is not False
+    return msgspec.structs.replace(
+        store, release=release, latest_release=latest, upgrade_available=newer
+    )
+
+
+def catalog_view(catalog: Catalog) -> CatalogView:
+    """Every engine's releases, oldest first, without their chart values (which
+    name the operator's registries and settings)."""
+    engines = []
+    for engine in Engine:
+        entry = catalog.of(engine)
+        engines.append(
+            EngineReleasesView(
+                engine=engine,
+                default=entry.default.name,
+                latest=entry.latest.name,
+                releases=[
+                    ReleaseView(
+                        name=r.name, released=r.released, chart=r.chart, versions=r.versions
+                    )
+                    for r in entry.releases
+                ],
+            )
+        )
+    return CatalogView(engines=engines)
