@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from services.cli.api import ApiError, call, list_path
+from services.cli.releases import RELEASE_HEADER, cmd_releases, release_columns, release_line
 from services.cli.watch import follow
 
 DEV_FILE = Path(".urumi/dev.json")
@@ -24,7 +25,10 @@ def _defaults() -> tuple[str, str]:
 
 def _row(store: dict[str, Any]) -> str:
     s = store
-    return f"{s['id']:<28} {s['engine']:<12} {s['plan']:<7} {s['phase']:<13} {s['url']}"
+    return (
+        f"{s['id']:<28} {s['engine']:<12} {s['plan']:<7} {s['phase']:<13} "
+        f"{release_columns(s)} {s['url']}"
+    )
 
 
 def _print_store(args: argparse.Namespace, store: dict[str, Any]) -> None:
@@ -32,12 +36,19 @@ def _print_store(args: argparse.Namespace, store: dict[str, Any]) -> None:
         print(json.dumps(store, indent=2))
         return
     print(_row(store))
+    print(release_line(store))
     if store.get("reason"):
         print(f"  reason: {store['reason']}: {store['message']}")
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    body = {"id": args.id, "engine": args.engine, "plan": args.plan, "display_name": args.name}
+    body = {
+        "id": args.id,
+        "engine": args.engine,
+        "plan": args.plan,
+        "display_name": args.name,
+        "release": args.release,
+    }
     _print_store(args, call(args, "POST", "/api/v1/stores", body))
     return _follow(args, args.id) if args.wait else 0
 
@@ -58,7 +69,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(items, indent=2))
         return 0
-    print(f"{'ID':<28} {'ENGINE':<12} {'PLAN':<7} {'PHASE':<13} URL")
+    print(f"{'ID':<28} {'ENGINE':<12} {'PLAN':<7} {'PHASE':<13} {RELEASE_HEADER} URL")
     for store in items:
         print(_row(store))
     return 0
@@ -70,10 +81,12 @@ def cmd_get(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    changes = {"plan": args.plan, "display_name": args.name}
-    body = {field: value for field, value in changes.items() if value is not None}
+    changes = {"plan": args.plan, "display_name": args.name, "release": args.release}
+    body: dict[str, Any] = {f: value for f, value in changes.items() if value is not None}
     if not body:
-        raise ApiError("nothing to change: pass --plan, --name, or both")
+        raise ApiError("nothing to change: pass --plan, --name, --release, or several")
+    if args.allow_downgrade:
+        body["allow_downgrade"] = True
     _print_store(args, call(args, "PATCH", f"/api/v1/stores/{args.id}", body))
     return _follow(args, args.id) if args.wait else 0
 
@@ -107,6 +120,16 @@ def _run(func: Any) -> Any:
     return wrapped
 
 
+def _release_arguments(verb: argparse.ArgumentParser, required: bool) -> None:
+    verb.add_argument("--release", required=required, help="a newer release of its engine")
+    verb.add_argument(
+        "--allow-downgrade",
+        action="store_true",
+        help="to an older release too (its database was migrated forward: it may not run)",
+    )
+    verb.add_argument("--wait", action="store_true", help="follow until ready again")
+
+
 def add_stores_parser(sub: Any) -> None:
     api, token = _defaults()
     stores = sub.add_parser("stores", help="create, list, get, change, delete, watch stores")
@@ -119,18 +142,28 @@ def add_stores_parser(sub: Any) -> None:
     create.add_argument("--engine", default="woocommerce", choices=["woocommerce", "medusa"])
     create.add_argument("--plan", default="small", choices=["small", "medium", "large"])
     create.add_argument("--name", default="", help="display name")
+    create.add_argument(
+        "--release", default="", help="engine release (`urumi stores releases`; else its default)"
+    )
     create.add_argument("--wait", action="store_true", help="follow until ready or failed")
     create.set_defaults(func=_run(cmd_create))
     verbs.add_parser("list", help="list your stores").set_defaults(func=_run(cmd_list))
-    get = verbs.add_parser("get", help="show one store")
+    get = verbs.add_parser("get", aliases=["show"], help="show one store")
     get.add_argument("id")
     get.set_defaults(func=_run(cmd_get))
-    update = verbs.add_parser("update", help="change a store's plan or display name")
+    update = verbs.add_parser("update", help="change a store's plan, display name or release")
     update.add_argument("id")
     update.add_argument("--plan", choices=["small", "medium", "large"], help="volumes keep size")
     update.add_argument("--name", help="display name")
-    update.add_argument("--wait", action="store_true", help="follow until ready again")
+    _release_arguments(update, required=False)
     update.set_defaults(func=_run(cmd_update))
+    upgrade = verbs.add_parser("upgrade", help="move a store to another engine release")
+    upgrade.add_argument("id")
+    _release_arguments(upgrade, required=True)
+    upgrade.set_defaults(func=_run(cmd_update), plan=None, name=None)
+    releases = verbs.add_parser("releases", help="the engine releases stores can run")
+    releases.add_argument("--engine", choices=["woocommerce", "medusa"])
+    releases.set_defaults(func=_run(cmd_releases))
     remove = verbs.add_parser("delete", help="delete a store and everything in it")
     remove.add_argument("id")
     remove.add_argument("--wait", action="store_true", help="follow until deleted")

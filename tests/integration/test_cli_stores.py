@@ -50,6 +50,6 @@ async def test_update_changes_the_plan_and_says_what_is_wrong(
     assert (view["plan"], view["storage_plan"], view["generation"]) == ("large", "small", 2)
     nothing = _run(gateway.base_url, token, "update", "shop")
     assert nothing.returncode == 1
-    assert "nothing to change: pass --plan, --name, or both" in nothing.stderr
+    assert "nothing to change: pass --plan, --name, --release" in nothing.stderr
     missing = _run(gateway.base_url, token, "update", "no-such-shop", "--name", "X")
     assert missing.returncode == 1 and "404: no store 'no-such-shop'" in missing.stderr
