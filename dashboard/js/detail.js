@@ -1,11 +1,12 @@
 // One store: live phase, what to do on failure, progress checklist, timeline,
-// Visit store, admin credentials on demand, change of plan, delete with typed
-// confirmation.
+// Visit store, admin credentials on demand, change of plan, the software release
+// and its upgrade (release.js), delete with typed confirmation.
 
 import { h, icon } from "./dom.js";
 import { stores as api } from "./api.js";
 import { ENGINES, PHASES, PLANS, clock, conditionLabel, nextStep, stepLabel } from "./format.js";
 import { eventTime, loadTimeline, putStore, state } from "./state.js";
+import { releasePanel } from "./release.js";
 import { backLink, phaseBadge, storeLink, timeAgo } from "./widgets.js";
 
 export function renderDetail(main, id) {
@@ -17,6 +18,7 @@ export function renderDetail(main, id) {
   };
   const credentials = credentialsPanel(id);
   const plan = planPanel(id);
+  const release = releasePanel(id);
   const danger = deletePanel(id);
   main.replaceChildren(backLink(), parts.head, parts.alert,
     h("div", { class: "detail-grid" },
@@ -24,7 +26,7 @@ export function renderDetail(main, id) {
         h("h2", { id: "activity-heading", text: "Activity" }),
         h("p", { class: "hint", text: "Steps and Kubernetes events appear here as they happen." }),
         parts.timeline),
-      h("div", { class: "side" }, parts.progress, credentials, plan.form, danger)));
+      h("div", { class: "side" }, parts.progress, credentials, plan.form, release.form, danger)));
   const update = () => {
     const s = state.stores.get(id);
     renderHead(parts.head, s, id);
@@ -33,6 +35,7 @@ export function renderDetail(main, id) {
     credentials.hidden = !s || s.phase !== "ready";
     danger.hidden = !s || s.phase === "deleted" || s.phase === "deleting";
     plan.show(s, danger.hidden);
+    release.show(s, danger.hidden);
   };
   const missing = !state.stores.has(id);
   update();

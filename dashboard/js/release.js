@@ -1,0 +1,71 @@
+// A store's software: the engine release it runs, a notice when a newer one
+// exists, and an upgrade to it (PATCH release: the next generation, whose setup
+// step migrates the database). Only newer releases are offered: migrations are
+// one-way, so the API refuses a downgrade unless asked explicitly.
+
+import { h } from "./dom.js";
+import { api } from "./api.js";
+import { putStore } from "./state.js";
+
+let catalog = null; // one GET /api/v1/releases per page load
+
+function releasesOf(engine) {
+  catalog ??= api("GET", "/api/v1/releases").catch((err) => {
+    catalog = null;
+    throw err;
+  });
+  return catalog.then((c) => (c.engines.find((e) => e.engine === engine) || { releases: [] }).releases);
+}
+
+function versions(release) {
+  return Object.entries(release?.versions || {}).map(([name, v]) => `${name} ${v}`).join(", ");
+}
+
+export function releasePanel(id) {
+  const summary = h("p", { id: "release-summary", class: "hint" });
+  // Filled or emptied rather than hidden: the classes below set `display`.
+  const notice = h("div", { id: "release-notice", role: "status" });
+  const select = h("select", { id: "change-release", "aria-describedby": "release-summary release-hint" });
+  const field = h("div", { class: "field" }, h("label", { for: "change-release", text: "Upgrade to" }), select);
+  const hint = h("p", { id: "release-hint", class: "hint", text: "Upgrading updates the store's software and its database; it cannot be undone here." });
+  const button = h("button", { type: "submit", class: "btn", disabled: true }, "Upgrade");
+  const error = h("p", { class: "form-error", role: "alert" });
+  const upgrade = h("div", {});
+  const form = h("form", { class: "card", "aria-labelledby": "release-heading" },
+    h("h2", { id: "release-heading", text: "Software" }), summary, notice, upgrade, error);
+  let shown = null;
+  const show = async (s, hidden) => {
+    form.hidden = hidden || !s?.release;
+    const key = s && `${s.release}|${s.latest_release}`;
+    if (form.hidden || key === shown) return;
+    shown = key;
+    let releases = [];
+    try {
+      releases = await releasesOf(s.engine);
+    } catch (err) {
+      error.textContent = err.message;
+    }
+    const at = releases.findIndex((r) => r.name === s.release);
+    summary.textContent = `Release ${s.release}${at >= 0 ? `: ${versions(releases[at])}` : ""}.`;
+    const latest = releases.find((r) => r.name === s.latest_release);
+    const offer = `A newer release is available: ${s.latest_release}${latest ? ` (${versions(latest)})` : ""}.`;
+    notice.replaceChildren(...(s.upgrade_available ? [h("p", { class: "alert alert-info", text: offer })] : []));
+    const newer = at >= 0 ? releases.slice(at + 1) : releases.filter((r) => r.name === s.latest_release);
+    select.replaceChildren(...newer.map((r) => h("option", { value: r.name, text: r.name })));
+    select.value = s.latest_release;
+    upgrade.replaceChildren(...(newer.length ? [field, hint, button] : []));
+    button.disabled = newer.length === 0;
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      putStore(await api("PATCH", `/api/v1/stores/${encodeURIComponent(id)}`, { release: select.value }));
+    } catch (err) {
+      error.textContent = err.message;
+      button.disabled = false;
+    }
+  });
+  return { form, show };
+}
