@@ -255,7 +255,7 @@ def test_gateway_replicas_on_postgresql_spread_and_roll_one_at_a_time() -> None:
     env = env_of(pod["containers"][0])
     assert env["URUMI_DATABASE_URL"] == {"secretKeyRef": {"name": "urumi-pg-app", "key": "uri"}}
     assert "URUMI_DATABASE" not in env
-    assert [v["name"] for v in pod["volumes"]] == ["tmp"]
+    assert [v["name"] for v in pod["volumes"]] == ["tmp", "releases"]  # no database volume
     assert not of_kind(manifests, "PersistentVolumeClaim")
     selector = gw["spec"]["selector"]["matchLabels"]
     spread = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
