@@ -20,9 +20,14 @@ from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
 
 from services.contracts.streams import STREAMS, BucketDef, ConsumerDef, Retention, StreamDef
+from services.runtime.backoff import Backoff, BackoffPolicy
 from services.runtime.settings import Settings
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
+
+# One client of a server that is starting or restarting: no replicas to spread out.
+CONNECT_RETRY: Final = BackoffPolicy(base_s=0.2, cap_s=5.0, jitter=False)
 
 _RETENTION: Final = {
     Retention.WORK_QUEUE: RetentionPolicy.WORK_QUEUE,
@@ -36,7 +41,8 @@ async def connect(url: str, name: str, stop: asyncio.Event | None = None) -> Cli
     Replies come to `_INBOX_<name>.>`, so NATS can keep one service from reading
     another's replies (credentials travel as a reply).
     """
-    delay = 0.2
+    stop = stop or asyncio.Event()  # no stop event: wait for NATS however long it takes
+    backoff = Backoff(CONNECT_RETRY)
     while True:
         try:
             return await nats.connect(
@@ -52,11 +58,10 @@ async def connect(url: str, name: str, stop: asyncio.Event | None = None) -> Cli
                 error_cb=_on_error,
             )
         except Exception as exc:
-            if stop is not None and stop.is_set():
+            if stop.is_set():
                 raise
             log.warning("nats unreachable, retrying", extra={"url": url, "error": str(exc)})
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await sleep_or_stop(stop, backoff.failed())
 
 
 async def _on_disconnect() -> None:
