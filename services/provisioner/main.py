@@ -55,7 +55,8 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     api = await kube_client(settings)
     try:
         js = nc.jetstream()
-        await bus.prepare_streams(js, settings)
+        if not await bus.prepare_streams(js, settings, stop):
+            return
         await bus.ensure_consumer(js, PROVISIONER)
         locks_kv = await bus.ensure_bucket(js, PROVISIONER_LOCKS, settings.jetstream_replicas)
         generations = Generations(

@@ -131,17 +131,22 @@ async def ensure_bucket(js: JetStreamContext, d: BucketDef, replicas: int = 1) -
         )
 
 
-async def prepare_streams(js: JetStreamContext, settings: Settings) -> None:
+async def prepare_streams(js: JetStreamContext, settings: Settings, stop: asyncio.Event) -> bool:
     """Create or update the streams, or, where another service owns them (production
-    NATS permissions allow stream changes to the gateway only), wait for them."""
+    NATS permissions allow stream changes to the gateway only), wait for them.
+
+    True when they are ready; False when `stop` came first (the caller shuts down)."""
     if settings.manage_streams:
         await ensure_streams(js, replicas=settings.jetstream_replicas)
-        return
+        return True
     for d in STREAMS:
         while True:
             try:
                 await js.stream_info(d.name)
                 break
             except NotFoundError:
+                if stop.is_set():
+                    return False
                 log.info("waiting for stream", extra={"stream": d.name})
-                await asyncio.sleep(1)
+                await sleep_or_stop(stop, 1)
+    return True

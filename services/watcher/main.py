@@ -38,7 +38,9 @@ def build(settings: Settings, nc: Client, lease: Lease) -> Controller:
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     nc = await bus.connect(settings.nats_url, "watcher", stop)
     js = nc.jetstream()
-    await bus.prepare_streams(js, settings)
+    if not await bus.prepare_streams(js, settings, stop):
+        await nc.close()
+        return
     lease = Lease(
         await bus.ensure_bucket(js, WATCHER_LEASE, settings.jetstream_replicas), WATCHER_LEASE.ttl_s
     )
