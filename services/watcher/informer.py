@@ -7,7 +7,6 @@ other failure means reconnect with backoff from the last resourceVersion seen.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
@@ -101,8 +100,7 @@ class Informer:
         may be installed later, or have been removed under a running watch)."""
         self.sink.synced(self.spec.kind, [])
         self.synced.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=self.absent_retry_s)
+        await sleep_or_stop(stop, self.absent_retry_s)
 
     def _params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"_preload_content": False}
