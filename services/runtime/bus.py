@@ -41,7 +41,8 @@ async def connect(url: str, name: str, stop: asyncio.Event | None = None) -> Cli
     Replies come to `_INBOX_<name>.>`, so NATS can keep one service from reading
     another's replies (credentials travel as a reply).
     """
-    stop = stop or asyncio.Event()  # no stop event: wait for NATS however long it takes
+    if stop is None:
+        stop = asyncio.Event()  # never set: wait for NATS however long it takes
     backoff = Backoff(CONNECT_RETRY)
     while True:
         try:

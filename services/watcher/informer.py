@@ -22,6 +22,7 @@ from services.watcher.kinds import KindSpec
 log = logging.getLogger(__name__)
 
 PAGE: int = 500
+# Jittered: every informer of every watcher replica fails together when the API server does.
 RECONNECT = BackoffPolicy(base_s=1.0, cap_s=30.0)
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
