@@ -31,6 +31,7 @@ from services.gateway.sql import Backend
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
 from services.runtime.settings import Settings
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,11 @@ async def _messaging(app: Litestar, stop: asyncio.Event) -> None:
     js = nc.jetstream()
     while not stop.is_set():
         try:
-            await bus.prepare_streams(js, state.settings)
+            await bus.prepare_streams(js, state.settings, stop)
             break
         except Exception as exc:
             log.warning("stream setup failed; retrying", extra={"error": repr(exc)})
-            await asyncio.sleep(1)
+            await sleep_or_stop(stop, 1)
     try:
         await asyncio.gather(state.outbox.run(js, stop), run_projector(state.db, js, stop))
     finally:

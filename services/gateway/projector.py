@@ -24,6 +24,7 @@ from services.gateway.models import StoreView
 from services.gateway.projection import apply_progress, apply_status
 from services.gateway.sql import Backend
 from services.runtime import bus
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ async def _consume(
             continue
         except Exception as exc:
             log.warning("projector fetch failed; retrying", extra={"error": repr(exc)})
-            await asyncio.sleep(1)
+            await sleep_or_stop(stop, 1)
             continue
         for msg in messages:
             try:
