@@ -32,6 +32,7 @@ from services.contracts.frames import (
 )
 from services.contracts.frames import Error as ErrorFrame
 from services.contracts.phases import Phase, merge_phase
+from services.runtime.backoff import Backoff, BackoffPolicy
 
 SETTLED: Final = frozenset({Phase.READY, Phase.FAILED, Phase.DEGRADED, Phase.DELETED})
 
@@ -234,6 +235,10 @@ async def _initial_views(http: httpx.AsyncClient, store_id: str | None) -> list[
             return items
 
 
+# One client of one server: nobody to spread out, so no jitter.
+RECONNECT: Final = BackoffPolicy(base_s=0.5, cap_s=10.0, jitter=False)
+
+
 class Connection:
     """Frames from the notifier, reconnecting with ``after=`` until closed."""
 
@@ -244,20 +249,19 @@ class Connection:
         self.after: int | None = None
 
     async def frames(self) -> AsyncGenerator[Frame, None]:
-        delay = 0.5
+        backoff = Backoff(RECONNECT)
         while True:
             try:
                 # Closed explicitly so an abandoned follow leaves no socket to GC.
                 async with contextlib.aclosing(self._session()) as session:
                     async for frame in session:
-                        delay = 0.5
+                        backoff.succeeded()
                         yield frame
                 reason = "connection closed"
             except (OSError, websockets.WebSocketException) as exc:
                 reason = str(exc) or type(exc).__name__
             self.printer.notice(f"live updates interrupted ({reason}); reconnecting…")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+            await asyncio.sleep(backoff.failed())
 
     async def _session(self) -> AsyncGenerator[Frame, None]:
         ticket = await _get(self.http, "POST", "/api/v1/tickets")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.natsserver import NatsServer
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.charts import helm_path
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
