@@ -5,9 +5,18 @@
 // every reason asked for.
 
 import { readFileSync } from "node:fs";
+import { register } from "node:module";
 
-import { nextStep, useNextSteps } from "../../../dashboard/js/format.js";
-import { applyFrame, state } from "../../../dashboard/js/state.js";
+// The dashboard's files are ES modules named .js with no package.json to say so
+// (the gateway serves that directory as it is): tell Node, as a browser knows
+// from <script type="module">.
+const HOOKS = `export async function load(url, context, next) {
+  return next(url, url.includes("/dashboard/js/") ? { ...context, format: "module" } : context);
+}`;
+register(`data:text/javascript,${encodeURIComponent(HOOKS)}`);
+
+const { nextStep, useNextSteps } = await import("../../../dashboard/js/format.js");
+const { applyFrame, state } = await import("../../../dashboard/js/state.js");
 
 const { vectors: file, next_steps: table, reasons } = JSON.parse(readFileSync(0, "utf8"));
 useNextSteps(table);
