@@ -28,8 +28,8 @@ from services.contracts.events import (
 from services.contracts.labels import COMPONENT
 from services.contracts.next_steps import next_step
 from services.contracts.phases import Phase
-from services.runtime.devcluster import DevCluster, helm_binary
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     DESKTOP,
     PHONE,

@@ -24,7 +24,7 @@ from tests.fixtures.waiting import eventually
 def dev_stack(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     log = (tmp_path / "dev.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.runtime.cli", "dev", "--no-cluster"],
+        [sys.executable, "-m", "services.cli.main", "dev", "--no-cluster"],
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -45,7 +45,7 @@ def dev_stack(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
 
 def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.runtime.cli", "stores", *args],
+        [sys.executable, "-m", "services.cli.main", "stores", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

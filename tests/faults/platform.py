@@ -28,17 +28,17 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from services.cli.watch import Connection, Printer
 from services.contracts import labels, streams
 from services.contracts.events import StepState, StoreProgress, StoreStatus
 from services.contracts.frames import EventFrame, Hello, Snapshot
 from services.contracts.ids import namespace_for
 from services.contracts.subjects import PREFIX
 from services.contracts.wire import decode_command, decode_event
+from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.stack import Stack
 from services.provisioner.engines import SECRET_NAME
 from services.runtime import bus
-from services.runtime.devcluster import DevCluster, helm_binary
-from services.runtime.stack import Stack
-from services.runtime.watch_client import Connection, Printer
 from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import drop_namespaces
 

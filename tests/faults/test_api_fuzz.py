@@ -10,9 +10,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from services.devtools.natsserver import NatsServer, free_port
+from services.devtools.procs import ServiceProcess
 from services.gateway.app import create_app
-from services.runtime.natsserver import NatsServer, free_port
-from services.runtime.procs import ServiceProcess
 from services.runtime.settings import Settings
 from tests.integration.gateway_support import ADMIN, gateway_env
 

@@ -12,7 +12,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from services.contracts.events import StepState
 from services.contracts.ids import namespace_for
-from services.runtime.devcluster import DevCluster
+from services.devtools.devcluster import DevCluster
 from tests.faults.conftest import Launch
 from tests.faults.platform import (
     assert_no_leak,

@@ -8,7 +8,7 @@ import functools
 import sqlite3
 from pathlib import Path
 
-from services.runtime.natsserver import free_port
+from services.devtools.natsserver import free_port
 from tests.faults.platform import (
     Platform,
     assert_no_leak,

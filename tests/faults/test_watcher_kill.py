@@ -10,7 +10,7 @@ from services.contracts.events import StoreStatus
 from services.contracts.phases import Phase
 from services.contracts.subjects import EventKind, event_subject
 from services.contracts.wire import decode_event
-from services.runtime.procs import ServiceProcess
+from services.devtools.procs import ServiceProcess
 from services.watcher.lease import KEY
 from tests.faults.platform import Platform, assert_no_leak, new_id
 from tests.fixtures.waiting import eventually

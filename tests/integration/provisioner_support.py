@@ -19,7 +19,7 @@ from services.contracts.events import StepState, StoreProgress
 from services.contracts.store import Plan, StoreSpec
 from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_event, encode
-from services.runtime.natsserver import free_port
+from services.devtools.natsserver import free_port
 from services.runtime.settings import Settings
 from tests.fixtures.charts import helm_path
 

@@ -16,8 +16,8 @@ from services.contracts.phases import Phase
 from services.contracts.store import Plan
 from services.contracts.subjects import EventKind, command_subject, event_subject
 from services.contracts.wire import decode_command, encode
-from services.runtime.natsserver import NatsServer
-from services.runtime.procs import ServiceProcess
+from services.devtools.natsserver import NatsServer
+from services.devtools.procs import ServiceProcess
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration.gateway_support import (

@@ -29,8 +29,8 @@ from services.contracts.phases import Phase
 from services.contracts.store import Engine, Plan, StoreSpec
 from services.contracts.subjects import credentials_subject
 from services.contracts.wire import encode
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps

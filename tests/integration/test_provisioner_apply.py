@@ -25,9 +25,9 @@ from services.contracts.store import Plan
 from services.contracts.streams import COMMANDS
 from services.contracts.subjects import credentials_subject
 from services.contracts.wire import encode
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from services.provisioner.engines import DEFAULT_CHARTS
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
 from tests.integration.provisioner_support import ProgressLog

@@ -9,8 +9,8 @@ from nats.js import JetStreamContext
 
 from services.contracts import labels
 from services.contracts.events import StepState, StoreProgress
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.tcpproxy import TcpProxy, proxied_kubeconfig
 from tests.fixtures.waiting import eventually

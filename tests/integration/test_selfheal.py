@@ -18,8 +18,8 @@ from services.contracts.commands import ReconcileStore
 from services.contracts.events import StepState
 from services.contracts.subjects import reconcile_subject
 from services.contracts.wire import encode
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer, free_port
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer, free_port
 from services.runtime.settings import Settings
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 from kubernetes_asyncio.client import ApiClient
 
-from services.runtime import realnode_host
-from services.runtime.realnode import RealNode
+from services.devtools import realnode_host
+from services.devtools.realnode import RealNode
 from tests.faults.platform import Platform, new_id
 from tests.fixtures.waiting import eventually
 from tests.realnode import isolation, shopper

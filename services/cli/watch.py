@@ -4,8 +4,7 @@
 it asks the gateway for a ticket, connects, prints phase changes, provisioning steps
 and Kubernetes events as they arrive, reconnects with ``after=<last seq>`` when the
 connection drops, and (``until_settled``) ends with the store's URL or the reason it
-failed. Frames follow docs/websocket.md; they are declared again here because the
-runtime never imports a service.
+failed. Frames follow docs/websocket.md (services.contracts.frames).
 """
 
 import asyncio
@@ -20,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import websockets
 
+from services.cli.api import list_path
 from services.contracts.events import Event, KubeEvent, StoreProgress, StoreStatus
 from services.contracts.frames import (
     CLOSE_BAD_REQUEST,
@@ -33,7 +33,6 @@ from services.contracts.frames import Error as ErrorFrame
 from services.contracts.next_steps import next_step
 from services.contracts.phases import Phase
 from services.contracts.store_state import StoreState, fold
-from services.runtime.stores_cli import list_path
 
 SETTLED: Final = frozenset({Phase.READY, Phase.FAILED, Phase.DEGRADED, Phase.DELETED})
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from services.cli import watch as wc
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
 from services.contracts.next_steps import next_step
 from services.contracts.phases import Phase
 from services.contracts.store_state import StoreState
-from services.runtime import watch_client as wc
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
