@@ -17,6 +17,7 @@ from services.contracts.ids import store_url
 from services.gateway import metrics
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
+from services.gateway.controllers.next_steps import next_steps
 from services.gateway.controllers.session import SessionController
 from services.gateway.controllers.stores import StoreController
 from services.gateway.controllers.tenants import TenantController
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> Litestar:
             StoreController,
             TenantController,
             SessionController,
+            next_steps,
             *health_handlers(health),
             *_dashboard(settings),
         ],

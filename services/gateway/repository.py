@@ -7,8 +7,8 @@ import msgspec
 from services.contracts.events import Condition
 from services.contracts.phases import LIVE, Phase
 from services.contracts.store import Engine, Plan
+from services.contracts.store_state import StoreState
 from services.gateway.models import EventView, StoreView, TenantView
-from services.gateway.projection import Projected
 from services.gateway.sql import Conn, Row
 from services.runtime.token_bucket import BucketPolicy
 
@@ -43,8 +43,8 @@ def store_from_row(row: Row) -> StoreView:
     )
 
 
-def projected_from_view(view: StoreView) -> Projected:
-    return Projected(
+def projected_from_view(view: StoreView) -> StoreState:
+    return StoreState(
         phase=view.phase,
         generation=view.generation,
         url=view.url,
@@ -136,7 +136,7 @@ async def set_phase(conn: Conn, store_id: str, phase: Phase, generation: int) ->
     )
 
 
-async def save_projection(conn: Conn, store_id: str, p: Projected) -> None:
+async def save_projection(conn: Conn, store_id: str, p: StoreState) -> None:
     await conn.execute(
         "UPDATE stores SET phase = ?, generation = ?, url = ?, reason = ?, message = ?, "
         "conditions = ?, updated_at = ? WHERE id = ?",
