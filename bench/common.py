@@ -442,22 +442,32 @@ def cpu_seconds(pid: int, children: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def child_pids(parent: int) -> dict[str, int]:
-    """Direct children of `parent` by name: `devcluster apiserver` → apiserver, kwok → kwok."""
-    out: dict[str, int] = {}
+def children(parent: int) -> list[int]:
+    """Process ids of the direct children of `parent`."""
+    found: list[int] = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 ppid = int(f.read().rpartition(")")[2].split()[1])
-            if ppid != parent:
-                continue
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
         except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent:
+            found.append(int(entry))
+    return found
+
+
+def child_pids(parent: int) -> dict[str, int]:
+    """Direct children of `parent` by name: `devcluster apiserver` → apiserver, kwok → kwok."""
+    out: dict[str, int] = {}
+    for pid in children(parent):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
             continue
         exe = os.path.basename(argv[0].decode())
         name = argv[1].decode() if exe == "devcluster" and len(argv) > 1 else exe
-        out[name] = int(entry)
+        out[name] = pid
     return out

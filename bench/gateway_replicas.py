@@ -16,12 +16,11 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import os
 import time
 
 import httpx
 
-from bench.common import cpu_seconds, header, loadavg, ms, platform, summarize, table
+from bench.common import children, cpu_seconds, header, loadavg, ms, platform, summarize, table
 from tests.fixtures.postgres import PostgresServer
 
 Row = list[object]
@@ -40,18 +39,7 @@ COLUMNS = (
 
 def tree_cpu(pid: int) -> float:
     """CPU seconds of `pid` and its live children (PostgreSQL's backends)."""
-    total = cpu_seconds(pid, children=True)
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rpartition(")")[2].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == pid:
-            total += cpu_seconds(int(entry))
-    return total
+    return cpu_seconds(pid, children=True) + sum(map(cpu_seconds, children(pid)))
 
 
 async def burst(

@@ -17,6 +17,7 @@ from services.contracts.ids import store_url
 from services.gateway import metrics
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
+from services.gateway.controllers.next_steps import next_steps
 from services.gateway.controllers.releases import ReleaseController
 from services.gateway.controllers.session import SessionController
 from services.gateway.controllers.stores import StoreController
@@ -33,6 +34,7 @@ from services.runtime import bus
 from services.runtime.health import Health, health_handlers
 from services.runtime.releases import load_catalog
 from services.runtime.settings import Settings
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +49,11 @@ async def _messaging(app: Litestar, stop: asyncio.Event) -> None:
     js = nc.jetstream()
     while not stop.is_set():
         try:
-            await bus.prepare_streams(js, state.settings)
+            await bus.prepare_streams(js, state.settings, stop)
             break
         except Exception as exc:
             log.warning("stream setup failed; retrying", extra={"error": repr(exc)})
-            await asyncio.sleep(1)
+            await sleep_or_stop(stop, 1)
     try:
         await asyncio.gather(state.outbox.run(js, stop), run_projector(state.db, js, stop))
     finally:
@@ -123,6 +125,7 @@ def create_app(settings: Settings) -> Litestar:
             ReleaseController,
             TenantController,
             SessionController,
+            next_steps,
             *health_handlers(health),
             *_dashboard(settings),
         ],

@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import io
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,13 +45,6 @@ from tests.integration.provisioner_support import drop_namespaces
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def poll(
-    probe: Callable[[], Awaitable[Any]], within: float, what: str, every: float = 0.5
-) -> Any:
-    """`eventually`, in the drills' argument order."""
-    return await eventually(probe, within=within, interval=every, what=what)
 
 
 # -- streams -----------------------------------------------------------------------
@@ -434,7 +427,9 @@ class Platform:
             return phases if all(phases.get(s) == phase for s in wanted) else None
 
         try:
-            result: dict[str, str] = await poll(reached, within, f"{phase}: {wanted}")
+            result: dict[str, str] = await eventually(
+                reached, within, interval=0.5, what=f"{phase}: {wanted}"
+            )
         except AssertionError:
             phases = await self.phases()
             behind = {s: phases.get(s) for s in wanted if phases.get(s) != phase}

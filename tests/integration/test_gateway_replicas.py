@@ -19,7 +19,7 @@ from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration.gateway_support import auth, gateway_env, new_tenant, query
-from tests.integration.provisioner_support import ProgressLog, until
+from tests.integration.provisioner_support import ProgressLog
 
 REPLICAS = 3
 KILL_BURST = 90  # creates in flight over the three replicas
@@ -135,7 +135,9 @@ async def test_a_replica_killed_mid_burst_loses_and_doubles_nothing(
     def provisioned(store: str) -> bool:
         return progress.has(store, "provision", StepState.SUCCEEDED, 1)
 
-    await until(lambda: all(map(provisioned, stored)), within=240, what="every store provisioned")
+    await eventually(
+        lambda: all(map(provisioned, stored)), within=240, what="every store provisioned"
+    )
     starts = {
         s: sum(e.step == "provision" and e.state == StepState.STARTED for e in progress.of(s))
         for s in stored

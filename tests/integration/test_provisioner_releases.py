@@ -14,7 +14,7 @@ from services.devtools.devcluster import DevCluster
 from services.devtools.natsserver import NatsServer
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
-from tests.integration.provisioner_support import ProgressLog, until
+from tests.integration.provisioner_support import ProgressLog
 
 
 def at_release(store: str, generation: int, release: str) -> CreateStore:
@@ -23,7 +23,7 @@ def at_release(store: str, generation: int, release: str) -> CreateStore:
 
 
 async def provisioned(progress: ProgressLog, store: str, generation: int) -> None:
-    await until(
+    await eventually(
         lambda: (
             progress.has(store, "provision", StepState.SUCCEEDED, generation)
             or progress.has(store, "provision", StepState.FAILED, generation)
