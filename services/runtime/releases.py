@@ -110,14 +110,20 @@ def parse_catalog_file(text: str, source: str) -> CatalogFile:
     return parsed
 
 
-def merge(shipped: CatalogFile, extra: CatalogFile) -> CatalogFile:
-    """`extra`'s releases after the shipped ones; its `default` and `legacy` win."""
+def merge(shipped: CatalogFile, extra: CatalogFile, source: str) -> CatalogFile:
+    """`extra`'s releases after the shipped ones; its `default` wins. `legacy` is
+    what stores made before releases ran, a fact of the platform's history, so
+    only the shipped catalog names it."""
     merged = dict(shipped)
     for engine, entry in extra.items():
+        if entry.legacy:
+            raise CatalogError(
+                f"{source}: `{engine}.legacy` is the shipped catalog's; leave it out"
+            )
         base = merged.get(engine, EngineEntry())
         merged[engine] = EngineEntry(
             default=entry.default or base.default,
-            legacy=entry.legacy or base.legacy,
+            legacy=base.legacy,
             releases=[*base.releases, *entry.releases],
         )
     return merged
@@ -149,9 +155,7 @@ def build_catalog(doc: CatalogFile, source: str) -> Catalog:
         ordered = tuple(sorted(entry.releases, key=lambda r: r.released))
         engines[engine] = EngineReleases(
             default=_named(ordered, entry.default, f"{source}: `{engine.value}.default`"),
-            legacy=_named(
-                ordered, entry.legacy or entry.default, f"{source}: `{engine.value}.legacy`"
-            ),
+            legacy=_named(ordered, entry.legacy, f"{source}: `{engine.value}.legacy`"),
             releases=ordered,
         )
     return Catalog(engines)
@@ -178,7 +182,7 @@ def load_catalog(charts_dir: str = "", extra_file: str = "") -> Catalog:
     source = str(shipped)
     if extra_file:
         extra = parse_catalog_file(_read(Path(extra_file), "URUMI_RELEASES_FILE"), extra_file)
-        doc, source = merge(doc, extra), f"{shipped} + {extra_file}"
+        doc, source = merge(doc, extra, extra_file), f"{shipped} + {extra_file}"
     return build_catalog(doc, source)
 
 

@@ -22,11 +22,13 @@ CHARTS = Path(__file__).resolve().parents[2] / "charts"
 SMALL = """
 woocommerce:
   default: woo-b
+  legacy: woo-a
   releases:
     - {name: woo-b, released: 2026-02-01, chart: 0.1.0, versions: {wordpress: "6.8"}}
     - {name: woo-a, released: 2026-01-01, chart: 0.1.0, versions: {wordpress: "6.7"}}
 medusa:
   default: medusa-a
+  legacy: medusa-a
   releases:
     - {name: medusa-a, released: 2026-01-01, chart: 0.1.0, versions: {medusa: "2.21.2"}}
 """
@@ -36,16 +38,16 @@ def _catalog(text: str = SMALL) -> Any:
     return build_catalog(parse_catalog_file(text, "test.yaml"), "test.yaml")
 
 
-def test_releases_are_ordered_by_date_and_legacy_defaults_to_default() -> None:
+def test_releases_are_ordered_by_date() -> None:
     woo = _catalog().of(Engine.WOOCOMMERCE)
     assert woo.names() == ["woo-a", "woo-b"]
-    assert (woo.default.name, woo.legacy.name, woo.latest.name) == ("woo-b", "woo-b", "woo-b")
+    assert (woo.default.name, woo.legacy.name, woo.latest.name) == ("woo-b", "woo-a", "woo-b")
 
 
 def test_lookup_by_name_rank_and_the_empty_name() -> None:
     catalog = _catalog()
     assert catalog.rank(Engine.WOOCOMMERCE, "woo-a") < catalog.rank(Engine.WOOCOMMERCE, "woo-b")
-    assert catalog.release(Engine.WOOCOMMERCE, "").name == "woo-b"  # a spec made before releases
+    assert catalog.release(Engine.WOOCOMMERCE, "").name == "woo-a"  # a spec made before releases
     with pytest.raises(UnknownReleaseError, match=r"'medusa-a' is not a release of woocommerce "):
         catalog.release(Engine.WOOCOMMERCE, "medusa-a")
 
@@ -56,6 +58,10 @@ def test_lookup_by_name_rank_and_the_empty_name() -> None:
         ("shopify: {}\n" + SMALL, r"test.yaml: `shopify` is not an engine \(woocommerce, medusa\)"),
         (SMALL.replace("default: woo-b", "default: woo-z"), r"`woocommerce.default`: 'woo-z' is"),
         (SMALL.replace("  default: woo-b\n", ""), r"`woocommerce.default` is missing"),
+        (
+            SMALL.replace("  legacy: medusa-a\n", ""),
+            r"`medusa.legacy` is missing \(releases: medusa-a\)",
+        ),
         (SMALL.replace("name: woo-a", "name: woo-b"), r"lists release `woo-b` twice"),
         (SMALL.replace("medusa-a", "woo-a"), r"`medusa` lists release `woo-a` also in `woocom"),
         (SMALL.replace("\nmedusa:", "\nx:").split("\nx:")[0], r"`medusa` has no releases"),
@@ -81,15 +87,22 @@ woocommerce:
 """,
         "extra.yaml",
     )
-    catalog = build_catalog(merge(parse_catalog_file(SMALL, "test.yaml"), extra), "merged")
+    merged = merge(parse_catalog_file(SMALL, "test.yaml"), extra, "extra.yaml")
+    catalog = build_catalog(merged, "merged")
     woo = catalog.of(Engine.WOOCOMMERCE)
     assert (woo.names(), woo.default.name, woo.legacy.name) == (
         ["woo-a", "woo-b", "woo-c"],
         "woo-c",
-        "woo-c",
+        "woo-a",
     )
     assert woo.latest.values == {"images": {"wordpress": {"tag": "6.9-php8.4-apache"}}}
     assert catalog.of(Engine.MEDUSA).names() == ["medusa-a"]
+
+
+def test_an_operator_file_may_not_move_the_legacy_release() -> None:
+    extra = parse_catalog_file("medusa: {legacy: medusa-a}", "extra.yaml")
+    with pytest.raises(CatalogError, match=r"extra.yaml: `medusa.legacy` is the shipped"):
+        merge(parse_catalog_file(SMALL, "test.yaml"), extra, "extra.yaml")
 
 
 def test_an_operator_file_may_not_reuse_a_shipped_name(tmp_path: Path) -> None:
