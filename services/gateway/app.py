@@ -14,7 +14,7 @@ from litestar.static_files import create_static_files_router
 from nats.aio.client import Client
 
 from services.contracts.ids import store_url
-from services.gateway import metrics
+from services.gateway import metrics, releases
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
 from services.gateway.controllers.next_steps import next_steps
@@ -117,6 +117,7 @@ def limiter(settings: Settings, db: Backend) -> Limiter:
 
 def create_app(settings: Settings) -> Litestar:
     db = database(settings)
+    catalog = load_catalog(settings.charts_dir, settings.releases_file)
     health = Health()
     health.add("database", lambda: db.is_open)
     app = Litestar(
@@ -148,9 +149,10 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     _document_closed_bodies(app)
+    releases.document(app.openapi_schema.components.schemas or {}, catalog)
     app.state.settings = settings
     app.state.db = db
-    app.state.releases = load_catalog(settings.charts_dir, settings.releases_file)
+    app.state.releases = catalog
     app.state.nc = None
     app.state.outbox = OutboxRelay(db)
     app.state.limiter = limiter(settings, db)

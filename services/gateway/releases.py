@@ -2,8 +2,11 @@
 PATCH may make, and what the view says about newer ones. Pure: the catalog is
 loaded once at start-up (services/runtime/releases.py)."""
 
+from collections.abc import Mapping
+
 import msgspec
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import Reference, Schema
 
 from services.contracts.store import Engine
 from services.gateway.models import CatalogView, EngineReleasesView, ReleaseView, StoreView
@@ -17,17 +20,21 @@ def refused(message: str) -> ValidationException:
     )
 
 
-def _named(catalog: Catalog, engine: Engine, name: str) -> Release:
+def _named(catalog: Catalog, engine: Engine, name: str, mismatch_status: int = 422) -> Release:
+    """The release; a name of another engine's is answered `mismatch_status`."""
     try:
         return catalog.release(engine, name)
     except UnknownReleaseError as exc:
         other = [e for e in Engine if e != engine and name in catalog.of(e).names()]
-        if other:
-            raise refused(
-                f"'{name}' is a release of {other[0].value}, and this store's engine is "
-                f"{engine.value} (its releases: {', '.join(exc.known)})"
-            ) from None
-        raise refused(str(exc)) from None
+        if not other:
+            raise refused(str(exc)) from None
+        message = (
+            f"'{name}' is a release of {other[0].value}, and this store's engine is "
+            f"{engine.value} (its releases: {', '.join(exc.known)})"
+        )
+        if mismatch_status == 422:
+            raise refused(message) from None
+        raise HTTPException(status_code=mismatch_status, detail=f"`release`: {message}") from None
 
 
 def for_create(catalog: Catalog, engine: Engine, requested: str) -> str:
@@ -58,7 +65,8 @@ def for_update(
     now = current(catalog, store)
     if requested is None or requested == now:
         return store.release
-    target = _named(catalog, store.engine, requested)
+    # The body is valid (a release of the catalog); it is the store that has another engine.
+    target = _named(catalog, store.engine, requested, mismatch_status=409)
     if not allow_downgrade and _newer(catalog, store.engine, now, target.name) is False:
         raise HTTPException(
             status_code=409,
@@ -111,3 +119,24 @@ def catalog_view(catalog: Catalog) -> CatalogView:
             )
         )
     return CatalogView(engines=engines)
+
+
+def document(schemas: Mapping[str, Schema | Reference], catalog: Catalog) -> None:
+    """Name in the OpenAPI document the releases this gateway takes (its catalog,
+    an operator's included): a create's `release` is one of its engine's (no
+    `engine`: WooCommerce's) or "", a change's one of the catalog's."""
+    create, update = schemas.get("CreateStoreRequest"), schemas.get("UpdateStoreRequest")
+    if isinstance(create, Schema):
+        create.any_of = [
+            Schema(
+                properties={
+                    "engine": Schema(enum=[engine.value]),
+                    "release": Schema(enum=["", *catalog.of(engine).names()]),
+                },
+                required=[] if engine is Engine.WOOCOMMERCE else ["engine"],
+            )
+            for engine in Engine
+        ]
+    release = (update.properties or {}).get("release") if isinstance(update, Schema) else None
+    if isinstance(release, Schema):
+        release.enum = [*(name for e in Engine for name in catalog.of(e).names()), None]

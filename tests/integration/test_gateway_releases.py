@@ -62,6 +62,19 @@ async def test_the_catalog_lists_each_engines_releases_oldest_first(
     assert woo["releases"][1]["versions"]["woocommerce"] == "9.9.5"
     assert "values" not in woo["releases"][1]  # the operator's registries stay private
     assert engines["medusa"]["default"] == MEDUSA
+    # The OpenAPI document names them too: what a client may send, per engine.
+    schemas = (await acme.get("/schema/openapi.json")).json()["components"]["schemas"]
+    per_engine = {
+        branch["properties"]["engine"]["enum"][0]: branch["properties"]["release"]["enum"]
+        for branch in schemas["CreateStoreRequest"]["anyOf"]
+    }
+    assert per_engine == {"woocommerce": ["", OLD, NEW], "medusa": ["", MEDUSA]}
+    assert schemas["UpdateStoreRequest"]["properties"]["release"]["enum"] == [
+        OLD,
+        NEW,
+        MEDUSA,
+        None,
+    ]
 
 
 async def test_a_store_is_created_at_its_engines_default_or_a_named_release(
@@ -125,8 +138,11 @@ async def test_patch_release_upgrades_at_the_next_generation(
     same = await acme.patch("/api/v1/stores/shop", json={"release": NEW})
     assert (same.status_code, same.json()["generation"]) == (200, 2)
     wrong = await acme.patch("/api/v1/stores/shop", json={"release": MEDUSA})
-    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "release"
+    assert wrong.status_code == 409 and "`release`: " in wrong.json()["detail"]
     assert "this store's engine is woocommerce" in wrong.json()["detail"]
+    unknown = await acme.patch("/api/v1/stores/shop", json={"release": "woo-1999.01"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "release"
+    assert f"(releases: {OLD}, {NEW})" in unknown.json()["detail"]
     assert (await acme.get("/api/v1/stores/shop")).json()["generation"] == 2
 
 
