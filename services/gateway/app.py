@@ -27,10 +27,10 @@ from services.gateway.outbox import OutboxRelay
 from services.gateway.pg import PgDatabase
 from services.gateway.projector import run_projector
 from services.gateway.ratelimit import Limiter, LocalRateLimiter, RateLimiter
+from services.gateway.settings import GatewaySettings
 from services.gateway.sql import Backend
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
-from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await state.db.close()
 
 
-def _dashboard(settings: Settings) -> list[Router]:
+def _dashboard(settings: GatewaySettings) -> list[Router]:
     directory = Path(settings.dashboard_dir) if settings.dashboard_dir else REPO_ROOT / "dashboard"
     if not directory.is_dir():
         return []
@@ -96,7 +96,7 @@ def _document_closed_bodies(app: Litestar) -> None:
             schema.additional_properties = False
 
 
-def database(settings: Settings) -> Backend:
+def database(settings: GatewaySettings) -> Backend:
     """PostgreSQL when `URUMI_DATABASE_URL` names one (several replicas may share
     it), else the SQLite file `URUMI_DATABASE` (one replica)."""
     if settings.database_url:
@@ -104,14 +104,14 @@ def database(settings: Settings) -> Backend:
     return Database(settings.database)
 
 
-def limiter(settings: Settings, db: Backend) -> Limiter:
+def limiter(settings: GatewaySettings, db: Backend) -> Limiter:
     """Shared buckets where replicas share the database; else in this process."""
     if isinstance(db, PgDatabase):
         return RateLimiter(db, settings.rate_limit_per_minute)
     return LocalRateLimiter(settings.rate_limit_per_minute)
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: GatewaySettings) -> Litestar:
     db = database(settings)
     health = Health()
     health.add("database", lambda: db.is_open)

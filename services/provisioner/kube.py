@@ -5,10 +5,10 @@ import os
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
-from services.runtime.settings import Settings
+from services.provisioner.settings import ProvisionerSettings
 
 
-async def kube_client(settings: Settings) -> ApiClient:
+async def kube_client(settings: ProvisionerSettings) -> ApiClient:
     """URUMI_KUBECONFIG, else the pod's service account, else $KUBECONFIG/~/.kube."""
     if settings.kubeconfig:
         client: ApiClient = await config.new_client_from_config(config_file=settings.kubeconfig)

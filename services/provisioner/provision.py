@@ -22,8 +22,8 @@ from services.provisioner.errors import PermanentError, TransientError
 from services.provisioner.ordering import Manifest, apply_order
 from services.provisioner.progress import Progress, utcnow
 from services.provisioner.render import check_manifests, operator_values, render
+from services.provisioner.settings import ProvisionerSettings
 from services.provisioner.values import Platform, explain
-from services.runtime.settings import Settings
 
 
 def secret_manifest(spec: StoreSpec, engine: EngineDef) -> Manifest:
@@ -76,7 +76,7 @@ def still_at_live_generation(namespace: Manifest, live_ns: dict[str, Any] | None
 class Provisioner:
     def __init__(
         self,
-        settings: Settings,
+        settings: ProvisionerSettings,
         applier: Applier,
         progress: Progress,
         clock: Callable[[], datetime] = utcnow,

@@ -7,7 +7,7 @@ import msgspec
 
 from services.contracts.ids import host_for
 from services.contracts.store import Plan, StoreSpec
-from services.runtime.settings import Settings
+from services.provisioner.settings import ProvisionerSettings
 
 Values = dict[str, Any]
 
@@ -18,12 +18,12 @@ class Platform(msgspec.Struct, frozen=True):
     base_domain: str
     ingress_class: str = "nginx"
     tls_issuer: str = ""
-    tls_mode: str = "none"  # none | http01 | wildcard (Settings.store_tls)
+    tls_mode: str = "none"  # none | http01 | wildcard (ProvisionerSettings.store_tls)
     ingress_namespace: str = "ingress-nginx"
     store_port: int = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Platform":
+    def from_settings(cls, settings: ProvisionerSettings) -> "Platform":
         return cls(
             base_domain=settings.base_domain,
             ingress_class=settings.ingress_class,

@@ -13,7 +13,6 @@ from services.contracts.streams import WATCHER_LEASE
 from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import health_app, serve
-from services.runtime.settings import Settings
 from services.watcher.controller import Controller
 from services.watcher.events import RateLimiter
 from services.watcher.informer import Informer
@@ -22,12 +21,13 @@ from services.watcher.lease import Lease
 from services.watcher.publisher import Publisher
 from services.watcher.resync import ResyncSchedule
 from services.watcher.selfheal import SelfHeal, Tee
+from services.watcher.settings import WatcherSettings
 from services.watcher.status import Policy
 
 log = logging.getLogger(__name__)
 
 
-async def kube_client(settings: Settings) -> ApiClient:
+async def kube_client(settings: WatcherSettings) -> ApiClient:
     """The kubeconfig setting, else the pod's service account, else ~/.kube/config."""
     if settings.kubeconfig:
         return await config.new_client_from_config(config_file=settings.kubeconfig)
@@ -37,7 +37,7 @@ async def kube_client(settings: Settings) -> ApiClient:
     return await config.new_client_from_config()
 
 
-def build(settings: Settings, nc: Client, lease: Lease) -> Controller:
+def build(settings: WatcherSettings, nc: Client, lease: Lease) -> Controller:
     policy = Policy(
         settings.provision_deadline_s, settings.watcher_pod_grace_s, settings.store_port
     )
@@ -47,7 +47,7 @@ def build(settings: Settings, nc: Client, lease: Lease) -> Controller:
     )
 
 
-async def main(settings: Settings, stop: asyncio.Event) -> None:
+async def main(settings: WatcherSettings, stop: asyncio.Event) -> None:
     nc = await bus.connect(settings.nats_url, "watcher", stop)
     js = nc.jetstream()
     await bus.prepare_streams(js, settings)

@@ -19,8 +19,8 @@ from services.contracts.events import StepState, StoreProgress
 from services.contracts.store import Plan, StoreSpec
 from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_event, encode
+from services.provisioner.settings import ProvisionerSettings
 from services.runtime.natsserver import free_port
-from services.runtime.settings import Settings
 from tests.fixtures.charts import helm_path
 from tests.fixtures.waiting import eventually
 
@@ -29,7 +29,7 @@ TENANT = "acme"
 BASE_DOMAIN = "shops.test"
 
 
-def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> Settings:
+def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> ProvisionerSettings:
     base: dict[str, Any] = {
         "nats_url": nats_url,
         "kubeconfig": str(kubeconfig),
@@ -38,10 +38,10 @@ def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> Settings:
         "http_port": free_port(),
         "shutdown_grace_s": 5.0,
     }
-    return Settings(**{**base, **extra})
+    return ProvisionerSettings(**{**base, **extra})
 
 
-def env(s: Settings) -> dict[str, str]:
+def env(s: ProvisionerSettings) -> dict[str, str]:
     """The same settings as URUMI_* variables, for a provisioner process."""
     return {
         "URUMI_NATS_URL": s.nats_url,
@@ -55,7 +55,7 @@ def env(s: Settings) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def running(s: Settings) -> AsyncIterator[None]:
+async def running(s: ProvisionerSettings) -> AsyncIterator[None]:
     """The provisioner in this process, stopped (gracefully) on exit."""
     from services.provisioner.main import main
 

@@ -15,6 +15,7 @@ from services.provisioner.engines import (
     generate_secret,
 )
 from services.provisioner.medusa_values import MEDUSA_PLANS, medusa_values
+from services.provisioner.settings import ProvisionerSettings
 from services.provisioner.values import Platform
 from services.runtime.settings import load_settings
 
@@ -108,13 +109,14 @@ def test_every_tier_gets_the_plan(plan: Plan) -> None:
 def test_platform_settings_reach_the_chart() -> None:
     platform = Platform.from_settings(
         load_settings(
+            ProvisionerSettings,
             {
                 "URUMI_BASE_DOMAIN": "example.org",
                 "URUMI_INGRESS_CLASS": "traefik",
                 "URUMI_TLS_ISSUER": "letsencrypt",
                 "URUMI_INGRESS_NAMESPACE": "kube-system",
                 "URUMI_STORE_PORT": "8443",
-            }
+            },
         )
     )
     values = medusa_values(spec(), 1, AT, platform)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from services.contracts.store import Plan, StoreSpec
+from services.provisioner.settings import ProvisionerSettings
 from services.provisioner.values import (
     APACHE_BASE_MIB,
     PLANS,
@@ -48,13 +49,14 @@ def test_store_identity_and_host() -> None:
 def test_platform_settings_reach_the_chart() -> None:
     platform = Platform.from_settings(
         load_settings(
+            ProvisionerSettings,
             {
                 "URUMI_BASE_DOMAIN": "example.org",
                 "URUMI_INGRESS_CLASS": "traefik",
                 "URUMI_TLS_ISSUER": "letsencrypt",
                 "URUMI_INGRESS_NAMESPACE": "kube-system",
                 "URUMI_STORE_PORT": "8443",
-            }
+            },
         )
     )
     values = woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, platform)
@@ -69,7 +71,9 @@ def test_platform_settings_reach_the_chart() -> None:
 
 def test_tls_mode_wildcard_needs_no_issuer_and_none_turns_an_issuer_off() -> None:
     def tls(env: dict[str, str]) -> Any:
-        platform = Platform.from_settings(load_settings({"URUMI_BASE_DOMAIN": "x.org", **env}))
+        platform = Platform.from_settings(
+            load_settings(ProvisionerSettings, {"URUMI_BASE_DOMAIN": "x.org", **env})
+        )
         return woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, platform)["ingress"][
             "tls"
         ]
