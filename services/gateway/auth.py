@@ -7,6 +7,7 @@ import math
 import secrets
 import time
 
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from services.gateway import repository as repo
@@ -42,7 +43,7 @@ async def _limit(deps: GatewayDeps, key: str) -> None:
         )
 
 
-async def require_tenant(request: AnyRequest, deps: GatewayDeps) -> TenantView:
+async def require_tenant(request: AnyRequest, deps: NamedDependency[GatewayDeps]) -> TenantView:
     token = _bearer(request)
     digest = hash_token(token)
     tenant = await repo.tenant_for_token(deps.db.reader, digest)
@@ -55,7 +56,7 @@ async def require_tenant(request: AnyRequest, deps: GatewayDeps) -> TenantView:
     return tenant
 
 
-async def require_admin(request: AnyRequest, deps: GatewayDeps) -> str:
+async def require_admin(request: AnyRequest, deps: NamedDependency[GatewayDeps]) -> str:
     token = _bearer(request)
     if not _is_admin(deps, token):
         raise NotAuthorizedException("admin token required")
