@@ -16,7 +16,7 @@ import yaml
 from services.contracts.store import Plan, StoreSpec
 from services.provisioner.apply import PRUNE_KINDS
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
-from services.provisioner.values import Platform
+from services.provisioner.values import StoreIngress
 from services.watcher.kinds import DRIFT_KINDS, KINDS
 from tests.fixtures.charts import helm_path
 
@@ -439,11 +439,11 @@ async def test_provisioner_role_covers_every_store_chart_and_prune() -> None:
     rules = find(render_chart(), "ClusterRole", "urumi-provisioner")["rules"]
     writable = _granted(rules, {"create", "patch", "list", "delete"})
     listable = _granted(rules, {"list"})
-    platform = Platform(base_domain="shops.example.com")
+    ingress = StoreIngress(base_domain="shops.example.com")
     at = datetime(2026, 1, 1, tzinfo=UTC)
     for engine, definition in ENGINES.items():
         spec = StoreSpec(id="rbac-check", tenant="acme", plan=Plan.SMALL, engine=engine)
-        values = definition.values(spec, 1, at, platform)
+        values = definition.values(spec, 1, at, ingress)
         manifests = await render(
             helm_path(), DEFAULT_CHARTS / definition.chart, spec.id, "store-rbac-check", values
         )
