@@ -22,7 +22,9 @@ schema = schemathesis.openapi.from_dict(
 )
 
 
-class Stack:
+class FuzzTarget:
+    """The gateway under fuzzing and the headers of each kind of caller."""
+
     def __init__(self, gateway: ServiceProcess, tenant_token: str) -> None:
         self.gateway = gateway
         self.headers = {
@@ -33,7 +35,7 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
     root: Path = tmp_path_factory.mktemp("fuzz")
     nats = NatsServer(root / "nats")
     nats.start()
@@ -52,7 +54,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         headers={"Authorization": f"Bearer {ADMIN}"},
     )
     created.raise_for_status()
-    yield Stack(gw, created.json()["token"])
+    yield FuzzTarget(gw, created.json()["token"])
     gw.stop()
     nats.stop()
     errors = [
@@ -68,11 +70,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_no_server_error_and_responses_match_schema(case: Any, stack: Stack, who: str) -> None:
+def test_no_server_error_and_responses_match_schema(
+    case: Any, target: FuzzTarget, who: str
+) -> None:
     # Litestar answers OPTIONS itself for CORS preflight; the schema lists only our methods.
     case.call_and_validate(
-        base_url=stack.gateway.base_url,
-        headers=stack.headers[who],
+        base_url=target.gateway.base_url,
+        headers=target.headers[who],
         excluded_checks=[
             schemathesis.checks.unsupported_method,
             schemathesis.checks.allow_header_conformance,
