@@ -10,7 +10,7 @@ variable.
 
 import os
 from collections.abc import Iterator, Mapping
-from typing import Annotated, ClassVar, Final, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar
 
 import msgspec
 
@@ -44,6 +44,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self._redacted())
         return f"{type(self).__name__}({shown})"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        # msgspec's own would show every value to rich's pretty-printer.
+        return list(self._redacted())
 
     def _redacted(self) -> Iterator[tuple[str, object]]:
         for name in self.__struct_fields__:

@@ -45,6 +45,7 @@ def test_secrets_stay_out_of_the_repr() -> None:
     settings = GatewaySettings(admin_token="a-token", ticket_secret="t", database_url="pg://u:pw@h")
     shown = repr(settings)
     assert "a-token" not in shown and "pw" not in shown and "ticket_secret='<redacted>'" in shown
+    assert dict(settings.__rich_repr__())["admin_token"] == "<redacted>"  # pretty-printers
     assert "ticket_secret='s'" not in repr(NotifierSettings(ticket_secret="s"))
 
 
