@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from services.runtime.stack import Stack
+from services.devtools.stack import Stack
 
 REPO = Path(__file__).resolve().parents[1]
 TENANT = "bench"
@@ -267,7 +267,7 @@ def platform(
     kubeconfig, helm = "", "helm"
     try:
         if cluster:
-            from services.runtime.devcluster import DevCluster, helm_binary
+            from services.devtools.devcluster import DevCluster, helm_binary
 
             devcluster = DevCluster(root / "devcluster", extra_args=CLUSTER_ARGS)
             devcluster.start(timeout=300)
@@ -303,7 +303,7 @@ def platform(
 
 def _real_node(devcluster: Any, root: Path) -> tuple[Any, dict[str, str]]:
     """A real node joined to `devcluster`, and the settings that put stores on it."""
-    from services.runtime.realnode import RealNode
+    from services.devtools.realnode import RealNode
 
     node = RealNode(devcluster, root / "realnode")
     node.start()

@@ -53,4 +53,5 @@ export const stores = {
   remove: (id) => api("DELETE", `/api/v1/stores/${encodeURIComponent(id)}`),
   credentials: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}/credentials`),
   ticket: () => api("POST", "/api/v1/tickets"),
+  nextSteps: () => api("GET", "/api/v1/next-steps"),
 };

@@ -2,6 +2,7 @@
 
 import { session, stores as api } from "./api.js";
 import { renderDetail } from "./detail.js";
+import { useNextSteps } from "./format.js";
 import { renderList } from "./list.js";
 import { Live } from "./live.js";
 import { renderSignIn } from "./signin.js";
@@ -77,6 +78,11 @@ document.getElementById("signout").addEventListener("click", signOut);
 setInterval(() => refreshTimes(main), 30_000);
 
 async function boot() {
+  try {
+    useNextSteps(await api.nextSteps());
+  } catch {
+    // Without the table a failed store still shows its reason and message.
+  }
   if (!session.token) return renderSignIn(main, start);
   try {
     await start(await api.me());

@@ -15,24 +15,16 @@ export const BUSY = new Set(["pending", "provisioning", "deleting"]);
 export const ENGINES = { woocommerce: "WooCommerce", medusa: "Medusa" };
 export const PLANS = { small: "Small", medium: "Medium", large: "Large" };
 
-// What a person can do about each failure reason (watcher reasons, see DESIGN §4).
-const NEXT_STEPS = {
-  ImagePullBackOff: "The store's software image could not be downloaded. Delete this store and create it again; if it keeps happening, contact support.",
-  ErrImagePull: "The store's software image could not be downloaded. Delete this store and create it again; if it keeps happening, contact support.",
-  CrashLoopBackOff: "Part of the store keeps crashing. The Kubernetes events below say why. Delete the store and create it again; if it repeats, contact support with the store id.",
-  JobFailed: "Setting up the store (installing the shop and its sample products) failed. Delete the store and create it again.",
-  CreateContainerConfigError: "The store is misconfigured on our side. Contact support with the store id.",
-  CreateContainerError: "The store could not be started on our side. Contact support with the store id.",
-  Unschedulable: "The platform has no room for this plan right now. Delete the store and try a smaller plan, or try again later.",
-  DeadlineExceeded: "Setting up took longer than it should. Delete the store and create it again.",
-};
-const DEFAULT_NEXT = "Delete this store and create it again. If it fails again, contact support with the store id and the reason above.";
+// What a person can do about each failure reason: the platform's one table
+// (services/contracts/next_steps.py), which the gateway serves and app.js sets at start.
+let nextSteps = { reasons: {}, default: "" };
+
+export function useNextSteps(table) {
+  nextSteps = table;
+}
 
 export function nextStep(reason) {
-  if (reason && reason.startsWith("Step ")) {
-    return "Urumi could not create the store's resources. Delete it and try again; if it repeats, contact support with the store id.";
-  }
-  return NEXT_STEPS[reason] || DEFAULT_NEXT;
+  return Object.hasOwn(nextSteps.reasons, reason) ? nextSteps.reasons[reason] : nextSteps.default;
 }
 
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });

@@ -82,8 +82,9 @@ async function learnAbout(id) {
   }
 }
 
-// The gateway's merge rules (services/gateway/projection.py), so the live page
-// and a reload agree: newest generation wins, and a few moves are not allowed.
+// The platform's merge (services/contracts/store_state.py), so the live page and
+// a reload agree: newest generation wins, and a few moves are not allowed.
+// tests/vectors/store_state.json holds this and the Python fold to the same rules.
 const AFTER_DELETING = new Set(["deleting", "deleted"]);
 const AFTER_FAILED = new Set(["failed", "ready", "degraded", "deleting", "deleted"]);
 
@@ -113,10 +114,12 @@ export function nextView(view, event) {
   // Retried steps must not pull a store the watcher already reports on back.
   if (event.phase === "provisioning" && sameSpec && view.phase !== "pending") return null;
   if (!allowed(view.phase, event.phase)) return null;
+  // Kubernetes never saw this failure: the step that failed is its reason, as the
+  // gateway stores it, so what to do stays the same after a reload.
   const failed = event.phase === "failed";
   return {
     ...view, phase: event.phase, generation: event.generation,
-    reason: failed ? `Step “${event.step}” failed` : "", message: failed ? event.message : "",
+    reason: failed ? event.step : "", message: failed ? event.message : "",
     updated_at: event.at,
   };
 }

@@ -2,7 +2,8 @@
 
 One writer per fact: the watcher reports what Kubernetes shows (StoreStatus), the
 provisioner what it did (StoreProgress). Every reader (the gateway's projector,
-the CLI, the dashboard's JS twin) merges them by `merge_phase`, so they agree.
+the CLI, the dashboard's JS twin) merges them by `merge_phase`, through
+`store_state.fold`, so they agree.
 """
 
 from enum import StrEnum

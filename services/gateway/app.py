@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from services.gateway import metrics
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
+from services.gateway.controllers.next_steps import next_steps
 from services.gateway.controllers.session import SessionController
 from services.gateway.controllers.stores import StoreController
 from services.gateway.controllers.tenants import TenantController
@@ -41,6 +42,7 @@ from services.gateway.store_service import StoreService
 from services.gateway.tenant_service import TenantService
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +57,11 @@ async def _messaging(deps: GatewayDeps, stop: asyncio.Event) -> None:
     js = nc.jetstream()
     while not stop.is_set():
         try:
-            await bus.prepare_streams(js, deps.settings)
+            await bus.prepare_streams(js, deps.settings, stop)
             break
         except Exception as exc:
             log.warning("stream setup failed; retrying", extra={"error": repr(exc)})
-            await asyncio.sleep(1)
+            await sleep_or_stop(stop, 1)
     try:
         await asyncio.gather(deps.outbox.run(js, stop), run_projector(deps.db, js, stop))
     finally:
@@ -154,6 +156,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             StoreController,
             TenantController,
             SessionController,
+            next_steps,
             *health_handlers(health),
             *_dashboard(settings),
         ],

@@ -16,6 +16,8 @@ from nats.js import JetStreamContext
 from services.gateway import metrics
 from services.gateway import repository as repo
 from services.gateway.sql import Backend, OutboxBatch
+from services.runtime.backoff import Backoff, BackoffPolicy
+from services.runtime.first import first_done
 from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 IDLE_POLL_S = 1.0
 KEEP_SENT = timedelta(days=1)
+# The relay's one database and one NATS: nothing to spread out.
+RETRY = BackoffPolicy(base_s=0.2, cap_s=5.0, jitter=False)
 
 
 class OutboxRelay:
@@ -40,20 +44,19 @@ class OutboxRelay:
         return len(batch.rows)
 
     async def run(self, js: JetStreamContext, stop: asyncio.Event) -> None:
-        delay = 0.2
+        backoff = Backoff(RETRY)
         while not stop.is_set():
             self.wake.clear()
             try:
                 if await self.flush(js) >= BATCH:
                     continue
-                delay = 0.2
+                backoff.succeeded()
                 await self._prune()
             except Exception as exc:
                 log.warning("outbox publish failed; will retry", extra={"error": repr(exc)})
-                await sleep_or_stop(stop, delay)
-                delay = min(delay * 2, 5.0)
+                await sleep_or_stop(stop, backoff.failed())
                 continue
-            await _wait_any(self.wake, stop, IDLE_POLL_S)
+            await first_done(self.wake.wait(), stop.wait(), asyncio.sleep(IDLE_POLL_S))
 
     async def _prune(self) -> None:
         async with self.db.transaction(exclusive=False) as conn:
@@ -83,10 +86,3 @@ async def _publish(js: JetStreamContext, batch: OutboxBatch) -> Exception | None
             },
         )
     return None
-
-
-async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
-    waiters = {asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())}
-    _, pending = await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()

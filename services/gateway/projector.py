@@ -21,9 +21,10 @@ from services.contracts.wire import decode_event
 from services.gateway import metrics
 from services.gateway import repository as repo
 from services.gateway.models import StoreView
-from services.gateway.projection import apply_progress, apply_status
+from services.gateway.projection import apply
 from services.gateway.sql import Backend
 from services.runtime import bus
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,7 @@ async def project(db: Backend, msg: Msg) -> None:
         if await repo.newer_event_folded(conn, event.store, seq):
             return
         base = repo.projected_from_view(current)
-        merged = (
-            apply_status(base, event)
-            if isinstance(event, StoreStatus)
-            else apply_progress(base, event)
-        )
+        merged = apply(base, event)
         if merged is not None:
             await repo.save_projection(conn, event.store, merged)
             if merged.phase is Phase.READY and await repo.mark_first_ready(conn, event.store, at):
@@ -97,7 +94,7 @@ async def _consume(
             continue
         except Exception as exc:
             log.warning("projector fetch failed; retrying", extra={"error": repr(exc)})
-            await asyncio.sleep(1)
+            await sleep_or_stop(stop, 1)
             continue
         for msg in messages:
             try:

@@ -5,6 +5,7 @@ from typing import Final, Protocol
 
 from services.gateway import repository as repo
 from services.gateway.sql import Backend
+from services.runtime.token_bucket import BucketPolicy, TokenBuckets
 
 _MAX_KEYS: Final = 50_000
 
@@ -17,18 +18,23 @@ class Limiter(Protocol):
         ...
 
 
+def _policy(per_minute: int, burst: int | None) -> BucketPolicy:
+    return BucketPolicy(
+        rate=per_minute / 60.0, burst=float(burst if burst is not None else max(1, per_minute // 6))
+    )
+
+
 class RateLimiter:
     """Buckets in the database: one atomic statement per call."""
 
     def __init__(self, db: Backend, per_minute: int, burst: int | None = None) -> None:
         self.db = db
-        self.rate = per_minute / 60.0
-        self.burst = float(burst if burst is not None else max(1, per_minute // 6))
+        self.policy = _policy(per_minute, burst)
 
     async def check(self, key: str, now: float) -> float:
         async with self.db.transaction(exclusive=False) as conn:
-            tokens = await repo.take_token(conn, key, now, self.rate, self.burst)
-        return 0.0 if tokens is None else (1 - tokens) / self.rate
+            tokens = await repo.take_token(conn, key, now, self.policy)
+        return 0.0 if tokens is None else self.policy.wait_s(tokens)
 
 
 class LocalRateLimiter:
@@ -36,25 +42,7 @@ class LocalRateLimiter:
     (SQLite's single writer) for every authenticated call."""
 
     def __init__(self, per_minute: int, burst: int | None = None) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst if burst is not None else max(1, per_minute // 6))
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.buckets = TokenBuckets(_policy(per_minute, burst), max_keys=_MAX_KEYS)
 
     async def check(self, key: str, now: float) -> float:
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if tokens >= 1:
-            self._store(key, tokens - 1, now)
-            return 0.0
-        self._store(key, tokens, now)
-        return (1 - tokens) / self.rate
-
-    def _store(self, key: str, tokens: float, now: float) -> None:
-        if len(self._buckets) >= _MAX_KEYS and key not in self._buckets:
-            # Idle keys refill to full anyway; forgetting them changes nothing.
-            self._buckets = {
-                k: v
-                for k, v in self._buckets.items()
-                if v[0] + (now - v[1]) * self.rate < self.burst
-            }
-        self._buckets[key] = (tokens, now)
+        return self.buckets.take(key, now)

@@ -7,9 +7,10 @@ import msgspec
 from services.contracts.events import Condition
 from services.contracts.phases import LIVE, Phase
 from services.contracts.store import Engine, Plan
+from services.contracts.store_state import StoreState
 from services.gateway.models import EventView, StoreView, TenantView
-from services.gateway.projection import Projected
 from services.gateway.sql import Conn, Row
+from services.runtime.token_bucket import BucketPolicy
 
 _conditions = msgspec.json.Decoder(list[Condition])
 _LIVE_PHASES = tuple(p.value for p in LIVE)
@@ -42,8 +43,8 @@ def store_from_row(row: Row) -> StoreView:
     )
 
 
-def projected_from_view(view: StoreView) -> Projected:
-    return Projected(
+def projected_from_view(view: StoreView) -> StoreState:
+    return StoreState(
         phase=view.phase,
         generation=view.generation,
         url=view.url,
@@ -135,7 +136,7 @@ async def set_phase(conn: Conn, store_id: str, phase: Phase, generation: int) ->
     )
 
 
-async def save_projection(conn: Conn, store_id: str, p: Projected) -> None:
+async def save_projection(conn: Conn, store_id: str, p: StoreState) -> None:
     await conn.execute(
         "UPDATE stores SET phase = ?, generation = ?, url = ?, reason = ?, message = ?, "
         "conditions = ?, updated_at = ? WHERE id = ?",
@@ -297,9 +298,10 @@ async def add_token(conn: Conn, tenant: str, token_hash: str) -> None:
     )
 
 
-async def take_token(conn: Conn, key: str, at: float, rate: float, burst: float) -> float | None:
+async def take_token(conn: Conn, key: str, at: float, bucket: BucketPolicy) -> float | None:
     """Take a token from `key`'s bucket in one atomic statement: None when taken,
-    else the tokens it holds (fewer than one)."""
+    else the tokens it holds (fewer than one). The statement spells out
+    `bucket.refill`, so that replicas never read and write the row apart."""
     refill = (
         "CASE WHEN rate_buckets.tokens + (excluded.at - rate_buckets.at) * ? < ? "
         "THEN rate_buckets.tokens + (excluded.at - rate_buckets.at) * ? ELSE ? END"
@@ -309,9 +311,10 @@ async def take_token(conn: Conn, key: str, at: float, rate: float, burst: float)
         f"ON CONFLICT (key) DO UPDATE SET tokens = {refill} - 1, at = excluded.at "
         f"WHERE {refill} >= 1 RETURNING tokens"
     )
-    bucket = (rate, burst, rate, burst)
-    if await conn.fetchone(sql, key, burst - 1, at, *bucket, *bucket) is not None:
+    rate, burst = bucket.rate, bucket.burst
+    params = (rate, burst, rate, burst)
+    if await conn.fetchone(sql, key, burst - 1, at, *params, *params) is not None:
         return None
     row = await conn.fetchone("SELECT tokens, at FROM rate_buckets WHERE key = ?", key)
     assert row is not None  # the statement above found it
-    return float(min(burst, row["tokens"] + (at - row["at"]) * rate))
+    return bucket.refill(float(row["tokens"]), float(row["at"]), at)

@@ -34,7 +34,8 @@ async def main(settings: NotifierSettings, stop: asyncio.Event) -> None:
     nc = await bus.connect(settings.nats_url, "notifier", stop)
     try:
         js = nc.jetstream()
-        await bus.prepare_streams(js, settings)
+        if not await bus.prepare_streams(js, settings, stop):
+            return
         health = Health()
         health.add("nats", lambda: nc.is_connected)
         app = create_app(settings, js, health, stop)

@@ -42,6 +42,7 @@ from services.notifier.catchup import replay
 from services.notifier.hub import ClientTooSlowError, Hub, Sink
 from services.notifier.settings import NotifierSettings
 from services.notifier.snapshot import last_statuses, stream_bounds
+from services.runtime.first import first_done
 from services.runtime.tickets import TicketError, verify_ticket
 
 log = logging.getLogger(__name__)
@@ -143,13 +144,7 @@ class Session:
         stopper = asyncio.create_task(self.stop.wait())
         # The writer may be stuck in a send to a client that stopped reading.
         overflow = asyncio.create_task(sink.overflow.wait())
-        tasks = {writer, reader, stopper, overflow}
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await first_done(writer, reader, stopper, overflow)
         if _finished(reader):
             CLOSES.labels("client").inc()
             return None

@@ -18,11 +18,12 @@ from services.contracts.phases import Phase
 from services.contracts.streams import PROVISIONER
 from services.contracts.subjects import is_reconcile_subject
 from services.contracts.wire import decode_command
-from services.provisioner.backoff import backoff_with_jitter
 from services.provisioner.errors import PermanentError, ProvisionError, classify
 from services.provisioner.locking import Generations, Handled, StoreLock
 from services.provisioner.provision import Provisioner
 from services.provisioner.selfheal import SelfHealer
+from services.runtime.backoff import BackoffPolicy
+from services.runtime.first import first_done
 from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ LockFactory = Callable[[str], StoreLock]
 FETCH_WAIT_S: Final = 1.0
 # Well inside the consumer's ack wait, so a long apply is never redelivered.
 HEARTBEAT_S: Final = PROVISIONER.ack_wait_s / 4
+# A failed command waits in JetStream (a nak with this delay) for its next delivery.
+RETRY: Final = BackoffPolicy(base_s=1.0, cap_s=60.0)
 
 IN_FLIGHT: Final = Gauge("urumi_provisioner_in_flight", "Commands being handled now")
 OUTCOMES: Final = Counter("urumi_provisioner_commands", "Commands handled", ["outcome"])
@@ -70,7 +73,7 @@ class CommandConsumer:
             while not stop.is_set():
                 free = self.concurrency - len(self.tasks)
                 if free <= 0:
-                    await _first(self._slot_free.wait(), stop.wait())
+                    await first_done(self._slot_free.wait(), stop.wait())
                     self._slot_free.clear()
                     continue
                 for msg in await self._fetch(sub, free, stop):
@@ -198,7 +201,7 @@ class CommandConsumer:
             await self._failed(cmd, msg, str(error))
             return
         attempt = msg.metadata.num_delivered or 1
-        delay = backoff_with_jitter(attempt)
+        delay = RETRY.delay(attempt)
         log.info(
             "command will be retried",
             extra={"store": cmd.store, "attempt": attempt, "delay_s": delay, "error": str(error)},
@@ -226,21 +229,7 @@ async def _heartbeat(msg: Msg) -> None:
 
 async def _unless_lost(work: Coroutine[Any, Any, None], lock: StoreLock) -> None:
     task = asyncio.create_task(work)
-    lost = asyncio.create_task(lock.lost.wait())
-    try:
-        await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        lost.cancel()
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+    await first_done(task, lock.lost.wait())
     if task.cancelled():
         raise LockLostError()
     await task
-
-
-async def _first(*aws: Coroutine[Any, Any, Any]) -> None:
-    tasks = [asyncio.create_task(a) for a in aws]
-    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    for t in tasks:
-        t.cancel()

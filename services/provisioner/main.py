@@ -20,7 +20,6 @@ from services.provisioner.apply import Applier
 from services.provisioner.consumer import CommandConsumer
 from services.provisioner.credentials import CredentialsResponder
 from services.provisioner.fight import FightLimit
-from services.provisioner.kube import kube_client
 from services.provisioner.locking import Generations, StoreLock
 from services.provisioner.progress import Progress
 from services.provisioner.provision import Provisioner
@@ -30,6 +29,7 @@ from services.provisioner.settings import ProvisionerSettings
 from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import health_app, serve
+from services.runtime.kube import kube_client
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,11 @@ async def main(settings: ProvisionerSettings, stop: asyncio.Event) -> None:
         serve(health_app(health), settings.http_host, settings.http_port, stop)
     )
     nc = await bus.connect(settings.nats_url, "provisioner", stop)
-    api = await kube_client(settings)
+    api = await kube_client(settings.kubeconfig)
     try:
         js = nc.jetstream()
-        await bus.prepare_streams(js, settings)
+        if not await bus.prepare_streams(js, settings, stop):
+            return
         await bus.ensure_consumer(js, PROVISIONER)
         locks_kv = await bus.ensure_bucket(js, PROVISIONER_LOCKS, settings.jetstream_replicas)
         generations = Generations(

@@ -20,9 +20,14 @@ from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
 
 from services.contracts.streams import STREAMS, BucketDef, ConsumerDef, Retention, StreamDef
+from services.runtime.backoff import Backoff, BackoffPolicy
 from services.runtime.settings import Settings
+from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
+
+# One client of a server that is starting or restarting: no replicas to spread out.
+CONNECT_RETRY: Final = BackoffPolicy(base_s=0.2, cap_s=5.0, jitter=False)
 
 _RETENTION: Final = {
     Retention.WORK_QUEUE: RetentionPolicy.WORK_QUEUE,
@@ -36,7 +41,9 @@ async def connect(url: str, name: str, stop: asyncio.Event | None = None) -> Cli
     Replies come to `_INBOX_<name>.>`, so NATS can keep one service from reading
     another's replies (credentials travel as a reply).
     """
-    delay = 0.2
+    if stop is None:
+        stop = asyncio.Event()  # never set: wait for NATS however long it takes
+    backoff = Backoff(CONNECT_RETRY)
     while True:
         try:
             return await nats.connect(
@@ -52,11 +59,10 @@ async def connect(url: str, name: str, stop: asyncio.Event | None = None) -> Cli
                 error_cb=_on_error,
             )
         except Exception as exc:
-            if stop is not None and stop.is_set():
+            if stop.is_set():
                 raise
             log.warning("nats unreachable, retrying", extra={"url": url, "error": str(exc)})
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await sleep_or_stop(stop, backoff.failed())
 
 
 async def _on_disconnect() -> None:
@@ -126,17 +132,22 @@ async def ensure_bucket(js: JetStreamContext, d: BucketDef, replicas: int = 1) -
         )
 
 
-async def prepare_streams(js: JetStreamContext, settings: Settings) -> None:
+async def prepare_streams(js: JetStreamContext, settings: Settings, stop: asyncio.Event) -> bool:
     """Create or update the streams, or, where another service owns them (production
-    NATS permissions allow stream changes to the gateway only), wait for them."""
+    NATS permissions allow stream changes to the gateway only), wait for them.
+
+    True when they are ready; False when `stop` came first (the caller shuts down)."""
     if settings.manage_streams:
         await ensure_streams(js, replicas=settings.jetstream_replicas)
-        return
+        return True
     for d in STREAMS:
         while True:
             try:
                 await js.stream_info(d.name)
                 break
             except NotFoundError:
+                if stop.is_set():
+                    return False
                 log.info("waiting for stream", extra={"stream": d.name})
-                await asyncio.sleep(1)
+                await sleep_or_stop(stop, 1)
+    return True

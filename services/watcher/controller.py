@@ -17,6 +17,7 @@ from typing import Any
 from services.contracts.events import KubeEvent, StoreStatus
 from services.contracts.ids import namespace_for
 from services.contracts.phases import Phase
+from services.runtime.shutdown import sleep_or_stop
 from services.watcher import metrics
 from services.watcher.cache import StoreCache
 from services.watcher.events import RateLimiter, dedupe_id, to_kube_event
@@ -104,20 +105,20 @@ class Controller:
                 self._term = 0
                 continue
             if self._term != self.lease.term:
-                await self._take_over()
+                await self._take_over(stop)
                 continue
             names, self._dirty = self._dirty | self._force, set()
             if time.monotonic() - last_full >= self.resync_s:
                 names, last_full = set(self.cache.stores()), time.monotonic()
-            await self.reconcile(names)
+            await self.reconcile(names, stop)
 
-    async def _take_over(self) -> None:
+    async def _take_over(self, stop: asyncio.Event) -> None:
         """On becoming active: continue from the stream, then announce every store."""
         try:
             history = await last_statuses(self.publisher.js)
         except Exception as exc:
             log.warning("cannot read previous statuses, retrying", extra={"error": str(exc)})
-            await asyncio.sleep(1.0)
+            await sleep_or_stop(stop, 1.0)
             return
         self.publisher.prime(sorted(history, key=lambda s: s.observed_at))
         for status in self.publisher.known().values():
@@ -125,7 +126,7 @@ class Controller:
         self._force = set(self.cache.stores())
         self._term = self.lease.term
         log.info("announcing every store", extra={"stores": len(self._force)})
-        await self.reconcile(set(self._force))
+        await self.reconcile(set(self._force), stop)
 
     def _remember_vanished(self, status: StoreStatus) -> None:
         """A store with a live status but no namespace was deleted while no watcher ran."""
@@ -134,7 +135,7 @@ class Controller:
             ns = NamespaceObs(name, status.tenant, status.store, generation=status.generation)
             self.cache.mark_gone(ns)
 
-    async def reconcile(self, names: Iterable[str]) -> None:
+    async def reconcile(self, names: Iterable[str], stop: asyncio.Event) -> None:
         now = self.clock()
         pending = sorted(names)
         for i, name in enumerate(pending):
@@ -150,7 +151,7 @@ class Controller:
                     "publish failed", extra={"store": objs.namespace.store, "error": str(exc)}
                 )
                 self._mark(pending[i:])
-                await asyncio.sleep(1.0)
+                await sleep_or_stop(stop, 1.0)
                 return
             self._force.discard(name)
             if status.phase == Phase.DELETED:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from services.contracts.events import KubeEvent
+from services.runtime.token_bucket import BucketPolicy, TokenBuckets
 from services.watcher.observed import NamespaceObs, Raw, parse_time
 
 
@@ -16,23 +17,17 @@ class RateLimiter:
     """Token buckets keyed by store; time is passed in (monotonic seconds)."""
 
     def __init__(self, rate_per_s: float, burst: int) -> None:
-        self.rate = rate_per_s
-        self.burst = float(burst)
-        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, at)
+        self.buckets = TokenBuckets(BucketPolicy(rate_per_s, float(burst)))
         self.dropped: dict[str, int] = {}
 
     def allow(self, key: str, now: float) -> bool:
-        tokens, at = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + max(0.0, now - at) * self.rate)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
+        if self.buckets.take(key, now) > 0:
             self.dropped[key] = self.dropped.get(key, 0) + 1
             return False
-        self._buckets[key] = (tokens - 1.0, now)
         return True
 
     def forget(self, key: str) -> None:
-        self._buckets.pop(key, None)
+        self.buckets.forget(key)
         self.dropped.pop(key, None)
 
 

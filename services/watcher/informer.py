@@ -7,21 +7,23 @@ other failure means reconnect with backoff from the last resourceVersion seen.
 """
 
 import asyncio
-import contextlib
 import logging
-import random
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import msgspec
 from kubernetes_asyncio.client import ApiClient
 
+from services.runtime.backoff import Backoff, BackoffPolicy
+from services.runtime.shutdown import sleep_or_stop
 from services.watcher import metrics
 from services.watcher.kinds import KindSpec
 
 log = logging.getLogger(__name__)
 
 PAGE: int = 500
+# Jittered: every informer of every watcher replica fails together when the API server does.
+RECONNECT = BackoffPolicy(base_s=1.0, cap_s=30.0)
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
@@ -68,14 +70,14 @@ class Informer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop`: list, watch, relist on 410, back off on errors."""
-        failures = 0
+        backoff = Backoff(RECONNECT)
         reason = "start"
         while not stop.is_set():
             try:
                 if self.resource_version is None:
                     await self._list(reason)
                 await self._watch()
-                failures = 0
+                backoff.succeeded()
             except ResourceExpiredError:
                 log.info("resourceVersion expired, relisting", extra={"kind": self.spec.kind})
                 self.resource_version, reason = None, "gone"
@@ -85,23 +87,21 @@ class Informer:
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise
             except Exception as exc:
-                failures += 1
                 reason = "error"
                 metrics.WATCH_ERRORS.labels(self.spec.kind).inc()
-                delay = min(30.0, 0.5 * 2 ** min(failures, 6)) * random.uniform(0.5, 1.0)
+                delay = backoff.failed()
                 log.warning(
                     "list/watch failed, retrying",
                     extra={"kind": self.spec.kind, "error": str(exc), "retry_in_s": delay},
                 )
-                await asyncio.sleep(delay)
+                await sleep_or_stop(stop, delay)
 
     async def _absent(self, stop: asyncio.Event) -> None:
         """No objects of the kind can exist: an empty list, then look again (the CRD
         may be installed later, or have been removed under a running watch)."""
         self.sink.synced(self.spec.kind, [])
         self.synced.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=self.absent_retry_s)
+        await sleep_or_stop(stop, self.absent_retry_s)
 
     def _params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"_preload_content": False}

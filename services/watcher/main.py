@@ -3,16 +3,14 @@
 import asyncio
 import contextlib
 import logging
-import os
 
-from kubernetes_asyncio import config
-from kubernetes_asyncio.client import ApiClient
 from nats.aio.client import Client
 
 from services.contracts.streams import WATCHER_LEASE
 from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import health_app, serve
+from services.runtime.kube import kube_client
 from services.watcher.controller import Controller
 from services.watcher.events import RateLimiter
 from services.watcher.informer import Informer
@@ -25,16 +23,6 @@ from services.watcher.settings import WatcherSettings
 from services.watcher.status import Policy
 
 log = logging.getLogger(__name__)
-
-
-async def kube_client(settings: WatcherSettings) -> ApiClient:
-    """The kubeconfig setting, else the pod's service account, else ~/.kube/config."""
-    if settings.kubeconfig:
-        return await config.new_client_from_config(config_file=settings.kubeconfig)
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
-        return ApiClient()
-    return await config.new_client_from_config()
 
 
 def build(settings: WatcherSettings, nc: Client, lease: Lease) -> Controller:
@@ -50,11 +38,13 @@ def build(settings: WatcherSettings, nc: Client, lease: Lease) -> Controller:
 async def main(settings: WatcherSettings, stop: asyncio.Event) -> None:
     nc = await bus.connect(settings.nats_url, "watcher", stop)
     js = nc.jetstream()
-    await bus.prepare_streams(js, settings)
+    if not await bus.prepare_streams(js, settings, stop):
+        await nc.close()
+        return
     lease = Lease(
         await bus.ensure_bucket(js, WATCHER_LEASE, settings.jetstream_replicas), WATCHER_LEASE.ttl_s
     )
-    api = await kube_client(settings)
+    api = await kube_client(settings.kubeconfig)
     controller = build(settings, nc, lease)
     heal = SelfHeal(
         js,

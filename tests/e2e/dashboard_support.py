@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Browser, Page, Request, ViewportSize, async_playwright
 
-from services.runtime.natsserver import NatsServer
-from services.runtime.procs import ServiceProcess
+from services.devtools.natsserver import NatsServer
+from services.devtools.procs import ServiceProcess
 from tests.fixtures.processes import StartService
 
 CHROMIUM = "/usr/bin/chromium"

@@ -26,9 +26,10 @@ from services.contracts.events import (
     StoreStatus,
 )
 from services.contracts.labels import COMPONENT
+from services.contracts.next_steps import next_step
 from services.contracts.phases import Phase
-from services.runtime.devcluster import DevCluster, helm_binary
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     DESKTOP,
     PHONE,
@@ -146,7 +147,7 @@ async def test_dashboard_live_from_the_bus(stack: Stack, js: JetStreamContext) -
                                       message="web cannot pull wordpress:6.9-php8.3"))  # fmt: skip
         alert = page.get_by_role("alert")
         await expect(alert).to_contain_text("ImagePullBackOff")
-        await expect(alert).to_contain_text("What to do")
+        await expect(alert).to_contain_text(f"What to do: {next_step('ImagePullBackOff')}")
         await shot(page, "05-store-failed")
 
         # Delete with typed confirmation; it leaves the list once deleted.
@@ -176,6 +177,27 @@ async def test_dashboard_live_from_the_bus(stack: Stack, js: JetStreamContext) -
         await phone.locator("[data-store='corner-shop'] .store-name").click()
         await expect(badge(phone)).to_have_text("Ready")
         await shot(phone, "07-phone-store")
+
+
+async def test_what_to_do_about_a_failed_step_is_the_same_after_a_reload(
+    stack: Stack, js: JetStreamContext
+) -> None:
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, stack)
+        await launch(page, "Step Shop", "step-shop")
+        gen = await generation(stack, "step-shop")
+        await publish(js, StoreProgress(stack.tenant, "step-shop", gen, "c1", "provision",
+                                        StepState.FAILED, now(), "chart values refused",
+                                        Phase.FAILED))  # fmt: skip
+        alert = page.get_by_role("alert")
+        told = f"What to do: {next_step('provision')}"
+        await expect(alert).to_contain_text("provision — chart values refused")
+        await expect(alert).to_contain_text(told)
+        await page.reload()
+        await expect(badge(page)).to_have_text("Failed")
+        await expect(alert).to_contain_text("provision — chart values refused")
+        await expect(alert).to_contain_text(told)
 
 
 async def test_dashboard_changes_a_stores_plan(stack: Stack, js: JetStreamContext) -> None:

@@ -1,6 +1,5 @@
 """`urumi dev` as a newcomer runs it: start, create a store from the CLI, see it pending."""
 
-import asyncio
 import json
 import os
 import signal
@@ -12,17 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nats.js.api import RawStreamMsg
+from nats.js.errors import NotFoundError
 
 from services.contracts import streams
 from services.contracts.subjects import command_subject
 from services.runtime import bus
+from tests.fixtures.waiting import eventually
 
 
 @pytest.fixture
 def dev_stack(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     log = (tmp_path / "dev.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.runtime.cli", "dev", "--no-cluster"],
+        [sys.executable, "-m", "services.cli.main", "dev", "--no-cluster"],
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -43,7 +45,7 @@ def dev_stack(tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
 
 def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.runtime.cli", "stores", *args],
+        [sys.executable, "-m", "services.cli.main", "stores", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -71,17 +73,16 @@ async def test_newcomer_creates_a_store_and_sees_it_pending(
     nc = await bus.connect(info["nats_url"], "test")
     try:
         js = nc.jetstream()
-        deadline = time.monotonic() + 15
-        while True:
+
+        async def sent() -> RawStreamMsg | None:
             try:
-                msg = await js.get_last_msg(
+                return await js.get_last_msg(
                     streams.COMMANDS.name, command_subject("dev", "first-shop")
                 )
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.2)
+            except NotFoundError:
+                return None
+
+        msg = await eventually(sent, 15, what="first-shop's command on the stream")
         assert b"first-shop" in (msg.data or b"")
     finally:
         await nc.close()

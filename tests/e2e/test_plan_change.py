@@ -12,7 +12,8 @@ from services.contracts.subjects import EventKind, event_subject
 from services.contracts.wire import decode_event
 from services.provisioner.values import PLANS
 from tests.e2e.conftest import Launch
-from tests.faults.platform import PlatformHarness, new_id, poll, progress_events, stream_messages
+from tests.faults.platform import PlatformHarness, new_id, progress_events, stream_messages
+from tests.fixtures.waiting import eventually
 
 
 async def test_a_live_store_changes_plan_and_keeps_its_volumes(
@@ -46,7 +47,7 @@ async def test_a_live_store_changes_plan_and_keeps_its_volumes(
         view = await p.store(store)
         return view if (view["phase"], view["generation"]) == ("ready", 2) else None
 
-    await poll(ready_again, 180, f"{store} ready at generation 2")
+    await eventually(ready_again, 180, interval=0.5, what=f"{store} ready at generation 2")
     medium, small = PLANS[Plan.MEDIUM], PLANS[Plan.SMALL]
     quota = await core.read_namespaced_resource_quota("store-quota", ns)
     assert quota.spec.hard["limits.cpu"] == medium.quota_cpu_limits

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from kubernetes_asyncio.client import ApiClient
 
-from services.runtime.devcluster import DevCluster
+from services.devtools.devcluster import DevCluster
 from tests.faults.platform import PlatformHarness
 
 Launch = Callable[..., Awaitable[PlatformHarness]]

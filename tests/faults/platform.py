@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import io
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,30 +28,23 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from services.cli.watch import Connection, Printer
 from services.contracts import labels, streams
 from services.contracts.events import StepState, StoreProgress, StoreStatus
 from services.contracts.frames import EventFrame, Hello, Snapshot
 from services.contracts.ids import namespace_for
 from services.contracts.subjects import PREFIX
 from services.contracts.wire import decode_command, decode_event
+from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.stack import Stack
 from services.provisioner.engines import SECRET_NAME
 from services.runtime import bus
-from services.runtime.devcluster import DevCluster, helm_binary
-from services.runtime.stack import Stack
-from services.runtime.watch_client import Connection, Printer
 from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import drop_namespaces
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def poll(
-    probe: Callable[[], Awaitable[Any]], within: float, what: str, every: float = 0.5
-) -> Any:
-    """`eventually`, in the drills' argument order."""
-    return await eventually(probe, within=within, interval=every, what=what)
 
 
 # -- streams -----------------------------------------------------------------------
@@ -436,7 +429,9 @@ class PlatformHarness:
             return phases if all(phases.get(s) == phase for s in wanted) else None
 
         try:
-            result: dict[str, str] = await poll(reached, within, f"{phase}: {wanted}")
+            result: dict[str, str] = await eventually(
+                reached, within, interval=0.5, what=f"{phase}: {wanted}"
+            )
         except AssertionError:
             phases = await self.phases()
             behind = {s: phases.get(s) for s in wanted if phases.get(s) != phase}

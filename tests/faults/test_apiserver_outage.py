@@ -12,17 +12,17 @@ from kubernetes_asyncio.client import ApiClient
 
 from services.contracts.events import StepState
 from services.contracts.ids import namespace_for
-from services.runtime.devcluster import DevCluster
+from services.devtools.devcluster import DevCluster
 from tests.faults.conftest import Launch
 from tests.faults.platform import (
     assert_no_leak,
     commands_drained,
     new_id,
-    poll,
     progress_events,
     provision_check,
 )
 from tests.fixtures.tcpproxy import TcpProxy, proxied_kubeconfig
+from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 OUTAGE_S = 30.0
@@ -44,7 +44,7 @@ async def test_api_server_refuses_for_thirty_seconds(
         async def under_way() -> bool:
             return sum(1 for e in log.events if e.step == "apply") >= 6
 
-        await poll(under_way, 60, "provisioning under way")
+        await eventually(under_way, 60, interval=0.5, what="provisioning under way")
         await proxy.stop()
         down_at = time.monotonic()
 
@@ -67,7 +67,9 @@ async def test_api_server_refuses_for_thirty_seconds(
         await p.wait_phase(stores, "ready", within=180)
         # A store can look ready while its command still sits out a retry delay
         # (up to a minute); it must still run to success.
-        await poll(lambda: commands_drained(p.js), 90, "every command handled and acked")
+        await eventually(
+            lambda: commands_drained(p.js), 90, interval=0.5, what="every command handled and acked"
+        )
     finally:
         await proxy.stop()
 

@@ -14,9 +14,9 @@ from tests.faults.platform import (
     commands_drained,
     namespace_exists,
     new_id,
-    poll,
     progress_events,
 )
+from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 
@@ -40,7 +40,7 @@ async def test_stores_deleted_while_provisioning(
         phase: str = (await p.store(started))["phase"]
         return phase == "provisioning"
 
-    await poll(provisioning, 60, f"{started} provisioning", every=0.1)
+    await eventually(provisioning, 60, interval=0.1, what=f"{started} provisioning")
     await p.delete(started)
 
     await p.create(mid_apply)
@@ -48,12 +48,14 @@ async def test_stores_deleted_while_provisioning(
     async def applying() -> bool:
         return sum(1 for e in log.of(mid_apply) if e.step == "apply") >= 3
 
-    await poll(applying, 60, f"{mid_apply} half applied", every=0.05)
+    await eventually(applying, 60, interval=0.05, what=f"{mid_apply} half applied")
     await p.delete(mid_apply)
 
     stores = [queued, started, mid_apply]
     await p.wait_phase(stores, "deleted", within=120)
-    await poll(lambda: commands_drained(p.js), 60, "every command handled and acked")
+    await eventually(
+        lambda: commands_drained(p.js), 60, interval=0.5, what="every command handled and acked"
+    )
     events = await progress_events(p.js, p.tenant)
     for store in stores:
         assert (await p.store(store))["phase"] == "deleted"

@@ -8,16 +8,16 @@ import functools
 import sqlite3
 from pathlib import Path
 
-from services.runtime.natsserver import free_port
+from services.devtools.natsserver import free_port
 from tests.faults.platform import (
     PlatformHarness,
     assert_no_leak,
     commands_drained,
     new_id,
-    poll,
     progress_events,
     provision_check,
 )
+from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 
@@ -55,7 +55,9 @@ async def test_gateway_killed_between_commit_and_publish(platform: PlatformHarne
 
     await asyncio.to_thread(functools.partial(p.stack.add, "gateway", port=port))
     await p.wait_phase([store], "ready", within=120)
-    await poll(lambda: commands_drained(p.js), 60, "the command handled and acked")
+    await eventually(
+        lambda: commands_drained(p.js), 60, interval=0.5, what="the command handled and acked"
+    )
     [(sent_command, sent_at)] = outbox_rows(database, store)
     assert (sent_command, sent_at is not None) == (command_id, True)
     events = await progress_events(p.js, p.tenant)

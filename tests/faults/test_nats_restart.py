@@ -22,12 +22,12 @@ from tests.faults.platform import (
     assert_no_leak,
     commands_drained,
     new_id,
-    poll,
     progress_events,
     provision_check,
     stream_messages,
     unacked_commands,
 )
+from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 
@@ -49,7 +49,7 @@ async def test_nats_sigkilled_mid_burst(platform: PlatformHarness, kube: ApiClie
     burst = [new_id(f"nats{i:02d}") for i in range(12)]
     await asyncio.gather(*(p.create(s) for s in burst))
     try:
-        await poll(lambda: asyncio.sleep(0, mid_burst()), 120, "two stores done, more under way")
+        await eventually(mid_burst, 120, interval=0.5, what="two stores done, more under way")
         done = finished()
         acked = done - await unacked_commands(p.js)  # off the work queue: never runs again
         p.stack.nats.kill()
@@ -69,13 +69,19 @@ async def test_nats_sigkilled_mid_burst(platform: PlatformHarness, kube: ApiClie
         await p.wait_phase(stores, "ready", within=240)
         # Even commands nats-server stranded in the kill (see queue_audit.py).
         try:
-            await poll(lambda: commands_drained(p.js), 150, "every command handled and acked")
+            await eventually(
+                lambda: commands_drained(p.js),
+                150,
+                interval=0.5,
+                what="every command handled and acked",
+            )
         except AssertionError as exc:
             raise AssertionError(await _diagnosis(p, await unacked_commands(p.js))) from exc
-        await poll(
-            lambda: asyncio.sleep(0, all(feed.phases.get(s) == "ready" for s in stores)),
+        await eventually(
+            lambda: all(feed.phases.get(s) == "ready" for s in stores),
             60,
-            "the notifier's live feed shows every store ready",
+            interval=0.5,
+            what="the notifier's live feed shows every store ready",
         )
     finally:
         await feed.stop()

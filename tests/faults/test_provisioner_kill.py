@@ -15,11 +15,11 @@ from tests.faults.platform import (
     commands_drained,
     namespace_exists,
     new_id,
-    poll,
     progress_events,
     provision_check,
     unacked_commands,
 )
+from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 
@@ -49,7 +49,7 @@ async def test_provisioner_sigkilled_mid_burst(platform: PlatformHarness, kube: 
     log.callbacks.append(kill_mid_apply)
     stores = [new_id(f"burst{i:02d}") for i in range(20)]
     await asyncio.gather(*(p.create(s) for s in stores))
-    await poll(lambda: asyncio.sleep(0, bool(at_kill)), 180, "the kill mid-burst")
+    await eventually(lambda: bool(at_kill), 180, interval=0.5, what="the kill mid-burst")
     assert not victim.alive()
     # Acknowledged commands leave the work queue; what is left may run again.
     unacked = await unacked_commands(p.js)
@@ -70,7 +70,9 @@ async def test_provisioner_sigkilled_mid_burst(platform: PlatformHarness, kube: 
     # The dead process's commands come back after the consumer's ack wait (60 s).
     await p.wait_phase(live, "ready", within=240)
     await p.wait_phase(doomed, "deleted", within=120)
-    await poll(lambda: commands_drained(p.js), 120, "every command handled and acked")
+    await eventually(
+        lambda: commands_drained(p.js), 120, interval=0.5, what="every command handled and acked"
+    )
 
     events = await progress_events(p.js, p.tenant)
     problems = [problem for s in live for problem in provision_check(events, s, s in unacked)]

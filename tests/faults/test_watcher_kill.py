@@ -10,9 +10,10 @@ from services.contracts.events import StoreStatus
 from services.contracts.phases import Phase
 from services.contracts.subjects import EventKind, event_subject
 from services.contracts.wire import decode_event
-from services.runtime.procs import ServiceProcess
+from services.devtools.procs import ServiceProcess
 from services.watcher.lease import KEY
-from tests.faults.platform import PlatformHarness, assert_no_leak, new_id, poll
+from tests.faults.platform import PlatformHarness, assert_no_leak, new_id
+from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 
@@ -36,7 +37,9 @@ async def test_active_watcher_sigkilled_during_provisioning(platform: PlatformHa
     p = platform
     assert p.nc is not None
     await asyncio.to_thread(p.stack.add, "watcher")
-    active: ServiceProcess = await poll(lambda: lease_holder(p), 30, "a watcher holds the lease")
+    active: ServiceProcess = await eventually(
+        lambda: lease_holder(p), 30, interval=0.5, what="a watcher holds the lease"
+    )
     standby = next(w for w in p.stack.running("watcher") if w is not active)
 
     log = await ProgressLog().start(p.nc)
@@ -46,7 +49,7 @@ async def test_active_watcher_sigkilled_during_provisioning(platform: PlatformHa
     async def under_way() -> bool:
         return sum(1 for e in log.events if e.step == "apply") >= 10
 
-    await poll(under_way, 60, "provisioning under way")
+    await eventually(under_way, 60, interval=0.5, what="provisioning under way")
     assert not any(phase == "ready" for phase in (await p.phases()).values())
     active.kill()
     killed_at = datetime.now(UTC)

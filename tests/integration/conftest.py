@@ -7,8 +7,8 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 from nats.aio.client import Client
 
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from tests.integration import provisioner_support as ps
 from tests.integration.provisioner_support import ProgressLog
 

@@ -19,10 +19,9 @@ from services.contracts.events import StepState, StoreProgress
 from services.contracts.store import Plan, StoreSpec
 from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_event, encode
+from services.devtools.natsserver import free_port
 from services.provisioner.settings import ProvisionerSettings
-from services.runtime.natsserver import free_port
 from tests.fixtures.charts import helm_path
-from tests.fixtures.waiting import eventually
 
 T = TypeVar("T")
 TENANT = "acme"
@@ -137,13 +136,6 @@ class ProgressLog:
             e.step == step and e.state == state and generation in (None, e.generation)
             for e in self.of(store)
         )
-
-
-async def until(cond: Callable[[], bool], within: float = 60.0, what: str = "") -> None:
-    async def check() -> bool:
-        return cond()
-
-    await eventually(check, within, what=what)
 
 
 async def namespace_or_none(kube: ApiClient, store: str) -> Any:

@@ -11,12 +11,13 @@ from nats.js import JetStreamContext
 from services.contracts import streams
 from services.contracts.commands import CreateStore
 from services.contracts.events import Condition, StepState, StoreProgress, StoreStatus
+from services.contracts.next_steps import next_step
 from services.contracts.phases import Phase
 from services.contracts.store import Plan
 from services.contracts.subjects import EventKind, command_subject, event_subject
 from services.contracts.wire import decode_command, encode
-from services.runtime.natsserver import NatsServer
-from services.runtime.procs import ServiceProcess
+from services.devtools.natsserver import NatsServer
+from services.devtools.procs import ServiceProcess
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration.gateway_support import (
@@ -244,6 +245,17 @@ async def test_openapi_schema_is_served(gateway: ServiceProcess) -> None:
     async with httpx.AsyncClient(base_url=gateway.base_url) as http:
         doc = (await http.get("/schema/openapi.json")).json()
     assert "/api/v1/stores" in doc["paths"]
+
+
+async def test_next_steps_are_served_to_anyone(gateway: ServiceProcess) -> None:
+    """The dashboard loads the table before anyone signs in."""
+    async with httpx.AsyncClient(base_url=gateway.base_url) as http:
+        response = await http.get("/api/v1/next-steps")
+    assert response.status_code == 200
+    table = response.json()
+    assert table["reasons"]["ErrImagePull"] == next_step("ErrImagePull")
+    assert table["reasons"]["provision"] == next_step("provision")
+    assert table["default"] == next_step("a reason no one has seen")
 
 
 async def _last_command(js: JetStreamContext, store: str) -> CreateStore:

@@ -12,7 +12,7 @@ from services.contracts.events import StoreStatus
 from services.contracts.phases import Phase
 from services.contracts.subjects import EventKind, event_subject
 from services.contracts.wire import encode
-from services.runtime.natsserver import NatsServer
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration.gateway_support import auth, gateway_env, new_tenant

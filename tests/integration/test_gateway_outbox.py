@@ -6,7 +6,7 @@ from nats.js import JetStreamContext
 from services.contracts import streams
 from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_command
-from services.runtime.natsserver import NatsServer, free_port
+from services.devtools.natsserver import NatsServer, free_port
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration.gateway_support import auth, command_count, gateway_env, new_tenant

@@ -4,21 +4,26 @@ nothing lost or doubled when one dies, limits held in total."""
 import asyncio
 import itertools
 import time
+import uuid
 
 import httpx
 from nats.js import JetStreamContext
 
 from services.contracts import streams
+from services.contracts.events import StepState
+from services.devtools.natsserver import NatsServer
+from services.devtools.procs import ServiceProcess
 from services.gateway.migrations import MIGRATIONS
 from services.gateway.pg import PgDatabase
-from services.runtime.natsserver import NatsServer
-from services.runtime.procs import ServiceProcess
 from tests.fixtures.postgres import PostgresServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration.gateway_support import auth, gateway_env, new_tenant, query
+from tests.integration.provisioner_support import ProgressLog
 
 REPLICAS = 3
+KILL_BURST = 90  # creates in flight over the three replicas
+KILL_AFTER = 15  # accepted creates before the first replica is SIGKILLed
 
 
 def _replicas(
@@ -80,13 +85,20 @@ async def test_a_replica_killed_mid_burst_loses_and_doubles_nothing(
     js: JetStreamContext,
     start_service: StartService,
     postgres_server: PostgresServer,
+    provisioner: None,
+    progress: ProgressLog,
+    stores: list[str],
 ) -> None:
+    """Every create a client saw accepted is published once and provisioned once,
+    though a replica died with requests and transactions in flight."""
     database = postgres_server.new_database()
     replicas = _replicas(
         start_service, nats_server.url, database, URUMI_RATE_LIMIT_PER_MINUTE="100000"
     )
     token = await new_tenant(replicas[0].base_url, "acme", max_stores=1000)
+    burst = [f"kill-{uuid.uuid4().hex[:6]}-{n:03d}" for n in range(KILL_BURST)]
     accepted: list[str] = []
+    kill_now = asyncio.Event()
 
     async def create(http: httpx.AsyncClient, replica: ServiceProcess, store: str) -> None:
         try:
@@ -95,17 +107,22 @@ async def test_a_replica_killed_mid_burst_loses_and_doubles_nothing(
             return  # the killed replica: not accepted, as far as the client knows
         if r.status_code == 202:
             accepted.append(store)
+            if len(accepted) == KILL_AFTER:
+                kill_now.set()
 
     async with httpx.AsyncClient(headers=auth(token), timeout=30) as http:
-        burst = [create(http, replicas[n % REPLICAS], f"kill-{n:03d}") for n in range(240)]
-        tasks = [asyncio.create_task(c) for c in burst]
-        await asyncio.sleep(0.5)
+        tasks = [
+            asyncio.create_task(create(http, replicas[n % REPLICAS], store))
+            for n, store in enumerate(burst)
+        ]
+        await kill_now.wait()
         replicas[0].kill()  # SIGKILL: no shutdown, its transactions cut off
         await asyncio.gather(*tasks)
-    survivors = {f"kill-{n:03d}" for n in range(240) if n % REPLICAS}
+    survivors = {store for n, store in enumerate(burst) if n % REPLICAS}
     assert survivors <= set(accepted)  # the others kept serving throughout
 
     stored = {row[0] for row in await query(database, "SELECT id FROM stores")}
+    stores.extend(stored)
 
     async def every_store_published() -> dict[str, int] | None:
         found = await _commands_per_store(js)
@@ -114,6 +131,18 @@ async def test_a_replica_killed_mid_burst_loses_and_doubles_nothing(
     published = await eventually(every_store_published, within=60, what="every store published")
     assert set(accepted) <= stored
     assert published == dict.fromkeys(stored, 1)
+
+    def provisioned(store: str) -> bool:
+        return progress.has(store, "provision", StepState.SUCCEEDED, 1)
+
+    await eventually(
+        lambda: all(map(provisioned, stored)), within=240, what="every store provisioned"
+    )
+    starts = {
+        s: sum(e.step == "provision" and e.state == StepState.STARTED for e in progress.of(s))
+        for s in stored
+    }
+    assert starts == dict.fromkeys(stored, 1)  # no command applied twice
 
 
 async def test_replicas_migrating_an_empty_database_at_once_make_one_schema(

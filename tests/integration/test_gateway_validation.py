@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from services.contracts import streams
+from services.devtools.natsserver import NatsServer, free_port
+from services.devtools.procs import ServiceProcess
 from services.runtime import bus
-from services.runtime.natsserver import NatsServer, free_port
-from services.runtime.procs import ServiceProcess
 from tests.fixtures.postgres import BACKENDS
 from tests.integration.gateway_support import auth, gateway_env, new_tenant, query
 

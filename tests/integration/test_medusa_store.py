@@ -29,12 +29,12 @@ from services.contracts.phases import Phase
 from services.contracts.store import Engine, Plan, StoreSpec
 from services.contracts.subjects import credentials_subject
 from services.contracts.wire import encode
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
-from tests.integration.provisioner_support import ProgressLog, until
+from tests.integration.provisioner_support import ProgressLog
 from tests.integration.watcher_support import StatusLog
 
 
@@ -92,7 +92,7 @@ async def test_create_ready_credentials_delete(
     log = await StatusLog(js, store).start()
     await ps.publish(js, create_medusa(store, Plan.MEDIUM))
 
-    await until(
+    await eventually(
         lambda: (
             progress.has(store, "provision", StepState.SUCCEEDED, 1)
             or progress.has(store, "provision", StepState.FAILED, 1)

@@ -21,8 +21,8 @@ from services.contracts.frames import (
 )
 from services.contracts.phases import Phase
 from services.contracts.streams import EVENTS
+from services.devtools.natsserver import NatsServer
 from services.notifier.session import CLOSES
-from services.runtime.natsserver import NatsServer
 from tests.fixtures.waiting import eventually
 from tests.integration.test_notifier_ws import (
     assert_quiet,

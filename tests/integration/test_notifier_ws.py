@@ -35,11 +35,11 @@ from services.contracts.frames import (
     decode_frame,
 )
 from services.contracts.phases import Phase
+from services.devtools.natsserver import free_port
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
 from services.runtime.health import Health
 from services.runtime.http import serve
-from services.runtime.natsserver import free_port
 from services.runtime.tickets import sign_ticket
 
 SECRET = "test-secret"

@@ -47,10 +47,10 @@ from kubernetes_asyncio.dynamic import DynamicClient
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
-from services.runtime import watch_client
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import free_port, nats_server_binary
-from services.runtime.procs import ServiceProcess
+from services.cli import watch
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import free_port, nats_server_binary
+from services.devtools.procs import ServiceProcess
 from tests.fixtures.charts import helm_path
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
@@ -400,7 +400,7 @@ async def test_services_run_under_the_charts_permissions(
         # Live through the notifier (its NATS user) until the watcher says ready.
         token = created.json()["token"]
         code = await asyncio.wait_for(
-            watch_client.follow(gateway.base_url, token, store, until_settled=True), 180
+            watch.follow(gateway.base_url, token, store, until_settled=True), 180
         )
         assert code == 0, capsys.readouterr().out[-3000:]
         # The gateway's projector reads the same stream: it agrees moments later.
@@ -412,7 +412,7 @@ async def test_services_run_under_the_charts_permissions(
         assert view["phase"] == "ready", view
         # Again, now that there are statuses: the notifier's snapshot reads them.
         code = await asyncio.wait_for(
-            watch_client.follow(gateway.base_url, token, store, until_settled=True), 30
+            watch.follow(gateway.base_url, token, store, until_settled=True), 30
         )
         assert code == 0
 

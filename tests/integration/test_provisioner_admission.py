@@ -26,12 +26,12 @@ from kubernetes_asyncio.client import (
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from services.contracts.store import Engine, StoreSpec
+from services.devtools.devcluster import DevCluster
 from services.provisioner.apply import Applier
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
 from services.provisioner.ordering import Manifest
 from services.provisioner.render import render
 from services.provisioner.values import StoreIngress
-from services.runtime.devcluster import DevCluster
 from tests.fixtures.charts import helm_path
 from tests.fixtures.waiting import eventually
 from tests.integration.test_platform_chart import server_side_apply, uninstall, write_kubeconfig

@@ -25,16 +25,16 @@ from services.contracts.store import Plan
 from services.contracts.streams import COMMANDS
 from services.contracts.subjects import credentials_subject
 from services.contracts.wire import encode
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from services.provisioner.engines import DEFAULT_CHARTS
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
-from tests.integration.provisioner_support import ProgressLog, until
+from tests.integration.provisioner_support import ProgressLog
 
 
 async def provisioned(progress: ProgressLog, store: str, generation: int = 1) -> None:
-    await until(
+    await eventually(
         lambda: (
             progress.has(store, "provision", StepState.SUCCEEDED, generation)
             or progress.has(store, "provision", StepState.FAILED, generation)
@@ -268,7 +268,7 @@ async def test_delete_removes_the_namespace(
     await ps.publish(js, ps.create(store, 1))
     await provisioned(progress, store)
     await ps.publish(js, ps.delete(store, 2))
-    await until(lambda: progress.has(store, "delete", StepState.STARTED, 2), within=30)
+    await eventually(lambda: progress.has(store, "delete", StepState.STARTED, 2), within=30)
     deleting = [e for e in progress.of(store) if e.phase == Phase.DELETING]
     assert deleting
     assert deleting[0].generation == 2
@@ -286,7 +286,7 @@ async def test_delete_of_a_never_provisioned_store_is_harmless(
 ) -> None:
     store = ps.store_id("ghost")
     await ps.publish(js, ps.delete(store, 2))
-    await until(lambda: progress.has(store, "delete", StepState.SUCCEEDED), within=30)
+    await eventually(lambda: progress.has(store, "delete", StepState.SUCCEEDED), within=30)
     phases = [e.phase for e in progress.of(store) if e.phase]
     assert phases == [Phase.DELETING, Phase.DELETED]
 
@@ -305,7 +305,7 @@ async def test_stale_generation_is_dropped(
     await ps.publish(js, ps.create(store, 2, Plan.SMALL))
     marker = ps.store_id("marker")  # a later command: once it is done, gen 2 was seen
     await ps.publish(js, ps.delete(marker, 1))
-    await until(lambda: progress.has(marker, "delete", StepState.SUCCEEDED), within=30)
+    await eventually(lambda: progress.has(marker, "delete", StepState.SUCCEEDED), within=30)
     assert not any(e.generation == 2 for e in progress.of(store))
     ns = await ps.namespace_or_none(kube, store)
     assert ns.metadata.annotations[labels.GENERATION] == "3"
@@ -323,7 +323,7 @@ async def test_invalid_chart_value_fails_with_an_actionable_message(
     store = ps.store_id()
     async with ps.running(bad):
         await ps.publish(js, ps.create(store))
-        await until(lambda: progress.has(store, "provision", StepState.FAILED), within=30)
+        await eventually(lambda: progress.has(store, "provision", StepState.FAILED), within=30)
     (failed,) = [e for e in progress.of(store) if e.state == StepState.FAILED]
     assert failed.phase == Phase.FAILED
     assert "'/ingress/className': 'Public_Nginx' does not match pattern" in failed.message

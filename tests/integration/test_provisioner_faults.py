@@ -9,13 +9,13 @@ from nats.js import JetStreamContext
 
 from services.contracts import labels
 from services.contracts.events import StepState, StoreProgress
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.tcpproxy import TcpProxy, proxied_kubeconfig
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
-from tests.integration.provisioner_support import ProgressLog, until
+from tests.integration.provisioner_support import ProgressLog
 
 
 def done(progress: ProgressLog, store: str, generation: int | None = None) -> bool:
@@ -45,7 +45,7 @@ async def test_sigkill_mid_apply_then_restart_converges(
     progress.callbacks.append(kill_on_first_apply)
     cmd = ps.create(store)
     await ps.publish(js, cmd)
-    await until(lambda: bool(killed_mid_apply), within=60, what="kill mid-apply")
+    await eventually(lambda: bool(killed_mid_apply), within=60, what="kill mid-apply")
     assert killed_mid_apply == [True]
     secret_before = await ps.secret_data(kube, store)  # made before the first apply step
 
@@ -53,7 +53,7 @@ async def test_sigkill_mid_apply_then_restart_converges(
     # The same command again too: a duplicate delivery must change nothing either.
     await ps.publish(js, cmd, msg_id=f"{cmd.command_id}-dup")
     # Redelivery waits out the consumer's ack wait (60 s) and the dead lock's TTL.
-    await until(lambda: done(progress, store), within=150, what="converged after restart")
+    await eventually(lambda: done(progress, store), within=150, what="converged after restart")
     await eventually(lambda: ps.tiers_ready(kube, store), within=120, what="pods Ready")
     assert await ps.secret_data(kube, store) == secret_before
     ns = await ps.namespace_or_none(kube, store)
@@ -74,7 +74,7 @@ async def test_twenty_stores_within_the_concurrency_bound(
     start_service("provisioner", env)
     stores.extend(ps.store_id(f"s{i:02d}") for i in range(20))
     await asyncio.gather(*(ps.publish(js, ps.create(s)) for s in stores))
-    await until(lambda: all(done(progress, s) for s in stores), within=240, what="20 stores")
+    await eventually(lambda: all(done(progress, s) for s in stores), within=240, what="20 stores")
 
     # One process publishes in order on one connection: from its progress
     # events, started-but-not-finished never exceeds the bound.
@@ -110,11 +110,11 @@ async def test_two_replicas_apply_generations_in_order(
     for s in racing:
         await ps.publish(js, ps.create(s, 1, name="First"))
         await ps.publish(js, ps.create(s, 2, name="Second"))
-    await until(lambda: all(done(progress, s, 2) for s in racing), within=120, what="gen 2")
+    await eventually(lambda: all(done(progress, s, 2) for s in racing), within=120, what="gen 2")
     # Let any straggling generation-1 delivery be handled (and dropped).
     marker = ps.store_id("marker")
     await ps.publish(js, ps.delete(marker, 1))
-    await until(lambda: progress.has(marker, "delete", StepState.SUCCEEDED), within=30)
+    await eventually(lambda: progress.has(marker, "delete", StepState.SUCCEEDED), within=30)
 
     for s in racing:
         finished = [
@@ -160,15 +160,15 @@ async def test_api_server_away_for_ten_seconds_mid_apply(
     progress.callbacks.append(cut_on_first_apply)
     try:
         await ps.publish(js, ps.create(store))
-        await until(lambda: bool(cut), within=60, what="outage started")
-        await until(
+        await eventually(lambda: bool(cut), within=60, what="outage started")
+        await eventually(
             lambda: progress.has(store, "provision", StepState.RETRYING),
             within=30,
             what="a retry reported",
         )
         await asyncio.sleep(10)  # the outage itself, not a wait for a result
         await proxy.start()
-        await until(lambda: done(progress, store), within=90, what="converged after outage")
+        await eventually(lambda: done(progress, store), within=90, what="converged after outage")
     finally:
         await proxy.stop()
     await eventually(lambda: ps.tiers_ready(kube, store), within=120, what="pods Ready")

@@ -12,9 +12,9 @@ from nats.js import JetStreamContext
 
 from services.contracts.streams import PROVISIONER
 from services.contracts.wire import decode_command
+from services.devtools.natsserver import NatsServer
 from services.provisioner.queue_audit import QueueAudit
 from services.runtime import bus
-from services.runtime.natsserver import NatsServer
 from tests.integration import provisioner_support as ps
 
 

@@ -18,12 +18,12 @@ from services.contracts.commands import ReconcileStore
 from services.contracts.events import StepState
 from services.contracts.subjects import reconcile_subject
 from services.contracts.wire import encode
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer, free_port
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer, free_port
 from services.watcher.settings import WatcherSettings
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
-from tests.integration.provisioner_support import ProgressLog, until
+from tests.integration.provisioner_support import ProgressLog
 
 MERGE: dict[str, Any] = {
     "_content_type": "application/merge-patch+json",
@@ -70,7 +70,7 @@ async def a_store(js: JetStreamContext, progress: ProgressLog, stores: list[str]
     store = ps.store_id("heal")
     stores.append(store)
     await ps.publish(js, ps.create(store, 1))
-    await until(
+    await eventually(
         lambda: progress.has(store, "provision", StepState.SUCCEEDED, 1),
         within=90,
         what=f"{store} provisioned",
@@ -121,7 +121,7 @@ async def test_deleted_and_edited_objects_are_restored_with_a_timeline_entry(
         ns = f"store-{store}"
 
         await apps.delete_namespaced_deployment("wordpress", ns)
-        await until(
+        await eventually(
             lambda: restored(progress, store, "restored Deployment wordpress: deleted outside"),
             within=RESTORE_S,
             what="the Deployment restored",
@@ -130,7 +130,7 @@ async def test_deleted_and_edited_objects_are_restored_with_a_timeline_entry(
         assert await restored_event(kube, store, "Deployment", "wordpress")
 
         await net.delete_namespaced_network_policy("default-deny", ns)
-        await until(
+        await eventually(
             lambda: restored(progress, store, "restored NetworkPolicy default-deny: deleted"),
             within=RESTORE_S,
             what="the NetworkPolicy restored",
@@ -142,7 +142,7 @@ async def test_deleted_and_edited_objects_are_restored_with_a_timeline_entry(
         await core.patch_namespaced_resource_quota(
             "store-quota", ns, {"spec": {"hard": {"limits.cpu": "64"}}}, **MERGE
         )
-        await until(
+        await eventually(
             lambda: restored(
                 progress, store, "restored ResourceQuota store-quota: changed outside Urumi by"
             ),
@@ -196,7 +196,7 @@ async def test_a_deleted_store_is_not_resurrected(
     async with platform(nats_server, devcluster):
         store = await a_store(js, progress, stores)
         await ps.publish(js, ps.delete(store, 2))
-        await until(
+        await eventually(
             lambda: progress.has(store, "delete", StepState.SUCCEEDED, 2),
             what="delete handled",
         )
@@ -241,14 +241,14 @@ async def test_a_fought_over_store_stops_being_restored_and_says_so(
 
         for n in (1, 2):
             await apps.delete_namespaced_deployment("wordpress", ns)
-            await until(lambda: restores() >= n, within=RESTORE_S, what=f"restore {n}")  # noqa: B023
+            await eventually(lambda: restores() >= n, within=RESTORE_S, what=f"restore {n}")  # noqa: B023
             await eventually(
                 lambda: exists(apps.read_namespaced_deployment, "wordpress", ns),
                 RESTORE_S,
                 what="the Deployment back",
             )
         await apps.delete_namespaced_deployment("wordpress", ns)
-        await until(
+        await eventually(
             lambda: any(
                 e.step == "restore"
                 and e.state == StepState.FAILED
@@ -282,7 +282,7 @@ async def test_the_resync_restores_what_no_watch_saw(
             selfheal_resync_s=3.0,
             selfheal_resync_per_s=10.0,
         ):
-            await until(
+            await eventually(
                 lambda: restored(progress, store, "restored NetworkPolicy default-deny: deleted"),
                 within=RESTORE_S,
                 what="the resync restored the NetworkPolicy",

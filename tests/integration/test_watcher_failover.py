@@ -10,9 +10,9 @@ from nats.js import JetStreamContext
 
 from services.contracts.phases import Phase
 from services.contracts.streams import WATCHER_LEASE
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
-from services.runtime.procs import ServiceProcess
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
+from services.devtools.procs import ServiceProcess
 from services.watcher.lease import KEY
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually

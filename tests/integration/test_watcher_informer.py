@@ -23,7 +23,7 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient, Configuration
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from services.runtime.devcluster import DevCluster
+from services.devtools.devcluster import DevCluster
 from services.watcher import metrics
 from services.watcher.informer import Informer
 from services.watcher.kinds import EVENT, KINDS, rbac_rules

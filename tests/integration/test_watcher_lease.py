@@ -2,7 +2,6 @@
 
 import asyncio
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
@@ -14,18 +13,9 @@ from services.runtime import bus
 from services.watcher.history import last_statuses
 from services.watcher.lease import KEY, Lease
 from services.watcher.publisher import Publisher
+from tests.fixtures.waiting import eventually
 
 TTL = 2.0
-
-
-async def until(check: Callable[[], bool], limit_s: float, what: str) -> float:
-    """Poll `check`; return the seconds it took."""
-    start = time.monotonic()
-    while not check():
-        if time.monotonic() - start > limit_s:
-            raise AssertionError(f"timed out after {limit_s}s waiting for {what}")
-        await asyncio.sleep(0.05)
-    return time.monotonic() - start
 
 
 async def lease_pair(js: JetStreamContext, name: str) -> tuple[Lease, Lease]:
@@ -56,7 +46,9 @@ async def _standby_loop_until_active(lease: Lease, limit_s: float) -> float:
     stop = asyncio.Event()
     task = asyncio.create_task(lease.run(stop))
     try:
-        return await until(lease.active, limit_s, "standby to take over")
+        start = time.monotonic()
+        await eventually(lease.active, limit_s, interval=0.05, what="standby to take over")
+        return time.monotonic() - start
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)  # it ends when told to, without a cancel
@@ -104,7 +96,9 @@ async def test_holder_steps_down_without_renewals(js: JetStreamContext) -> None:
     a, _ = await lease_pair(js, "lease-stale")
     await a.step()
     assert a.active()
-    await until(lambda: not a.active(), TTL, "the unrenewed lease to lapse locally")
+    await eventually(
+        lambda: not a.active(), TTL, interval=0.05, what="the unrenewed lease to lapse locally"
+    )
 
 
 async def test_renewals_keep_the_lease(js: JetStreamContext) -> None:
@@ -112,7 +106,7 @@ async def test_renewals_keep_the_lease(js: JetStreamContext) -> None:
     stop = asyncio.Event()
     runner = asyncio.create_task(a.run(stop))
     try:
-        await until(a.active, 2, "a active")
+        await eventually(a.active, 2, interval=0.05, what="a active")
         deadline = time.monotonic() + 2.5 * TTL
         while time.monotonic() < deadline:
             await b.step()

@@ -17,8 +17,8 @@ from nats.js import JetStreamContext
 
 from services.contracts.events import StoreStatus
 from services.contracts.phases import Phase
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.integration.watcher_support import SSA, StatusLog, Store, watcher_env
 

@@ -17,8 +17,8 @@ from services.contracts import labels, wire
 from services.contracts.events import KubeEvent, StoreStatus
 from services.contracts.phases import Phase
 from services.contracts.subjects import EventKind, event_subject
-from services.runtime.devcluster import DevCluster
-from services.runtime.natsserver import NatsServer
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.jobs import fail_job
 from tests.fixtures.waiting import eventually
 

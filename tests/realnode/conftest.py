@@ -14,8 +14,8 @@ import pytest
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
-from services.runtime.devcluster import DevCluster, ensure_built
-from services.runtime.realnode import RealNode
+from services.devtools.devcluster import DevCluster, ensure_built
+from services.devtools.realnode import RealNode
 from tests.faults.platform import PlatformHarness
 
 

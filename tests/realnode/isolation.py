@@ -13,8 +13,8 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient, CoreV1Api
 
-from services.runtime import realnode_config as cfg
-from services.runtime.realnode import RealNode
+from services.devtools import realnode_config as cfg
+from services.devtools.realnode import RealNode
 from tests.fixtures.waiting import eventually
 
 PROBE_IMAGE = "docker.io/urumi/busybox:1.0"

@@ -4,8 +4,8 @@ leaves this machine."""
 
 import subprocess
 
-from services.runtime import realnode_config
-from services.runtime.realnode import RealNode
+from services.devtools import realnode_config
+from services.devtools.realnode import RealNode
 
 
 def _dig(name: str) -> str:

@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 import httpx
 from kubernetes_asyncio.client import ApiClient
 
-from services.runtime import realnode_host
-from services.runtime.realnode import RealNode
-from tests.faults.platform import PlatformHarness, new_id, poll
+from services.devtools import realnode_host
+from services.devtools.realnode import RealNode
+from tests.faults.platform import PlatformHarness, new_id
+from tests.fixtures.waiting import eventually
 from tests.realnode import isolation, shopper
 
 READY_WITHIN_S = 900.0  # cold: Postgres initdb, Medusa's migrations and seed on 2 cores
@@ -124,5 +125,7 @@ async def test_a_real_medusa_store_takes_an_order_and_leaves_nothing(
             or _pod_cgroups(uids)
         )
 
-    await poll(nothing_left, 180, "the store's pods, containers, volumes, cgroups gone")
+    await eventually(
+        nothing_left, 180, interval=0.5, what="the store's pods, containers, volumes, cgroups gone"
+    )
     assert not await _answers(front), "a deleted store still answers"

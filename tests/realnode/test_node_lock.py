@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime import realnode_config
-from services.runtime.realnode import RealNode, RealNodeError
+from services.devtools import realnode_config
+from services.devtools.realnode import RealNode, RealNodeError
 
 
 def test_a_second_node_is_refused_and_leaves_the_first_alone(

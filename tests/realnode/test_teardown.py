@@ -2,8 +2,8 @@
 bridge, veth, iptables chain, cgroup or mount of it, and ip_forward restored.
 Runs last in the lane (conftest orders it): it stops the session's node."""
 
-from services.runtime import realnode_host
-from services.runtime.realnode import RealNode
+from services.devtools import realnode_host
+from services.devtools.realnode import RealNode
 
 
 def test_stopping_the_node_leaves_nothing_on_the_host(realnode: RealNode) -> None:

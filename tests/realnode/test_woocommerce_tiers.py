@@ -10,7 +10,7 @@ import time
 
 from kubernetes_asyncio.client import ApiClient, CoreV1Api
 
-from services.runtime.realnode import RealNode
+from services.devtools.realnode import RealNode
 from tests.faults.platform import PlatformHarness, new_id
 from tests.realnode import isolation, wordpress
 from tests.realnode.shopper import Storefront

@@ -21,7 +21,7 @@ from nats.aio.msg import Msg
 from services.contracts.events import StoreStatus
 from services.contracts.subjects import EventKind, event_subject
 from services.contracts.wire import decode_event
-from services.runtime.realnode import RealNode
+from services.devtools.realnode import RealNode
 from tests.fixtures.waiting import eventually
 from tests.realnode.shopper import Storefront
 

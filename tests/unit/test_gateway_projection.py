@@ -1,81 +1,40 @@
-"""How watcher statuses and provisioner progress merge into the phase a user sees."""
+"""The gateway saves a store row only when an event changes what a reader sees.
 
-from datetime import UTC, datetime
+The merge rules themselves are the vectors' (tests/unit/test_store_state_vectors.py).
+"""
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
 from services.contracts.events import StepState, StoreProgress, StoreStatus
 from services.contracts.phases import Phase
-from services.gateway.projection import Projected, apply_progress, apply_status
+from services.contracts.store_state import StoreState
+from services.gateway.projection import apply
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
 
-def status(phase: Phase, generation: int = 1, reason: str = "") -> StoreStatus:
-    return StoreStatus(
-        tenant="t",
-        store="s",
-        phase=phase,
-        generation=generation,
-        observed_at=NOW,
-        reason=reason,
-        url="http://s.example",
-    )
+def status(phase: Phase, at: datetime = NOW, reason: str = "") -> StoreStatus:
+    return StoreStatus("t", "s", phase, 1, at, reason=reason, url="http://s.example")
 
 
-def progress(phase: Phase | None, generation: int = 1, message: str = "") -> StoreProgress:
-    return StoreProgress(
-        tenant="t",
-        store="s",
-        generation=generation,
-        command_id="c",
-        step="apply",
-        state=StepState.FAILED if phase is Phase.FAILED else StepState.STARTED,
-        at=NOW,
-        phase=phase,
-        message=message,
-    )
-
-
-@pytest.mark.parametrize(
-    ("current", "generation", "event", "expected"),
-    [
-        (Phase.PENDING, 1, status(Phase.PROVISIONING), Phase.PROVISIONING),
-        (Phase.PROVISIONING, 1, status(Phase.READY), Phase.READY),
-        (Phase.READY, 1, status(Phase.DEGRADED), Phase.DEGRADED),
-        (Phase.DEGRADED, 1, status(Phase.READY), Phase.READY),
-        (Phase.PROVISIONING, 1, status(Phase.FAILED, reason="ImagePullBackOff"), Phase.FAILED),
-        (Phase.FAILED, 1, status(Phase.PROVISIONING), None),
-        (Phase.FAILED, 1, status(Phase.READY), Phase.READY),
-        (Phase.DELETING, 2, status(Phase.DEGRADED, 2), None),
-        (Phase.DELETING, 2, status(Phase.DELETED, 2), Phase.DELETED),
-        (Phase.DELETED, 2, status(Phase.READY, 2), None),
-        (Phase.PENDING, 3, status(Phase.READY, 2), None),
-        (Phase.READY, 1, status(Phase.READY), None),
-        (Phase.PENDING, 1, progress(Phase.PROVISIONING), Phase.PROVISIONING),
-        (Phase.READY, 1, progress(Phase.PROVISIONING), None),
-        (Phase.PROVISIONING, 1, progress(Phase.FAILED, message="422"), Phase.FAILED),
-        (Phase.PENDING, 1, progress(None), None),
-        (Phase.DELETING, 2, progress(Phase.DELETING, 2), None),
-        (Phase.DELETED, 2, progress(Phase.DELETING, 2), None),
-        (Phase.READY, 2, progress(Phase.FAILED, 1), None),
-        (Phase.PROVISIONING, 1, status(Phase.PENDING), None),
-        (Phase.READY, 1, status(Phase.PENDING, 2), Phase.PENDING),
-        (Phase.PENDING, 1, progress(Phase.DELETED), Phase.DELETED),
-    ],
-)
-def test_merge(
-    current: Phase, generation: int, event: StoreStatus | StoreProgress, expected: Phase | None
-) -> None:
-    base = Projected(phase=current, generation=generation, url="http://s.example")
-    merged = (
-        apply_status(base, event) if isinstance(event, StoreStatus) else apply_progress(base, event)
-    )
-    assert (merged.phase if merged else None) == expected
-
-
-def test_failure_keeps_message_for_the_user() -> None:
-    base = Projected(phase=Phase.PROVISIONING, generation=1)
-    merged = apply_progress(base, progress(Phase.FAILED, message="spec.replicas: Invalid"))
+def test_a_change_is_saved_with_the_events_time() -> None:
+    base = StoreState(phase=Phase.PROVISIONING, generation=1)
+    merged = apply(base, status(Phase.READY))
     assert merged is not None
-    assert (merged.reason, merged.message) == ("apply", "spec.replicas: Invalid")
+    assert (merged.phase, merged.url, merged.updated_at) == (Phase.READY, "http://s.example", NOW)
+
+
+def test_the_same_status_observed_later_is_not_saved_again() -> None:
+    base = StoreState(phase=Phase.READY, generation=1, url="http://s.example", updated_at=NOW)
+    assert apply(base, status(Phase.READY, at=NOW + timedelta(minutes=5))) is None
+
+
+def test_a_late_pending_that_only_confirms_provisioning_is_not_saved() -> None:
+    base = StoreState(phase=Phase.PROVISIONING, generation=1, url="http://s.example")
+    assert apply(base, status(Phase.PENDING)) is None
+
+
+def test_an_ignored_event_is_not_saved() -> None:
+    base = StoreState(phase=Phase.DELETED, generation=1)
+    failed = StoreProgress("t", "s", 1, "c", "provision", StepState.FAILED, NOW, "x", Phase.FAILED)
+    assert apply(base, failed) is None

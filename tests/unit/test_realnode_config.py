@@ -9,11 +9,11 @@ from pathlib import Path
 import yaml
 
 from services.contracts.store import Engine, StoreSpec
+from services.devtools import realnode_config as cfg
 from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.medusa_values import medusa_values
 from services.provisioner.render import operator_values, render
 from services.provisioner.values import StoreIngress, woocommerce_values
-from services.runtime import realnode_config as cfg
 
 LAYOUT = cfg.NodeLayout(
     state_dir=Path("/var/tmp/node"),

@@ -1,14 +1,10 @@
 """Settings and tickets: pure pieces every service leans on."""
 
-import socket
-from pathlib import Path
-
 import pytest
 
 from services.gateway.settings import GatewaySettings
 from services.notifier.settings import NotifierSettings
 from services.provisioner.settings import ProvisionerSettings
-from services.runtime.natsserver import free_port
 from services.runtime.service import settings_type
 from services.runtime.settings import Settings, SettingsError, load_settings
 from services.runtime.tickets import TicketError, sign_ticket, verify_ticket
@@ -77,13 +73,3 @@ def test_ticket_cannot_be_forged_for_another_tenant() -> None:
         verify_ticket("secret", forged, now=1000)
     with pytest.raises(TicketError, match="signature"):
         verify_ticket("other-secret", ticket, now=1000)
-
-
-def test_free_ports_avoid_the_ephemeral_range_and_repeat_never() -> None:
-    """An outgoing connection cannot take one before its server binds it."""
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    ports = [free_port() for _ in range(200)]
-    assert len(set(ports)) == len(ports)
-    assert all(port < low for port in ports)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", ports[-1]))  # and free, when handed out

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from services.runtime.natsserver import NatsServer, free_port
-from services.runtime.procs import ServiceProcess
+from services.devtools.natsserver import NatsServer, free_port
+from services.devtools.procs import ServiceProcess
 
 SERVICES = ("notifier", "gateway", "provisioner", "watcher")
 KUBE_SERVICES = frozenset({"provisioner", "watcher"})

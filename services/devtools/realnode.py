@@ -34,13 +34,13 @@ from typing import IO
 
 import msgspec
 
-from services.runtime import realnode_config as cfg
-from services.runtime import realnode_host as host
-from services.runtime import realnode_sweep as sweep
-from services.runtime.devcluster import REPO_ROOT, DevCluster, DevClusterError
-from services.runtime.kubeapply import apply_manifests
-from services.runtime.natsserver import free_port
-from services.runtime.realnode_sweep import RealNodeError
+from services.devtools import realnode_config as cfg
+from services.devtools import realnode_host as host
+from services.devtools import realnode_sweep as sweep
+from services.devtools.devcluster import REPO_ROOT, DevCluster, DevClusterError
+from services.devtools.kubeapply import apply_manifests
+from services.devtools.natsserver import free_port
+from services.devtools.realnode_sweep import RealNodeError
 
 __all__ = ["RealNode", "RealNodeError"]
 

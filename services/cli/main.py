@@ -5,16 +5,30 @@ import importlib
 import json
 import sys
 from collections.abc import Callable
+from typing import Any, Final
 
+from services.cli.stores import add_stores_parser
 from services.contracts.schema import asyncapi_document, message_schemas
+from services.runtime.service import run_service
+
+add_dev_parser: Callable[[Any], None] | None
+try:
+    from services.devtools.dev import add_dev_parser
+except ModuleNotFoundError as exc:
+    # The wheel (and so the image) leaves the developer tooling out.
+    if exc.name != "services.devtools":
+        raise
+    add_dev_parser = None
 
 SERVICES = ("gateway", "provisioner", "watcher", "notifier")
+NO_DEV: Final = (
+    "`urumi dev` needs the developer tooling, which this installation leaves out; "
+    "run it from a source checkout: `make dev`"
+)
 
 
 def _run_service(name: str) -> int:
-    # Imported by name so the runtime package never depends on a service statically.
-    from services.runtime.service import run_service
-
+    # By name, so a process loads only the service it runs and that service's dependencies.
     module = importlib.import_module(f"services.{name}.main")
     code: int = run_service(name, module.main)
     return code
@@ -35,15 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of every message")
     schema.add_argument("--asyncapi", action="store_true", help="print the AsyncAPI document")
     schema.set_defaults(func=_schema)
-    from services.runtime.dev import add_dev_parser
-    from services.runtime.stores_cli import add_stores_parser
-
-    add_dev_parser(sub)
+    if add_dev_parser is not None:
+        add_dev_parser(sub)
     add_stores_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # Not offered without the tooling, yet asked for: say what to do, not "invalid choice".
+    if add_dev_parser is None and argv[:1] == ["dev"]:
+        print(f"urumi: {NO_DEV}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     return func(args)

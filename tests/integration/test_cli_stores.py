@@ -5,13 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.runtime.natsserver import NatsServer
+from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.integration.gateway_support import create_stores, gateway_env, new_tenant
 
 
 def _run(api: str, token: str, *args: str) -> subprocess.CompletedProcess[str]:
-    cli = [sys.executable, "-m", "services.runtime.cli", "stores", "--api", api, "--token", token]
+    cli = [sys.executable, "-m", "services.cli.main", "stores", "--api", api, "--token", token]
     return subprocess.run([*cli, *args], capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import msgspec
 
-from services.runtime import realnode_config as cfg
-from services.runtime import realnode_host as host
+from services.devtools import realnode_config as cfg
+from services.devtools import realnode_host as host
 
 HOST_STATE = Path("/run/urumi-realnode.host.json")
 

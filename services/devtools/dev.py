@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from services.runtime.natsserver import free_port
-from services.runtime.stack import Stack
+from services.devtools.natsserver import free_port
+from services.devtools.stack import Stack
 
 STATE = Path(".urumi")
 PORTS = {"gateway": 8080, "notifier": 8082, "provisioner": 8083, "watcher": 8084}
@@ -49,7 +49,7 @@ def _cluster(args: argparse.Namespace) -> tuple[str, str, Any]:
     """(kubeconfig, helm binary, devcluster to stop or None)."""
     if args.no_cluster:
         return "", "helm", None
-    from services.runtime.devcluster import DevCluster, helm_binary
+    from services.devtools.devcluster import DevCluster, helm_binary
 
     if os.environ.get("KUBECONFIG"):
         if args.real_node:
@@ -83,7 +83,7 @@ def _dev_token(stack: Stack) -> str:
 def _real_node(cluster: Any) -> tuple[Any, dict[str, str]]:
     """Join a real node to the devcluster; the provisioner settings that put
     every store on it (its selector, volumes, ingress class and port)."""
-    from services.runtime.realnode import RealNode
+    from services.devtools.realnode import RealNode
 
     print("starting the real node (the first run builds it and its images)…", flush=True)
     node = RealNode(cluster, STATE / "realnode", ingress_port=_port(8088))

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
+from services.cli.api import ApiError, call, list_path
+from services.cli.watch import follow
 
 DEV_FILE = Path(".urumi/dev.json")
 
@@ -19,29 +20,6 @@ def _defaults() -> tuple[str, str]:
         dev = json.loads(DEV_FILE.read_text())
         api, token = api or dev.get("api_url", ""), token or dev.get("token", "")
     return api or "http://127.0.0.1:8080", token
-
-
-class ApiError(Exception):
-    pass
-
-
-def call(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
-    if not args.token:
-        raise ApiError("no token: pass --token, set URUMI_TOKEN, or run `make dev` first")
-    try:
-        response = httpx.request(
-            method,
-            f"{args.api.rstrip('/')}{path}",
-            json=body,
-            timeout=30,
-            headers={"Authorization": f"Bearer {args.token}"},
-        )
-    except httpx.HTTPError as exc:
-        raise ApiError(f"cannot reach {args.api}: {exc}; is the gateway running?") from exc
-    data = response.json() if response.content else {}
-    if response.status_code >= 400:
-        raise ApiError(f"{response.status_code}: {data.get('detail', response.text)}")
-    return data
 
 
 def _row(store: dict[str, Any]) -> str:
@@ -62,11 +40,6 @@ def cmd_create(args: argparse.Namespace) -> int:
     body = {"id": args.id, "engine": args.engine, "plan": args.plan, "display_name": args.name}
     _print_store(args, call(args, "POST", "/api/v1/stores", body))
     return _follow(args, args.id) if args.wait else 0
-
-
-def list_path(after: str | None) -> str:
-    """The store list's page after the store id `after` (None: the first page)."""
-    return f"/api/v1/stores?after={after}" if after else "/api/v1/stores"
 
 
 def all_stores(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -115,8 +88,6 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _follow(args: argparse.Namespace, store_id: str | None, until_settled: bool = True) -> int:
-    from services.runtime.watch_client import follow
-
     try:
         code: int = asyncio.run(follow(args.api, args.token, store_id, until_settled))
     except KeyboardInterrupt:

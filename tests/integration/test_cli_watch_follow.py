@@ -17,12 +17,12 @@ import pytest
 from litestar import Litestar, get, post
 from nats.js import JetStreamContext
 
+from services.cli import watch
 from services.contracts.events import StepState, StoreProgress, StoreStatus
 from services.contracts.phases import Phase
+from services.devtools.natsserver import free_port
 from services.notifier.session import FRAMES
-from services.runtime import watch_client
 from services.runtime.http import serve
-from services.runtime.natsserver import free_port
 from services.runtime.tickets import sign_ticket
 from tests.fixtures.waiting import eventually
 from tests.integration.test_notifier_ws import (
@@ -96,7 +96,7 @@ async def _follow_with_output(
     monkeypatch.setattr(sys, "stdout", out)
     snapshots = FRAMES.labels("snapshot")
     before = snapshots._value.get()
-    task = asyncio.create_task(watch_client.follow(api, "token", store, until_settled=True))
+    task = asyncio.create_task(watch.follow(api, "token", store, until_settled=True))
 
     async def past_the_snapshot() -> bool:
         return bool(snapshots._value.get() > before)
@@ -167,5 +167,5 @@ async def test_follow_settled_store_returns_at_once(
     async with stub_gateway(notifier, Phase.DELETED) as api:
         out = io.StringIO()
         monkeypatch.setattr(sys, "stdout", out)
-        assert await watch_client.follow(api, "t", "shop", until_settled=True) == 0
+        assert await watch.follow(api, "t", "shop", until_settled=True) == 0
     assert "shop is deleted" in out.getvalue()

@@ -1,6 +1,6 @@
 """Configuration files of the real node, as pure functions of its layout.
 
-The real node (``services/runtime/realnode.py``) runs containerd, a kubelet,
+The real node (``services/devtools/realnode.py``) runs containerd, a kubelet,
 kube-proxy, CoreDNS, Traefik and a volume provisioner on this machine. Every
 file they read is rendered here, so what the node is can be read and tested
 without starting anything.

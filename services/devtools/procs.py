@@ -35,7 +35,7 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.http_port}"
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "services.runtime.cli", self.service]
+        cmd = [sys.executable, "-m", "services.cli.main", self.service]
         if self.log is not None:
             self.log.parent.mkdir(parents=True, exist_ok=True)
             with self.log.open("ab") as out:

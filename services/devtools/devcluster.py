@@ -291,7 +291,7 @@ def _node_ready(node: Mapping[str, Any]) -> bool:
 
 
 def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
-    """``python -m services.runtime.devcluster [build|up DIR]`` for quick manual use."""
+    """``python -m services.devtools.devcluster [build|up DIR]`` for quick manual use."""
     args = sys.argv[1:] if argv is None else argv
     stream = out or sys.stdout
     if not args or args[0] == "build":
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None, out: IO[str] | None = None) -> int:
         finally:
             cluster.stop()
         return 0
-    print("usage: python -m services.runtime.devcluster [build | up DIR]", file=sys.stderr)
+    print("usage: python -m services.devtools.devcluster [build | up DIR]", file=sys.stderr)
     return 2
 
 

@@ -4,8 +4,7 @@
 it asks the gateway for a ticket, connects, prints phase changes, provisioning steps
 and Kubernetes events as they arrive, reconnects with ``after=<last seq>`` when the
 connection drops, and (``until_settled``) ends with the store's URL or the reason it
-failed. Frames follow docs/websocket.md; they are declared again here because the
-runtime never imports a service.
+failed. Frames follow docs/websocket.md (services.contracts.frames).
 """
 
 import asyncio
@@ -18,9 +17,9 @@ from typing import Any, Final, TextIO
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-import msgspec
 import websockets
 
+from services.cli.api import list_path
 from services.contracts.events import Event, KubeEvent, StoreProgress, StoreStatus
 from services.contracts.frames import (
     CLOSE_BAD_REQUEST,
@@ -31,31 +30,12 @@ from services.contracts.frames import (
     decode_frame,
 )
 from services.contracts.frames import Error as ErrorFrame
-from services.contracts.phases import Phase, merge_phase
-from services.runtime.stores_cli import list_path
+from services.contracts.next_steps import next_step
+from services.contracts.phases import Phase
+from services.contracts.store_state import StoreState, fold
+from services.runtime.backoff import Backoff, BackoffPolicy
 
 SETTLED: Final = frozenset({Phase.READY, Phase.FAILED, Phase.DEGRADED, Phase.DELETED})
-
-# What a person can do about each failure reason the watcher reports.
-NEXT_STEPS: Final = {
-    "ImagePullBackOff": "the store's image cannot be pulled; check the image settings, "
-    "then delete the store and create it again",
-    "CrashLoopBackOff": "a store container keeps crashing; its Kubernetes events above "
-    "say why. Delete the store and create it again; if it repeats, contact support",
-    "JobFailed": "store setup failed; delete the store and create it again",
-    "CreateContainerConfigError": "a container is misconfigured; contact support",
-    "CreateContainerError": "a container could not be created; contact support",
-    "Unschedulable": "the cluster has no room for this plan; try a smaller plan or later",
-    "DeadlineExceeded": "provisioning took too long; delete the store and try again",
-}
-DEFAULT_NEXT: Final = (
-    "delete the store and create it again; if it fails again, contact support "
-    "with the store id and this reason"
-)
-
-
-def next_step(reason: str) -> str:
-    return NEXT_STEPS.get(reason, DEFAULT_NEXT)
 
 
 def socket_url(api_url: str, ticket: dict[str, Any], after: int | None) -> str:
@@ -75,31 +55,6 @@ class FollowError(Exception):
     """Following cannot go on; the message says why."""
 
 
-class StoreState(msgspec.Struct):
-    phase: Phase
-    generation: int
-    url: str = ""
-    reason: str = ""
-    message: str = ""
-
-
-def _merge(old: StoreState | None, event: StoreStatus | StoreProgress) -> StoreState | None:
-    """The gateway's merge (contracts.phases.merge_phase), so `watch` and `get` agree."""
-    by_watcher = isinstance(event, StoreStatus)
-    if old is None:
-        phase = event.phase
-    else:
-        phase = merge_phase(old.phase, old.generation, event.phase, event.generation, by_watcher)
-    if phase is None:
-        return None
-    url = old.url if old else ""
-    if isinstance(event, StoreStatus):
-        return StoreState(phase, event.generation, event.url or url, event.reason, event.message)
-    failed = phase == Phase.FAILED
-    reason, message = (event.step, event.message) if failed else ("", "")
-    return StoreState(phase, event.generation, url, reason, message)
-
-
 class Tracker:
     """Each store's phase, newest generation first, from API views and events."""
 
@@ -116,7 +71,8 @@ class Tracker:
         if isinstance(event, KubeEvent):
             return None
         old = self.stores.get(event.store)
-        new = _merge(old, event)
+        # A store first seen in an event: any generation it reports is newer.
+        new = fold(old or StoreState(Phase.PENDING, generation=0), event)
         if new is None:
             return None
         self.stores[event.store] = new
@@ -235,6 +191,10 @@ async def _initial_views(http: httpx.AsyncClient, store_id: str | None) -> list[
             return items
 
 
+# One client of one server: nobody to spread out, so no jitter.
+RECONNECT: Final = BackoffPolicy(base_s=0.5, cap_s=10.0, jitter=False)
+
+
 class Connection:
     """Frames from the notifier, reconnecting with ``after=`` until closed."""
 
@@ -245,20 +205,19 @@ class Connection:
         self.after: int | None = None
 
     async def frames(self) -> AsyncGenerator[Frame, None]:
-        delay = 0.5
+        backoff = Backoff(RECONNECT)
         while True:
             try:
                 # Closed explicitly so an abandoned follow leaves no socket to GC.
                 async with contextlib.aclosing(self._session()) as session:
                     async for frame in session:
-                        delay = 0.5
+                        backoff.succeeded()
                         yield frame
                 reason = "connection closed"
             except (OSError, websockets.WebSocketException) as exc:
                 reason = str(exc) or type(exc).__name__
             self.printer.notice(f"live updates interrupted ({reason}); reconnecting…")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+            await asyncio.sleep(backoff.failed())
 
     async def _session(self) -> AsyncGenerator[Frame, None]:
         ticket = await _get(self.http, "POST", "/api/v1/tickets")

@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 
+from services.cli import watch as wc
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
+from services.contracts.next_steps import next_step
 from services.contracts.phases import Phase
-from services.runtime import watch_client as wc
+from services.contracts.store_state import StoreState
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -109,8 +111,8 @@ def test_printer_lines() -> None:
             "acme", "shop", "store-shop", "Pod", "web-0", "Warning", "BackOff", "pulling", NOW
         )
     )
-    p.outcome("shop", wc.StoreState(Phase.FAILED, 1, reason="JobFailed", message="exit 1"))
+    p.outcome("shop", StoreState(Phase.FAILED, 1, reason="JobFailed", message="exit 1"))
     text = out.getvalue()
     assert "⚠ Pod/web-0 BackOff: pulling" in text
     assert "shop failed: JobFailed — exit 1" in text
-    assert wc.next_step("JobFailed") in text
+    assert next_step("JobFailed") in text

@@ -1,0 +1,1 @@
+"""The `urumi` command: runs a service by name, prints schemas, manages stores."""
