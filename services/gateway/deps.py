@@ -18,7 +18,8 @@ from services.gateway.ratelimit import Limiter
 from services.gateway.settings import GatewaySettings
 from services.gateway.sql import Backend
 
-# Handlers read headers and write the audit fields on `request.state` only.
+# The request as handlers and guards take it: they read its headers and name the
+# audit actor and target on its per-request state, never app-wide state.
 AnyRequest = Request[Any, Any, State]
 
 
