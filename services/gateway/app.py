@@ -55,15 +55,17 @@ async def _messaging(deps: GatewayDeps, stop: asyncio.Event) -> None:
     nc = await bus.connect(deps.settings.nats_url, "gateway", stop)
     deps.nc = nc
     js = nc.jetstream()
+    ready = False
     while not stop.is_set():
         try:
-            await bus.prepare_streams(js, deps.settings, stop)
+            ready = await bus.prepare_streams(js, deps.settings, stop)
             break
         except Exception as exc:
             log.warning("stream setup failed; retrying", extra={"error": repr(exc)})
             await sleep_or_stop(stop, 1)
     try:
-        await asyncio.gather(deps.outbox.run(js, stop), run_projector(deps.db, js, stop))
+        if ready:  # else stopped while waiting: nothing to relay or project
+            await asyncio.gather(deps.outbox.run(js, stop), run_projector(deps.db, js, stop))
     finally:
         # Everything fetched was acked above; drain() would wait on pull
         # subscriptions' internal queues for its whole timeout.
