@@ -498,7 +498,8 @@ def test_nats_users_may_use_only_their_subjects(values_file: str) -> None:
     assert who("publish", status_reader) == {"watcher", "notifier"}
     assert who("publish", "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.n1.urumi.evt.>") == set()
     assert who("publish", "$JS.API.CONSUMER.CREATE.URUMI_EVENTS") == {"notifier"}
-    assert who("publish", "$JS.API.CONSUMER.DELETE.URUMI_EVENTS.n1") == {"notifier"}
+    # Readers delete their own consumers when done.
+    assert who("publish", "$JS.API.CONSUMER.DELETE.URUMI_EVENTS.n1") == {"watcher", "notifier"}
     assert who("publish", "$JS.API.CONSUMER.DURABLE.CREATE.URUMI_EVENTS.gateway-projector") == {
         "gateway"
     }
