@@ -24,7 +24,7 @@ import time
 import httpx
 
 from bench.common import (
-    Platform,
+    BenchPlatform,
     Profiler,
     cpu_seconds,
     header,
@@ -151,7 +151,7 @@ async def walk(http: httpx.AsyncClient, limit: int, repeat: int) -> Row:
 
 
 async def run(
-    plat: Platform, rate: float, seconds: float, stores: int, repeat: int, profile: bool
+    plat: BenchPlatform, rate: float, seconds: float, stores: int, repeat: int, profile: bool
 ) -> list[Row]:
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(

@@ -192,7 +192,7 @@ def raise_nofile(wanted: int) -> int:
 
 
 @dataclass
-class Platform:
+class BenchPlatform:
     """A running stack (and devcluster, when asked for) plus the bench tenant."""
 
     stack: Stack
@@ -255,7 +255,7 @@ def platform(
     max_stores: int = 100_000,
     keep: bool = False,
     real_node: bool = False,
-) -> Iterator[Platform]:
+) -> Iterator[BenchPlatform]:
     """NATS, optionally a devcluster (with a real node: stores land there), the
     services as processes; a tenant with a token.
 
@@ -287,7 +287,7 @@ def platform(
         try:
             token = stack.create_tenant(TENANT, max_stores=max_stores, name="Benchmarks")
             pid = devcluster.pid if devcluster is not None else None
-            yield Platform(stack, token, kubeconfig, root, pid, node)
+            yield BenchPlatform(stack, token, kubeconfig, root, pid, node)
         finally:
             stack.stop()
     finally:

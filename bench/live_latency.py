@@ -26,7 +26,7 @@ from kubernetes_asyncio import client, config
 
 from bench.common import (
     TENANT,
-    Platform,
+    BenchPlatform,
     Profiler,
     cpu_seconds,
     header,
@@ -118,7 +118,7 @@ def ready(container: str, image: str) -> dict[str, Any]:
     }
 
 
-async def provision(plat: Platform, tracker: Tracker) -> None:
+async def provision(plat: BenchPlatform, tracker: Tracker) -> None:
     async with httpx.AsyncClient(base_url=plat.api, headers=plat.headers()) as http:
         (await http.post("/api/v1/stores", json={"id": STORE})).raise_for_status()
     if not await tracker.wait_all([STORE], {"ready"}, 180):
@@ -147,7 +147,7 @@ def _cpu(pids: dict[str, int]) -> dict[str, float]:
 
 
 async def run(
-    plat: Platform, counts: list[int], changes: int, within: float, profile: bool
+    plat: BenchPlatform, counts: list[int], changes: int, within: float, profile: bool
 ) -> list[Level]:
     base = ticket_url(plat.api, plat.token)
     tracker = Tracker()

@@ -17,7 +17,7 @@ import math
 
 from bench.common import (
     TENANT,
-    Platform,
+    BenchPlatform,
     header,
     loadavg,
     platform,
@@ -29,7 +29,9 @@ from bench.live import close_all, open_sockets, ticket_url
 from bench.provisioning_burst import run_replicas
 
 
-async def measure(plat: Platform, burst: int, sockets: int, settle: float) -> list[list[object]]:
+async def measure(
+    plat: BenchPlatform, burst: int, sockets: int, settle: float
+) -> list[list[object]]:
     pids = plat.pids()
     await asyncio.sleep(settle)
     idle = {name: rss_mb(pid) for name, pid in pids.items()}

@@ -23,7 +23,7 @@ import httpx
 
 from bench.common import (
     TENANT,
-    Platform,
+    BenchPlatform,
     RssSampler,
     cpu_seconds,
     header,
@@ -83,7 +83,7 @@ class BurstResult:
 
 
 async def burst(
-    plat: Platform, tracker: Tracker, size: int, replicas: int, prefix: str, within: float
+    plat: BenchPlatform, tracker: Tracker, size: int, replicas: int, prefix: str, within: float
 ) -> BurstResult:
     ids = [f"{prefix}-{i:03d}" for i in range(size)]
     procs = {**plat.pids(), **plat.cluster_pids()}
@@ -127,7 +127,7 @@ async def burst(
 
 
 async def run_replicas(
-    plat: Platform, replicas: int, sizes: list[int], within: float
+    plat: BenchPlatform, replicas: int, sizes: list[int], within: float
 ) -> tuple[list[BurstResult], dict[str, float]]:
     tracker = Tracker()
     url = ticket_url(plat.api, plat.token)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.common import Platform, header, loadavg, platform, secs, table
+from bench.common import BenchPlatform, header, loadavg, platform, secs, table
 from tests.realnode import shopper
 
 
@@ -46,7 +46,7 @@ async def _wait(http: httpx.AsyncClient, store: str, phase: str, within: float) 
     raise TimeoutError(f"{store} not {phase} within {within:.0f}s")
 
 
-async def one_store(p: Platform, index: int) -> Run:
+async def one_store(p: BenchPlatform, index: int) -> Run:
     store = f"bench-medusa-{index}"
     async with httpx.AsyncClient(base_url=p.api, headers=p.headers(), timeout=30) as http:
         started = time.monotonic()
@@ -67,7 +67,7 @@ async def one_store(p: Platform, index: int) -> Run:
     return Run(ready_s, order_s, time.monotonic() - deleting, loadavg())
 
 
-async def _pods_gone(p: Platform, store: str) -> None:
+async def _pods_gone(p: BenchPlatform, store: str) -> None:
     for _ in range(1200):
         if not p.node.crictl("pods", "--namespace", f"store-{store}", "--quiet").strip():
             return
@@ -79,7 +79,7 @@ def _row(name: str, values: list[float]) -> list[str]:
     return [name, secs(statistics.median(values)), f"{secs(min(values))} to {secs(max(values))}"]
 
 
-async def run(p: Platform, stores: int) -> None:
+async def run(p: BenchPlatform, stores: int) -> None:
     runs = []
     for i in range(stores):
         runs.append(await one_store(p, i))

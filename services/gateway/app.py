@@ -3,17 +3,18 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import TypeVar
 
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
-from nats.aio.client import Client
 
-from services.contracts.ids import store_url
 from services.gateway import metrics, releases
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
@@ -23,63 +24,78 @@ from services.gateway.controllers.session import SessionController
 from services.gateway.controllers.stores import StoreController
 from services.gateway.controllers.tenants import TenantController
 from services.gateway.db import Database
-from services.gateway.errors import http_handler, internal_handler, validation_handler
+from services.gateway.deps import GatewayDeps
+from services.gateway.domain_errors import DomainError
+from services.gateway.errors import (
+    domain_handler,
+    http_handler,
+    internal_handler,
+    validation_handler,
+)
 from services.gateway.models import CreateStoreRequest, CreateTenantRequest, UpdateStoreRequest
 from services.gateway.outbox import OutboxRelay
 from services.gateway.pg import PgDatabase
 from services.gateway.projector import run_projector
 from services.gateway.ratelimit import Limiter, LocalRateLimiter, RateLimiter
+from services.gateway.settings import GatewaySettings
 from services.gateway.sql import Backend
+from services.gateway.store_service import StoreService
+from services.gateway.tenant_service import TenantService
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
 from services.runtime.releases import load_catalog
-from services.runtime.settings import Settings
 from services.runtime.shutdown import sleep_or_stop
 
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
-async def _messaging(app: Litestar, stop: asyncio.Event) -> None:
+async def _messaging(deps: GatewayDeps, stop: asyncio.Event) -> None:
     """Connect to NATS (retrying while it is down), then relay and project."""
-    state = app.state
-    nc: Client = await bus.connect(state.settings.nats_url, "gateway", stop)
-    state.nc = nc
+    nc = await bus.connect(deps.settings.nats_url, "gateway", stop)
+    deps.nc = nc
     js = nc.jetstream()
+    ready = False
     while not stop.is_set():
         try:
-            await bus.prepare_streams(js, state.settings, stop)
+            ready = await bus.prepare_streams(js, deps.settings, stop)
             break
         except Exception as exc:
             log.warning("stream setup failed; retrying", extra={"error": repr(exc)})
             await sleep_or_stop(stop, 1)
     try:
-        await asyncio.gather(state.outbox.run(js, stop), run_projector(state.db, js, stop))
+        if ready:  # else stopped while waiting: nothing to relay or project
+            await asyncio.gather(deps.outbox.run(js, stop), run_projector(deps.db, js, stop))
     finally:
         # Everything fetched was acked above; drain() would wait on pull
         # subscriptions' internal queues for its whole timeout.
         await nc.close()
 
 
-@contextlib.asynccontextmanager
-async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    state = app.state
-    await state.db.open()
-    stop = asyncio.Event()
-    task = asyncio.create_task(_messaging(app, stop))
-    try:
-        yield
-    finally:
-        stop.set()
+def lifespan(deps: GatewayDeps) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """Open the database, run the messaging loops while the app serves."""
+
+    @contextlib.asynccontextmanager
+    async def running(_: Litestar) -> AsyncIterator[None]:
+        await deps.db.open()
+        stop = asyncio.Event()
+        task = asyncio.create_task(_messaging(deps, stop))
         try:
-            await asyncio.wait_for(task, timeout=10)
-        except Exception as exc:
-            log.warning("messaging stopped with an error", extra={"error": repr(exc)})
-        await state.db.close()
+            yield
+        finally:
+            stop.set()
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except Exception as exc:
+                log.warning("messaging stopped with an error", extra={"error": repr(exc)})
+            await deps.db.close()
+
+    return running
 
 
-def _dashboard(settings: Settings) -> list[Router]:
+def _dashboard(settings: GatewaySettings) -> list[Router]:
     directory = Path(settings.dashboard_dir) if settings.dashboard_dir else REPO_ROOT / "dashboard"
     if not directory.is_dir():
         return []
@@ -100,7 +116,7 @@ def _document_closed_bodies(app: Litestar) -> None:
             schema.additional_properties = False
 
 
-def database(settings: Settings) -> Backend:
+def database(settings: GatewaySettings) -> Backend:
     """PostgreSQL when `URUMI_DATABASE_URL` names one (several replicas may share
     it), else the SQLite file `URUMI_DATABASE` (one replica)."""
     if settings.database_url:
@@ -108,16 +124,36 @@ def database(settings: Settings) -> Backend:
     return Database(settings.database)
 
 
-def limiter(settings: Settings, db: Backend) -> Limiter:
+def limiter(settings: GatewaySettings, db: Backend) -> Limiter:
     """Shared buckets where replicas share the database; else in this process."""
     if isinstance(db, PgDatabase):
         return RateLimiter(db, settings.rate_limit_per_minute)
     return LocalRateLimiter(settings.rate_limit_per_minute)
 
 
-def create_app(settings: Settings) -> Litestar:
+def _provided(value: T) -> Provide:
+    """`value` itself for every request that names it."""
+
+    def provide() -> T:
+        return value
+
+    return Provide(provide, use_cache=True, sync_to_thread=False)
+
+
+def dependencies(deps: GatewayDeps) -> dict[str, Provide]:
+    """What handlers and guards may name as parameters."""
+    return {
+        "deps": _provided(deps),
+        "store_service": _provided(StoreService(deps)),
+        "tenant_service": _provided(TenantService(deps)),
+        "tenant": Provide(require_tenant),
+    }
+
+
+def create_app(settings: GatewaySettings) -> Litestar:
     db = database(settings)
     catalog = load_catalog(settings.charts_dir, settings.releases_file)
+    deps = GatewayDeps(settings, db, OutboxRelay(db), limiter(settings, db), catalog)
     health = Health()
     health.add("database", lambda: db.is_open)
     app = Litestar(
@@ -130,14 +166,15 @@ def create_app(settings: Settings) -> Litestar:
             *health_handlers(health),
             *_dashboard(settings),
         ],
-        dependencies={"tenant": Provide(require_tenant)},
+        dependencies=dependencies(deps),
         exception_handlers={
             ValidationException: validation_handler,
             HTTPException: http_handler,
+            DomainError: domain_handler,
             Exception: internal_handler,
         },
-        middleware=[AuditMiddleware, metrics.HTTP.middleware],
-        lifespan=[lifespan],
+        middleware=[DefineMiddleware(AuditMiddleware, db=db), metrics.HTTP.middleware],
+        lifespan=[lifespan(deps)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Urumi API",
@@ -150,13 +187,4 @@ def create_app(settings: Settings) -> Litestar:
     )
     _document_closed_bodies(app)
     releases.document(app.openapi_schema.components.schemas or {}, catalog)
-    app.state.settings = settings
-    app.state.db = db
-    app.state.releases = catalog
-    app.state.nc = None
-    app.state.outbox = OutboxRelay(db)
-    app.state.limiter = limiter(settings, db)
-    app.state.store_url = lambda store_id: store_url(
-        store_id, settings.base_domain, tls=settings.store_tls() != "none", port=settings.store_port
-    )
     return app

@@ -9,6 +9,7 @@ from typing import Any
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway import repository as repo
+from services.gateway.sql import Backend
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,9 @@ def _audited(scope: dict[str, Any]) -> bool:
 
 
 class AuditMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, db: Backend) -> None:
         self.app = app
+        self.db = db
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw: dict[str, Any] = scope  # type: ignore[assignment]
@@ -39,17 +41,17 @@ class AuditMiddleware:
             nonlocal recorded
             if message["type"] == "http.response.start":
                 recorded = True
-                await _record(raw, message["status"])
+                await _record(self.db, raw, message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, record_then_send)
         finally:
             if not recorded:
-                await _record(raw, 500)
+                await _record(self.db, raw, 500)
 
 
-async def _record(scope: dict[str, Any], code: int) -> None:
+async def _record(db: Backend, scope: dict[str, Any], code: int) -> None:
     state: dict[str, Any] = scope["state"]
     client = scope.get("client")
     row = {
@@ -61,7 +63,7 @@ async def _record(scope: dict[str, Any], code: int) -> None:
         "result": "ok" if code < 400 else "rejected",
     }
     try:
-        async with scope["app"].state.db.transaction(exclusive=False) as conn:
+        async with db.transaction(exclusive=False) as conn:
             await repo.add_audit(conn, **row)
     except Exception:
         log.exception("audit row not written", extra=row)

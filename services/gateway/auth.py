@@ -7,11 +7,11 @@ import math
 import secrets
 import time
 
-from litestar import Request
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from services.gateway import repository as repo
+from services.gateway.deps import AnyRequest, GatewayDeps
 from services.gateway.errors import TooManyRequests
 from services.gateway.models import TenantView
 
@@ -26,7 +26,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _bearer(request: Request[object, object, State]) -> str:
+def _bearer(request: AnyRequest) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -34,8 +34,8 @@ def _bearer(request: Request[object, object, State]) -> str:
     return token.strip()
 
 
-async def _limit(request: Request[object, object, State], key: str) -> None:
-    wait = await request.app.state.limiter.check(key, time.time())
+async def _limit(deps: GatewayDeps, key: str) -> None:
+    wait = await deps.limiter.check(key, time.time())
     if wait > 0:
         seconds = max(1, math.ceil(wait))
         raise TooManyRequests(
@@ -43,28 +43,28 @@ async def _limit(request: Request[object, object, State], key: str) -> None:
         )
 
 
-async def require_tenant(request: Request[object, object, State]) -> TenantView:
+async def require_tenant(request: AnyRequest, deps: NamedDependency[GatewayDeps]) -> TenantView:
     token = _bearer(request)
     digest = hash_token(token)
-    tenant = await repo.tenant_for_token(request.app.state.db.reader, digest)
+    tenant = await repo.tenant_for_token(deps.db.reader, digest)
     if tenant is None:
-        if _is_admin(request, token):
+        if _is_admin(deps, token):
             raise PermissionDeniedException("the admin token manages tenants; use a tenant token")
         raise NotAuthorizedException("unknown token")
     request.state.actor = f"tenant:{tenant.id}"
-    await _limit(request, digest)
+    await _limit(deps, digest)
     return tenant
 
 
-async def require_admin(request: Request[object, object, State]) -> str:
+async def require_admin(request: AnyRequest, deps: NamedDependency[GatewayDeps]) -> str:
     token = _bearer(request)
-    if not _is_admin(request, token):
+    if not _is_admin(deps, token):
         raise NotAuthorizedException("admin token required")
     request.state.actor = "admin"
-    await _limit(request, "admin")
+    await _limit(deps, "admin")
     return "admin"
 
 
-def _is_admin(request: Request[object, object, State], token: str) -> bool:
-    admin: str = request.app.state.settings.admin_token
+def _is_admin(deps: GatewayDeps, token: str) -> bool:
+    admin = deps.settings.admin_token
     return bool(admin) and hmac.compare_digest(token.encode(), admin.encode())

@@ -2,12 +2,20 @@
 
 import logging
 import re
-from typing import Any
+from typing import Any, Final
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_500_INTERNAL_SERVER_ERROR
 
+from services.gateway.domain_errors import (
+    ConflictError,
+    DomainError,
+    InvalidFieldError,
+    NotFoundError,
+    QuotaReachedError,
+    UnavailableError,
+)
 from services.gateway.models import ErrorBody, FieldError
 
 log = logging.getLogger(__name__)
@@ -15,6 +23,14 @@ log = logging.getLogger(__name__)
 _AT = re.compile(r" - at `\$\.?([^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
+
+_STATUS: Final[dict[type[DomainError], int]] = {
+    NotFoundError: 404,
+    ConflictError: 409,
+    QuotaReachedError: 403,
+    UnavailableError: 503,
+    InvalidFieldError: 422,
+}
 
 
 class TooManyRequests(HTTPException):
@@ -59,6 +75,15 @@ def http_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Erro
         status_code=exc.status_code,
         headers=exc.headers,
     )
+
+
+def domain_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorBody]:
+    status = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
+    if isinstance(exc, InvalidFieldError):
+        fields = [FieldError(field=exc.field, message=exc.message)]
+        body = ErrorBody(status, f"invalid request: {exc.detail}", fields)
+        return Response(body, status_code=status)
+    return Response(ErrorBody(status_code=status, detail=exc.detail), status_code=status)
 
 
 def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:

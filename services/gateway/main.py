@@ -3,9 +3,9 @@
 import asyncio
 
 from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
 from services.runtime.http import serve
-from services.runtime.settings import Settings
 
 
-async def main(settings: Settings, stop: asyncio.Event) -> None:
+async def main(settings: GatewaySettings, stop: asyncio.Event) -> None:
     await serve(create_app(settings), settings.http_host, settings.http_port, stop)

@@ -1,40 +1,34 @@
 """The store's engine release at the API: which one a create gets, which change a
 PATCH may make, and what the view says about newer ones. Pure: the catalog is
-loaded once at start-up (services/runtime/releases.py)."""
+loaded once at start-up (services/runtime/releases.py); refusals are domain errors."""
 
 from collections.abc import Mapping
 
 import msgspec
-from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.spec import Reference, Schema
 
 from services.contracts.store import Engine
+from services.gateway.domain_errors import ConflictError, InvalidFieldError
 from services.gateway.models import CatalogView, EngineReleasesView, ReleaseView, StoreView
 from services.runtime.releases import Catalog, Release, UnknownReleaseError
 
 
-def refused(message: str) -> ValidationException:
-    """A 422 naming the `release` field, like a body that fails validation."""
-    return ValidationException(
-        detail=f"`release`: {message}", extra=[{"key": "release", "message": message}]
-    )
-
-
-def _named(catalog: Catalog, engine: Engine, name: str, mismatch_status: int = 422) -> Release:
-    """The release; a name of another engine's is answered `mismatch_status`."""
+def _named(catalog: Catalog, engine: Engine, name: str, of_store: bool = False) -> Release:
+    """The release; another engine's name is invalid in a create's body, and a
+    conflict with an existing store (`of_store`)."""
     try:
         return catalog.release(engine, name)
     except UnknownReleaseError as exc:
         other = [e for e in Engine if e != engine and name in catalog.of(e).names()]
         if not other:
-            raise refused(str(exc)) from None
+            raise InvalidFieldError("release", str(exc)) from None
         message = (
             f"'{name}' is a release of {other[0].value}, and this store's engine is "
             f"{engine.value} (its releases: {', '.join(exc.known)})"
         )
-        if mismatch_status == 422:
-            raise refused(message) from None
-        raise HTTPException(status_code=mismatch_status, detail=f"`release`: {message}") from None
+        if of_store:
+            raise ConflictError(f"`release`: {message}") from None
+        raise InvalidFieldError("release", message) from None
 
 
 def for_create(catalog: Catalog, engine: Engine, requested: str) -> str:
@@ -66,15 +60,12 @@ def for_update(
     if requested is None or requested == now:
         return store.release
     # The body is valid (a release of the catalog); it is the store that has another engine.
-    target = _named(catalog, store.engine, requested, mismatch_status=409)
+    target = _named(catalog, store.engine, requested, of_store=True)
     if not allow_downgrade and _newer(catalog, store.engine, now, target.name) is False:
-        raise HTTPException(
-            status_code=409,
-            detail=(
-                f"`release` {target.name} is older than the store's {now}: its database "
-                "was migrated forward and migrations are one-way, so the older software "
-                "may not run on it. Send allow_downgrade: true to do it anyway."
-            ),
+        raise ConflictError(
+            f"`release` {target.name} is older than the store's {now}: its database "
+            "was migrated forward and migrations are one-way, so the older software "
+            "may not run on it. Send allow_downgrade: true to do it anyway."
         )
     return target.name
 

@@ -8,12 +8,12 @@ from nats.js import JetStreamContext
 
 from services.notifier.hub import Hub
 from services.notifier.session import Session
+from services.notifier.settings import NotifierSettings
 from services.runtime.health import Health, health_handlers
-from services.runtime.settings import Settings
 
 
 def create_app(
-    settings: Settings, js: JetStreamContext, health: Health, stop: asyncio.Event
+    settings: NotifierSettings, js: JetStreamContext, health: Health, stop: asyncio.Event
 ) -> Litestar:
     """``stop`` closes every socket with 1012 so clients resume on another replica.
 

@@ -5,10 +5,10 @@ import logging
 import re
 
 from services.notifier.app import create_app
+from services.notifier.settings import NotifierSettings
 from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import serve
-from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 _TICKET = re.compile(r"ticket=[^&\s\"]+")
@@ -26,7 +26,7 @@ class RedactTickets(logging.Filter):
         return True
 
 
-async def main(settings: Settings, stop: asyncio.Event) -> None:
+async def main(settings: NotifierSettings, stop: asyncio.Event) -> None:
     if not settings.ticket_secret:
         # Without the gateway's secret no ticket can verify: refuse to look healthy.
         raise SystemExit("urumi notifier: URUMI_TICKET_SECRET is required")

@@ -40,9 +40,9 @@ from services.contracts.frames import (
 )
 from services.notifier.catchup import replay
 from services.notifier.hub import ClientTooSlowError, Hub, Sink
+from services.notifier.settings import NotifierSettings
 from services.notifier.snapshot import last_statuses, stream_bounds
 from services.runtime.first import first_done
-from services.runtime.settings import Settings
 from services.runtime.tickets import TicketError, verify_ticket
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class Session:
         socket: WebSocket[Any, Any, Any],
         js: JetStreamContext,
         hub: Hub,
-        settings: Settings,
+        settings: NotifierSettings,
         stop: asyncio.Event,
     ) -> None:
         self.socket = socket

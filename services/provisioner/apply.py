@@ -112,7 +112,7 @@ class Applier:
         path: str = resource.path(name=name, namespace=namespace)
         return path
 
-    async def apply(self, manifest: Manifest) -> dict[str, Any]:
+    async def server_side_apply(self, manifest: Manifest) -> dict[str, Any]:
         """Server-side apply; the object as the API server stored it."""
         doing = f"apply {describe(manifest)}"
         path = await self._path(manifest, manifest["metadata"]["name"])

@@ -21,7 +21,7 @@ from services.contracts.subjects import CREDENTIALS_ALL, parse_store_subject
 from services.contracts.wire import encode
 from services.provisioner.apply import REQUEST_TIMEOUT
 from services.provisioner.engines import ENGINES, SECRET_NAME
-from services.runtime.settings import Settings
+from services.provisioner.settings import ProvisionerSettings
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ QUEUE: Final = "provisioner"
 
 
 class CredentialsResponder:
-    def __init__(self, api: ApiClient, settings: Settings) -> None:
+    def __init__(self, api: ApiClient, settings: ProvisionerSettings) -> None:
         self.core = CoreV1Api(api)
         self.settings = settings
         self._tasks: set[asyncio.Task[None]] = set()

@@ -10,10 +10,10 @@ from typing import Final, NamedTuple
 from services.contracts.store import Engine, StoreSpec
 from services.provisioner.errors import PermanentError
 from services.provisioner.medusa_values import medusa_values
-from services.provisioner.values import Platform, Values, woocommerce_values
-from services.runtime.settings import Settings
+from services.provisioner.settings import ProvisionerSettings
+from services.provisioner.values import StoreIngress, Values, woocommerce_values
 
-ValuesFn = Callable[[StoreSpec, int, datetime, Platform], Values]
+ValuesFn = Callable[[StoreSpec, int, datetime, StoreIngress], Values]
 
 # The Secret the provisioner creates once per store; charts reference it by name.
 SECRET_NAME: Final = "store-credentials"  # noqa: S105 - a name, not a value
@@ -87,7 +87,7 @@ def engine_for(engine: Engine) -> EngineDef:
         ) from None
 
 
-def chart_path(settings: Settings, engine: EngineDef) -> Path:
+def chart_path(settings: ProvisionerSettings, engine: EngineDef) -> Path:
     root = Path(settings.charts_dir) if settings.charts_dir else DEFAULT_CHARTS
     return root / engine.chart
 

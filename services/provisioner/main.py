@@ -25,16 +25,16 @@ from services.provisioner.progress import Progress
 from services.provisioner.provision import Provisioner
 from services.provisioner.queue_audit import QueueAudit
 from services.provisioner.selfheal import AppliedSpecs, SelfHealer
+from services.provisioner.settings import ProvisionerSettings
 from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import health_app, serve
 from services.runtime.kube import kube_client
-from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def resolve_helm(settings: Settings) -> Settings:
+def resolve_helm(settings: ProvisionerSettings) -> ProvisionerSettings:
     """Fail at start-up, not per store, when helm is missing."""
     found = shutil.which(settings.helm_binary)
     if found is None:
@@ -45,14 +45,14 @@ def resolve_helm(settings: Settings) -> Settings:
     return msgspec.structs.replace(settings, helm_binary=found)
 
 
-async def main(settings: Settings, stop: asyncio.Event) -> None:
+async def main(settings: ProvisionerSettings, stop: asyncio.Event) -> None:
     settings = resolve_helm(settings)
     health = Health()
     server = asyncio.create_task(
         serve(health_app(health), settings.http_host, settings.http_port, stop)
     )
     nc = await bus.connect(settings.nats_url, "provisioner", stop)
-    api = await kube_client(settings)
+    api = await kube_client(settings.kubeconfig)
     try:
         js = nc.jetstream()
         if not await bus.prepare_streams(js, settings, stop):

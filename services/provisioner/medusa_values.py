@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Final, NamedTuple
 
 from services.contracts.store import Plan, StoreSpec
-from services.provisioner.values import Platform, Tier, Values, common_values
+from services.provisioner.values import StoreIngress, Tier, Values, common_values
 
 
 class MedusaPreset(NamedTuple):
@@ -89,12 +89,12 @@ MEDUSA_PLANS: Final[dict[Plan, MedusaPreset]] = {
 
 
 def medusa_values(
-    spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform
+    spec: StoreSpec, generation: int, applied_at: datetime, ingress: StoreIngress
 ) -> Values:
     """Chart values for `charts/medusa`; the chart's values.yaml has the rest."""
     preset, volumes = MEDUSA_PLANS[spec.plan], MEDUSA_PLANS[spec.volumes_plan]
     return {
-        **common_values(spec, generation, applied_at, platform, preset, volumes),
+        **common_values(spec, generation, applied_at, ingress, preset, volumes),
         "database": {"storage": volumes.database_storage, "resources": preset.database.resources()},
         "cache": {"resources": preset.cache.resources()},
         "server": {"storage": volumes.uploads_storage, "resources": preset.server.resources()},

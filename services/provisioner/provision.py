@@ -23,9 +23,9 @@ from services.provisioner.ordering import Manifest, apply_order
 from services.provisioner.progress import Progress, utcnow
 from services.provisioner.release_values import labelled, layers, release_file, store_release
 from services.provisioner.render import check_manifests, operator_values, render
-from services.provisioner.values import Platform, explain
+from services.provisioner.settings import ProvisionerSettings
+from services.provisioner.values import StoreIngress, explain
 from services.runtime.releases import Catalog, load_catalog
-from services.runtime.settings import Settings
 
 
 def secret_manifest(spec: StoreSpec, engine: EngineDef) -> Manifest:
@@ -78,14 +78,14 @@ def still_at_live_generation(namespace: Manifest, live_ns: dict[str, Any] | None
 class Provisioner:
     def __init__(
         self,
-        settings: Settings,
+        settings: ProvisionerSettings,
         applier: Applier,
         progress: Progress,
         clock: Callable[[], datetime] = utcnow,
         releases: Catalog | None = None,
     ) -> None:
         self.settings = settings
-        self.platform = Platform.from_settings(settings)
+        self.ingress = StoreIngress.from_settings(settings)
         self.releases = releases or load_catalog(settings.charts_dir, settings.releases_file)
         self.applier = applier
         self.progress = progress
@@ -108,7 +108,7 @@ class Provisioner:
         manifests = await self._render(cmd, engine, live)
         await self.progress.step(cmd, "render", StepState.SUCCEEDED, f"{len(manifests)} objects")
         # The Namespace first (the Secret needs a home), naming the new generation last.
-        await self.applier.apply(still_at_live_generation(manifests[0], live))
+        await self.applier.server_side_apply(still_at_live_generation(manifests[0], live))
         created = await self.applier.create_once(secret_manifest(spec, engine))
         await self.progress.step(
             cmd,
@@ -117,12 +117,12 @@ class Provisioner:
             "credentials generated" if created else "existing credentials kept",
         )
         for manifest in manifests[1:]:
-            await self.applier.apply(manifest)
+            await self.applier.server_side_apply(manifest)
             await self.progress.step(cmd, "apply", StepState.SUCCEEDED, describe(manifest))
         pruned = await self.applier.prune(ns, spec.id, manifests)
         if pruned:
             await self.progress.step(cmd, "prune", StepState.SUCCEEDED, ", ".join(pruned))
-        await self.applier.apply(manifests[0])
+        await self.applier.server_side_apply(manifests[0])
         await self.progress.step(
             cmd, "provision", StepState.SUCCEEDED, f"{len(manifests)} objects applied"
         )
@@ -137,7 +137,7 @@ class Provisioner:
         spec, ns = cmd.spec, namespace_for(cmd.spec.id)
         started = applied_at(live, cmd.generation, self.clock())
         release = store_release(self.releases, spec)
-        values = labelled(engine.values(spec, cmd.generation, started, self.platform), release)
+        values = labelled(engine.values(spec, cmd.generation, started, self.ingress), release)
         chart = chart_path(self.settings, engine)
         operator = operator_values(self.settings.store_values_dir, engine.chart)
         try:

@@ -133,7 +133,7 @@ class SelfHealer:
         before[key(manifests[0])] = live_ns
         restored = []
         for manifest in manifests:
-            after = await self.applier.apply(manifest)
+            after = await self.applier.server_side_apply(manifest)
             why = what_changed(before.get(key(manifest)), after)
             if why is not None:
                 restored.append((describe(manifest), why, after))

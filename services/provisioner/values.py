@@ -7,23 +7,25 @@ import msgspec
 
 from services.contracts.ids import host_for
 from services.contracts.store import Plan, StoreSpec
-from services.runtime.settings import Settings
+from services.provisioner.settings import ProvisionerSettings
 
 Values = dict[str, Any]
 
 
-class Platform(msgspec.Struct, frozen=True):
-    """The settings that shape every store's chart values."""
+class StoreIngress(msgspec.Struct, frozen=True):
+    """How every store is reached, from the platform's settings: its host under
+    base_domain, the ingress class and port, TLS, and the ingress controller's
+    namespace (the only one its network policy lets in)."""
 
     base_domain: str
     ingress_class: str = "nginx"
     tls_issuer: str = ""
-    tls_mode: str = "none"  # none | http01 | wildcard (Settings.store_tls)
+    tls_mode: str = "none"  # none | http01 | wildcard (ProvisionerSettings.store_tls)
     ingress_namespace: str = "ingress-nginx"
     store_port: int = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Platform":
+    def from_settings(cls, settings: ProvisionerSettings) -> "StoreIngress":
         return cls(
             base_domain=settings.base_domain,
             ingress_class=settings.ingress_class,
@@ -169,12 +171,12 @@ def setup_sizing(setup: Tier) -> Values:
 
 
 def woocommerce_values(
-    spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform
+    spec: StoreSpec, generation: int, applied_at: datetime, ingress: StoreIngress
 ) -> Values:
     """Chart values for `charts/woocommerce`; the chart's values.yaml has the rest."""
     preset, volumes = PLANS[spec.plan], PLANS[spec.volumes_plan]
     return {
-        **common_values(spec, generation, applied_at, platform, preset, volumes),
+        **common_values(spec, generation, applied_at, ingress, preset, volumes),
         "database": {"storage": volumes.database_storage, "resources": preset.database.resources()},
         "web": {
             "storage": volumes.web_storage,
@@ -189,34 +191,34 @@ def common_values(
     spec: StoreSpec,
     generation: int,
     applied_at: datetime,
-    platform: Platform,
+    ingress: StoreIngress,
     preset: Isolation,
     volumes: Isolation,
 ) -> Values:
     """The values every store chart takes alike: identity, isolation, routing.
     Compute comes from the plan's `preset`; storage from the `volumes` plan's."""
     return {
-        "store": _store(spec, generation, applied_at, platform),
+        "store": _store(spec, generation, applied_at, ingress),
         "plan": spec.plan.value,
         "quota": _quota(preset, volumes),
         "limitRange": _limit_range(preset, volumes),
         "ingress": {
-            "className": platform.ingress_class,
-            "port": platform.store_port,
-            "tls": {"mode": platform.tls_mode, "clusterIssuer": platform.tls_issuer},
+            "className": ingress.ingress_class,
+            "port": ingress.store_port,
+            "tls": {"mode": ingress.tls_mode, "clusterIssuer": ingress.tls_issuer},
         },
-        "networkPolicy": {"ingressController": {"namespace": platform.ingress_namespace}},
+        "networkPolicy": {"ingressController": {"namespace": ingress.ingress_namespace}},
     }
 
 
-def _store(spec: StoreSpec, generation: int, applied_at: datetime, platform: Platform) -> Values:
+def _store(spec: StoreSpec, generation: int, applied_at: datetime, ingress: StoreIngress) -> Values:
     return {
         "id": spec.id,
         "tenant": spec.tenant,
         "engine": spec.engine.value,
         "generation": generation,
         "appliedAt": applied_at.isoformat().replace("+00:00", "Z"),
-        "host": host_for(spec.id, platform.base_domain),
+        "host": host_for(spec.id, ingress.base_domain),
         "displayName": spec.display_name,
     }
 

@@ -1,17 +1,16 @@
-"""A Kubernetes API client from the settings."""
+"""A Kubernetes API client from the kubeconfig setting."""
 
 import os
 
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
-from services.runtime.settings import Settings
 
-
-async def kube_client(settings: Settings) -> ApiClient:
-    """URUMI_KUBECONFIG, else the pod's service account, else $KUBECONFIG/~/.kube."""
-    if settings.kubeconfig:
-        client: ApiClient = await config.new_client_from_config(config_file=settings.kubeconfig)
+async def kube_client(kubeconfig: str) -> ApiClient:
+    """`kubeconfig` (URUMI_KUBECONFIG), else the pod's service account, else
+    $KUBECONFIG/~/.kube."""
+    if kubeconfig:
+        client: ApiClient = await config.new_client_from_config(config_file=kubeconfig)
         return client
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         config.load_incluster_config()  # type: ignore[no-untyped-call]  # untyped upstream

@@ -52,10 +52,10 @@ class StoreCache:
         self._gone: dict[str, NamespaceObs] = {}  # until `deleted` is published
         self._objects: dict[str, Objects] = {kind: {} for kind in PARSERS}
 
-    def apply(self, kind: str, event_type: str, raw: Raw) -> set[str]:
+    def record_watch_event(self, kind: str, event_type: str, raw: Raw) -> set[str]:
         """One watch event; returns the namespaces whose store may have changed."""
         if kind == NAMESPACE:
-            return self._apply_namespace(event_type, raw)
+            return self._record_namespace(event_type, raw)
         ns, name = _where(raw)
         by_ns = self._objects[kind]
         if event_type == "DELETED":
@@ -64,7 +64,7 @@ class StoreCache:
             by_ns.setdefault(ns, {})[name] = PARSERS[kind](raw)
         return {ns}
 
-    def _apply_namespace(self, event_type: str, raw: Raw) -> set[str]:
+    def _record_namespace(self, event_type: str, raw: Raw) -> set[str]:
         name = _where(raw)[1]
         if event_type == "DELETED":
             self._mark_gone(name, parse_namespace(raw))
@@ -97,7 +97,7 @@ class StoreCache:
     def _replace_namespaces(self, items: Iterable[Raw]) -> set[str]:
         seen = set()
         for raw in items:
-            seen |= self._apply_namespace("ADDED", raw)
+            seen |= self._record_namespace("ADDED", raw)
         vanished = set(self._namespaces) - seen
         for name in vanished:
             self._mark_gone(name, None)

@@ -72,7 +72,7 @@ class Controller:
         if kind == EVENT:
             self._kube_event(event_type, obj)
         else:
-            self._mark(self.cache.apply(kind, event_type, obj))
+            self._mark(self.cache.record_watch_event(kind, event_type, obj))
 
     def _mark(self, namespaces: Iterable[str]) -> None:
         self._dirty.update(namespaces)

@@ -11,7 +11,6 @@ from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import health_app, serve
 from services.runtime.kube import kube_client
-from services.runtime.settings import Settings
 from services.watcher.controller import Controller
 from services.watcher.events import RateLimiter
 from services.watcher.informer import Informer
@@ -20,12 +19,13 @@ from services.watcher.lease import Lease
 from services.watcher.publisher import Publisher
 from services.watcher.resync import ResyncSchedule
 from services.watcher.selfheal import SelfHeal, Tee
+from services.watcher.settings import WatcherSettings
 from services.watcher.status import Policy
 
 log = logging.getLogger(__name__)
 
 
-def build(settings: Settings, nc: Client, lease: Lease) -> Controller:
+def build(settings: WatcherSettings, nc: Client, lease: Lease) -> Controller:
     policy = Policy(
         settings.provision_deadline_s, settings.watcher_pod_grace_s, settings.store_port
     )
@@ -35,7 +35,7 @@ def build(settings: Settings, nc: Client, lease: Lease) -> Controller:
     )
 
 
-async def main(settings: Settings, stop: asyncio.Event) -> None:
+async def main(settings: WatcherSettings, stop: asyncio.Event) -> None:
     nc = await bus.connect(settings.nats_url, "watcher", stop)
     js = nc.jetstream()
     if not await bus.prepare_streams(js, settings, stop):
@@ -44,7 +44,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     lease = Lease(
         await bus.ensure_bucket(js, WATCHER_LEASE, settings.jetstream_replicas), WATCHER_LEASE.ttl_s
     )
-    api = await kube_client(settings)
+    api = await kube_client(settings.kubeconfig)
     controller = build(settings, nc, lease)
     heal = SelfHeal(
         js,

@@ -12,7 +12,7 @@ from services.contracts.subjects import EventKind, event_subject
 from services.contracts.wire import decode_event
 from services.provisioner.values import PLANS
 from tests.e2e.conftest import Launch
-from tests.faults.platform import Platform, new_id, progress_events, stream_messages
+from tests.faults.platform import PlatformHarness, new_id, progress_events, stream_messages
 from tests.fixtures.waiting import eventually
 
 
@@ -72,7 +72,7 @@ async def test_a_live_store_changes_plan_and_keeps_its_volumes(
     assert Phase.DEGRADED not in phases and phases[-1] == Phase.READY, phases
 
 
-async def statuses(p: Platform, store: str) -> list[StoreStatus]:
+async def statuses(p: PlatformHarness, store: str) -> list[StoreStatus]:
     found = []
     for m in await stream_messages(p.js, streams.EVENTS.name):
         if m.subject == event_subject(p.tenant, store, EventKind.STATUS):

@@ -8,19 +8,21 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 
 from services.devtools.devcluster import DevCluster
-from tests.faults.platform import Platform
+from tests.faults.platform import PlatformHarness
 
-Launch = Callable[..., Awaitable[Platform]]
+Launch = Callable[..., Awaitable[PlatformHarness]]
 
 
 @pytest.fixture
 async def launch(devcluster: DevCluster, kube: ApiClient, tmp_path: Path) -> AsyncIterator[Launch]:
-    """`await launch(kubeconfig=…, log_level=…, extra_env=…)` → a started Platform;
+    """`await launch(kubeconfig=…, log_level=…, extra_env=…)` → a started PlatformHarness;
     stopped, and its stores' namespaces deleted, after the test."""
-    started: list[Platform] = []
+    started: list[PlatformHarness] = []
 
-    async def start(**options: Any) -> Platform:
-        platform = Platform(tmp_path / f"platform-{len(started)}", devcluster, kube, **options)
+    async def start(**options: Any) -> PlatformHarness:
+        platform = PlatformHarness(
+            tmp_path / f"platform-{len(started)}", devcluster, kube, **options
+        )
         started.append(platform)
         return await platform.start()
 
@@ -30,5 +32,5 @@ async def launch(devcluster: DevCluster, kube: ApiClient, tmp_path: Path) -> Asy
 
 
 @pytest.fixture
-async def platform(launch: Launch) -> Platform:
+async def platform(launch: Launch) -> PlatformHarness:
     return await launch()

@@ -325,7 +325,9 @@ class LeakScan:
 # -- the platform ----------------------------------------------------------------------
 
 
-class Platform:
+class PlatformHarness:
+    """One test's platform: its processes started, driven as a tenant, observed."""
+
     def __init__(
         self,
         root: Path,
@@ -370,7 +372,7 @@ class Platform:
     def api(self) -> str:
         return self.stack.api_url
 
-    async def start(self) -> "Platform":
+    async def start(self) -> "PlatformHarness":
         await asyncio.to_thread(self.stack.start)
         self.token = await asyncio.to_thread(self.stack.create_tenant, self.tenant, 200)
         self.http.headers["Authorization"] = f"Bearer {self.token}"

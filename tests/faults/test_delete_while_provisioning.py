@@ -8,7 +8,7 @@ import asyncio
 from kubernetes_asyncio.client import ApiClient
 
 from tests.faults.platform import (
-    Platform,
+    PlatformHarness,
     applied_after_delete,
     assert_no_leak,
     commands_drained,
@@ -20,7 +20,9 @@ from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 
-async def test_stores_deleted_while_provisioning(platform: Platform, kube: ApiClient) -> None:
+async def test_stores_deleted_while_provisioning(
+    platform: PlatformHarness, kube: ApiClient
+) -> None:
     p = platform
     assert p.nc is not None
     log = await ProgressLog().start(p.nc)

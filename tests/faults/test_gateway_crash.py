@@ -10,7 +10,7 @@ from pathlib import Path
 
 from services.devtools.natsserver import free_port
 from tests.faults.platform import (
-    Platform,
+    PlatformHarness,
     assert_no_leak,
     commands_drained,
     new_id,
@@ -31,7 +31,7 @@ def outbox_rows(database: Path, store: str) -> list[tuple[str, str | None]]:
     return [(str(command_id), sent_at) for command_id, sent_at in rows]
 
 
-async def test_gateway_killed_between_commit_and_publish(platform: Platform) -> None:
+async def test_gateway_killed_between_commit_and_publish(platform: PlatformHarness) -> None:
     p = platform
     assert p.nc is not None
     log = await ProgressLog().start(p.nc)

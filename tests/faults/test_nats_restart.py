@@ -18,7 +18,7 @@ from services.contracts.ids import namespace_for
 from services.contracts.wire import decode_command
 from tests.faults.platform import (
     LiveFeed,
-    Platform,
+    PlatformHarness,
     assert_no_leak,
     commands_drained,
     new_id,
@@ -31,7 +31,7 @@ from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 
-async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> None:
+async def test_nats_sigkilled_mid_burst(platform: PlatformHarness, kube: ApiClient) -> None:
     p = platform
     assert p.nc is not None
     log = await ProgressLog().start(p.nc)
@@ -104,7 +104,7 @@ async def test_nats_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> 
         assert regained - lost <= 3.0, f"standby for {regained - lost:.1f}s after NATS returned"
 
 
-async def _diagnosis(p: Platform, stores: Iterable[str]) -> str:
+async def _diagnosis(p: PlatformHarness, stores: Iterable[str]) -> str:
     """What a failed run needs to be understood from CI output alone."""
     events = await progress_events(p.js, p.tenant)
     consumer = await p.js.consumer_info(streams.PROVISIONER.stream, streams.PROVISIONER.durable)

@@ -9,7 +9,7 @@ from kubernetes_asyncio.client import ApiClient
 from services.contracts.events import StepState, StoreProgress
 from services.contracts.ids import namespace_for
 from tests.faults.platform import (
-    Platform,
+    PlatformHarness,
     applied_after_delete,
     assert_no_leak,
     commands_drained,
@@ -27,7 +27,7 @@ def stores_with(log: ProgressLog, step: str, state: StepState) -> set[str]:
     return {e.store for e in log.events if e.step == step and e.state == state}
 
 
-async def test_provisioner_sigkilled_mid_burst(platform: Platform, kube: ApiClient) -> None:
+async def test_provisioner_sigkilled_mid_burst(platform: PlatformHarness, kube: ApiClient) -> None:
     p = platform
     assert p.nc is not None
     log = await ProgressLog().start(p.nc)

@@ -12,12 +12,12 @@ from services.contracts.subjects import EventKind, event_subject
 from services.contracts.wire import decode_event
 from services.devtools.procs import ServiceProcess
 from services.watcher.lease import KEY
-from tests.faults.platform import Platform, assert_no_leak, new_id
+from tests.faults.platform import PlatformHarness, assert_no_leak, new_id
 from tests.fixtures.waiting import eventually
 from tests.integration.provisioner_support import ProgressLog
 
 
-async def lease_holder(p: Platform) -> ServiceProcess | None:
+async def lease_holder(p: PlatformHarness) -> ServiceProcess | None:
     """The watcher process whose id the lease names (`<host>-<pid>-<nonce>`)."""
     kv = await p.js.key_value(streams.WATCHER_LEASE.name)
     holder = (await kv.get(KEY)).value or b""
@@ -25,7 +25,7 @@ async def lease_holder(p: Platform) -> ServiceProcess | None:
     return next((w for w in p.stack.running("watcher") if w.proc and w.proc.pid == pid), None)
 
 
-async def last_status(p: Platform, store: str) -> StoreStatus:
+async def last_status(p: PlatformHarness, store: str) -> StoreStatus:
     subject = event_subject(p.tenant, store, EventKind.STATUS)
     msg = await p.js.get_last_msg(streams.EVENTS.name, subject)
     status = decode_event(msg.data or b"")
@@ -33,7 +33,7 @@ async def last_status(p: Platform, store: str) -> StoreStatus:
     return status
 
 
-async def test_active_watcher_sigkilled_during_provisioning(platform: Platform) -> None:
+async def test_active_watcher_sigkilled_during_provisioning(platform: PlatformHarness) -> None:
     p = platform
     assert p.nc is not None
     await asyncio.to_thread(p.stack.add, "watcher")

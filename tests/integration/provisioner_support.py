@@ -20,7 +20,7 @@ from services.contracts.store import Plan, StoreSpec
 from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_event, encode
 from services.devtools.natsserver import free_port
-from services.runtime.settings import Settings
+from services.provisioner.settings import ProvisionerSettings
 from tests.fixtures.charts import helm_path
 
 T = TypeVar("T")
@@ -28,7 +28,7 @@ TENANT = "acme"
 BASE_DOMAIN = "shops.test"
 
 
-def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> Settings:
+def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> ProvisionerSettings:
     base: dict[str, Any] = {
         "nats_url": nats_url,
         "kubeconfig": str(kubeconfig),
@@ -37,10 +37,10 @@ def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> Settings:
         "http_port": free_port(),
         "shutdown_grace_s": 5.0,
     }
-    return Settings(**{**base, **extra})
+    return ProvisionerSettings(**{**base, **extra})
 
 
-def env(s: Settings) -> dict[str, str]:
+def env(s: ProvisionerSettings) -> dict[str, str]:
     """The same settings as URUMI_* variables, for a provisioner process."""
     return {
         "URUMI_NATS_URL": s.nats_url,
@@ -54,7 +54,7 @@ def env(s: Settings) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def running(s: Settings) -> AsyncIterator[None]:
+async def running(s: ProvisionerSettings) -> AsyncIterator[None]:
     """The provisioner in this process, stopped (gracefully) on exit."""
     from services.provisioner.main import main
 

@@ -37,9 +37,9 @@ from services.contracts.frames import (
 from services.contracts.phases import Phase
 from services.devtools.natsserver import free_port
 from services.notifier.app import create_app
+from services.notifier.settings import NotifierSettings
 from services.runtime.health import Health
 from services.runtime.http import serve
-from services.runtime.settings import Settings
 from services.runtime.tickets import sign_ticket
 
 SECRET = "test-secret"
@@ -58,7 +58,7 @@ class Notifier:
 @asynccontextmanager
 async def running_notifier(js: JetStreamContext, **overrides: Any) -> AsyncIterator[Notifier]:
     port = free_port()
-    settings = Settings(ticket_secret=SECRET, **overrides)
+    settings = NotifierSettings(ticket_secret=SECRET, **overrides)
     stop = asyncio.Event()
     app = create_app(settings, js, Health(), stop)
     task = asyncio.create_task(serve(app, "127.0.0.1", port, stop))

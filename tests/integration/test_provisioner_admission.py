@@ -31,7 +31,7 @@ from services.provisioner.apply import Applier
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
 from services.provisioner.ordering import Manifest
 from services.provisioner.render import render
-from services.provisioner.values import Platform
+from services.provisioner.values import StoreIngress
 from tests.fixtures.charts import helm_path
 from tests.fixtures.waiting import eventually
 from tests.integration.test_platform_chart import server_side_apply, uninstall, write_kubeconfig
@@ -121,7 +121,7 @@ async def store_namespace(engine: Engine, store: str) -> Manifest:
     """The Namespace the engine's chart renders, as the provisioner applies it."""
     definition = ENGINES[engine]
     spec = StoreSpec(id=store, tenant="acme", engine=engine)
-    values = definition.values(spec, 1, datetime.now(UTC), Platform(base_domain="stores.test"))
+    values = definition.values(spec, 1, datetime.now(UTC), StoreIngress(base_domain="stores.test"))
     chart = DEFAULT_CHARTS / definition.chart
     manifests = await render(helm_path(), chart, store, f"store-{store}", values)
     return next(m for m in manifests if m["kind"] == "Namespace")
@@ -184,7 +184,7 @@ async def test_a_store_namespace_cannot_be_relabelled_weaker(
     core, applier = CoreV1Api(provisioner), Applier(provisioner)
     namespace = await store_namespace(Engine.WOOCOMMERCE, f"f{uuid.uuid4().hex[:6]}")
     name = namespace["metadata"]["name"]
-    await applier.apply(namespace)
+    await applier.server_side_apply(namespace)
     try:
         for what, (changes, named) in (WEAKENINGS | MOVED).items():
             patch = {"metadata": {"labels": changes}}
@@ -193,7 +193,7 @@ async def test_a_store_namespace_cannot_be_relabelled_weaker(
         live = await CoreV1Api(kube).read_namespace(name)
         assert live.metadata.labels[f"{PSA}/enforce"] == "restricted"
         assert live.metadata.labels["urumi.dev/tenant"] == "acme"
-        await applier.apply(namespace)
+        await applier.server_side_apply(namespace)
         assert await applier.annotate_namespace(name, {"urumi.dev/generation": "2"})
         assert await applier.delete_namespace(name)
     finally:

@@ -22,7 +22,7 @@ current-context: none
 """
 
 
-@pytest.mark.parametrize("service", ["provisioner", "watcher", "notifier"])
+@pytest.mark.parametrize("service", ["gateway", "provisioner", "watcher", "notifier"])
 async def test_waiting_for_streams_stops_promptly_on_sigterm(
     service: str, nats_server: NatsServer, start_service: StartService, tmp_path: Path
 ) -> None:
@@ -34,6 +34,7 @@ async def test_waiting_for_streams_stops_promptly_on_sigterm(
         "URUMI_KUBECONFIG": str(kubeconfig),
         "URUMI_HELM_BINARY": helm_path(),
         "URUMI_TICKET_SECRET": "test-secret-" * 4,
+        "URUMI_DATABASE": str(tmp_path / "gateway.db"),
     }
     proc = start_service(service, env, wait=False)
     assert proc.log is not None

@@ -20,7 +20,7 @@ from services.contracts.subjects import reconcile_subject
 from services.contracts.wire import encode
 from services.devtools.devcluster import DevCluster
 from services.devtools.natsserver import NatsServer, free_port
-from services.runtime.settings import Settings
+from services.watcher.settings import WatcherSettings
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
 from tests.integration.provisioner_support import ProgressLog
@@ -41,7 +41,7 @@ async def watching(nats_url: str, kubeconfig: str, **extra: Any) -> AsyncIterato
     """The watcher in this process, stopped on exit."""
     from services.watcher.main import main
 
-    settings = Settings(
+    settings = WatcherSettings(
         nats_url=nats_url,
         kubeconfig=kubeconfig,
         http_port=free_port(),

@@ -16,7 +16,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from services.devtools.devcluster import DevCluster, ensure_built
 from services.devtools.realnode import RealNode
-from tests.faults.platform import Platform
+from tests.faults.platform import PlatformHarness
 
 
 def _uncaptured(request: pytest.FixtureRequest) -> contextlib.AbstractContextManager[None]:
@@ -61,10 +61,10 @@ async def realnode_kube(realnode: RealNode) -> AsyncIterator[ApiClient]:
 @pytest.fixture
 async def platform(
     realnode: RealNode, realnode_kube: ApiClient, tmp_path: Path
-) -> AsyncIterator[Platform]:
+) -> AsyncIterator[PlatformHarness]:
     env = realnode.provisioner_env(tmp_path / "realnode-values")
     env["URUMI_WATCHER_RESYNC_S"] = "2"
-    started = Platform(tmp_path / "platform", realnode.cluster, realnode_kube, extra_env=env)
+    started = PlatformHarness(tmp_path / "platform", realnode.cluster, realnode_kube, extra_env=env)
     await started.start()
     try:
         yield started

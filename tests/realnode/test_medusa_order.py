@@ -14,7 +14,7 @@ from kubernetes_asyncio.client import ApiClient
 
 from services.devtools import realnode_host
 from services.devtools.realnode import RealNode
-from tests.faults.platform import Platform, new_id
+from tests.faults.platform import PlatformHarness, new_id
 from tests.fixtures.waiting import eventually
 from tests.realnode import isolation, shopper
 
@@ -81,7 +81,7 @@ async def _isolated(realnode: RealNode, kube: ApiClient, store: str) -> None:
 
 
 async def test_a_real_medusa_store_takes_an_order_and_leaves_nothing(
-    platform: Platform, realnode: RealNode, realnode_kube: ApiClient
+    platform: PlatformHarness, realnode: RealNode, realnode_kube: ApiClient
 ) -> None:
     store = new_id("shop")
     started = time.monotonic()

@@ -11,7 +11,7 @@ import time
 from kubernetes_asyncio.client import ApiClient, CoreV1Api
 
 from services.devtools.realnode import RealNode
-from tests.faults.platform import Platform, new_id
+from tests.faults.platform import PlatformHarness, new_id
 from tests.realnode import isolation, wordpress
 from tests.realnode.shopper import Storefront
 
@@ -46,7 +46,7 @@ async def _restarts(kube: ApiClient, namespace: str, pod: str) -> int:
 
 
 async def test_woocommerce_tiers_run_heal_and_keep_their_data(
-    platform: Platform, realnode: RealNode, realnode_kube: ApiClient
+    platform: PlatformHarness, realnode: RealNode, realnode_kube: ApiClient
 ) -> None:
     store, started = new_id("wp"), time.monotonic()
     assert platform.nc is not None

@@ -16,20 +16,20 @@ from services.provisioner.errors import PermanentError
 from services.provisioner.medusa_values import MEDUSA_PLANS, medusa_values
 from services.provisioner.ordering import Manifest, apply_order
 from services.provisioner.render import check_manifests, render
-from services.provisioner.values import Platform
+from services.provisioner.values import StoreIngress
 
 CHART = DEFAULT_CHARTS / "medusa"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-PLATFORM = Platform(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
-HTTP01 = Platform(
+INGRESS = StoreIngress(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
+HTTP01 = StoreIngress(
     base_domain="shops.example.com",
     tls_mode="http01",
     tls_issuer="letsencrypt",
     ingress_class="traefik",
     ingress_namespace="kube-system",
 )
-WILDCARD = Platform(base_domain="shops.example.com", tls_mode="wildcard")
+WILDCARD = StoreIngress(base_domain="shops.example.com", tls_mode="wildcard")
 STORE = "acme-shop"
 APP = ["web", "worker", "setup"]
 
@@ -37,13 +37,13 @@ APP = ["web", "worker", "setup"]
 async def rendered(
     helm: str,
     plan: Plan = Plan.SMALL,
-    platform: Platform = PLATFORM,
+    ingress: StoreIngress = INGRESS,
     storage_plan: Plan | None = None,
 ) -> list[Manifest]:
     spec = StoreSpec(
         id=STORE, tenant="acme", engine=Engine.MEDUSA, plan=plan, storage_plan=storage_plan
     )
-    values = medusa_values(spec, 2, AT, platform)
+    values = medusa_values(spec, 2, AT, ingress)
     manifests = apply_order(await render(helm, CHART, STORE, f"store-{STORE}", values))
     check_manifests(manifests, f"store-{STORE}", STORE)
     return manifests
@@ -389,7 +389,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert path["path"] == "/"
     assert path["backend"]["service"] == {"name": "medusa-server", "port": {"name": "http"}}
     assert "tls" not in plain["spec"]
-    manifests = await rendered(helm, platform=HTTP01)
+    manifests = await rendered(helm, ingress=HTTP01)
     tls = one(manifests, "Ingress")
     assert tls["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
     assert tls["spec"]["tls"] == [
@@ -401,7 +401,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert cors == f"https://{STORE}.shops.example.com"
 
     # Wildcard: https on the ingress controller's default certificate, nothing to issue.
-    manifests = await rendered(helm, platform=WILDCARD)
+    manifests = await rendered(helm, ingress=WILDCARD)
     tls = one(manifests, "Ingress")
     assert "cert-manager.io/cluster-issuer" not in tls["metadata"].get("annotations", {})
     assert tls["spec"]["tls"] == [{"hosts": [f"{STORE}.shops.example.com"]}]
@@ -412,7 +412,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
 
 async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: str) -> None:
     name = "acme-solver-from-ingress-controller"
-    solver = one(await rendered(helm, platform=HTTP01), "NetworkPolicy", name)["spec"]
+    solver = one(await rendered(helm, ingress=HTTP01), "NetworkPolicy", name)["spec"]
     assert solver["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
     (rule,) = solver["ingress"]
     assert rule["from"] == [
@@ -420,35 +420,35 @@ async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: st
     ]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8089}]
     # Its Service (ClusterIP) and pod fit the store's quota beside the chart's own.
-    manifests = await rendered(helm, platform=HTTP01)
+    manifests = await rendered(helm, ingress=HTTP01)
     hard = one(manifests, "ResourceQuota")["spec"]["hard"]
     services = [m for m in manifests if m["kind"] == "Service"]
     assert len(services) + 1 <= int(hard["services"])
     assert hard["services.nodeports"] == "0"
-    for platform in (PLATFORM, WILDCARD):
-        assert name not in [m["metadata"]["name"] for m in await rendered(helm, platform=platform)]
+    for ingress in (INGRESS, WILDCARD):
+        assert name not in [m["metadata"]["name"] for m in await rendered(helm, ingress=ingress)]
 
 
 @pytest.mark.parametrize(
-    ("platform", "url"),
+    ("ingress", "url"),
     [
-        (PLATFORM, f"http://{STORE}.shops.example.com/static"),
+        (INGRESS, f"http://{STORE}.shops.example.com/static"),
         (
             HTTP01,
             f"https://{STORE}.shops.example.com/static",
         ),
         (
-            Platform(base_domain="127.0.0.1.nip.io", store_port=8443),
+            StoreIngress(base_domain="127.0.0.1.nip.io", store_port=8443),
             f"http://{STORE}.127.0.0.1.nip.io:8443/static",
         ),
     ],
 )
 async def test_uploaded_files_are_served_from_the_stores_own_address(
-    helm: str, platform: Platform, url: str
+    helm: str, ingress: StoreIngress, url: str
 ) -> None:
     """Not the local file provider's default, http://localhost:9000/static,
     which no shopper or admin can reach."""
-    manifests = await rendered(helm, platform=platform)
+    manifests = await rendered(helm, ingress=ingress)
     for name in ("medusa-server", "medusa-worker"):
         (c,) = pod_spec(one(manifests, "Deployment", name))["containers"]
         assert env_of(c)["MEDUSA_FILE_URL"]["value"] == url, name
@@ -468,8 +468,8 @@ async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
     small = one(await rendered(helm), "Job")
     again = one(await rendered(helm), "Job")
     assert small["metadata"]["name"] == again["metadata"]["name"]
-    moved = Platform(base_domain="shops.example.org")
-    elsewhere = one(await rendered(helm, platform=moved), "Job")
+    moved = StoreIngress(base_domain="shops.example.org")
+    elsewhere = one(await rendered(helm, ingress=moved), "Job")
     assert elsewhere["metadata"]["name"].startswith("setup-")
     assert elsewhere["metadata"]["name"] != small["metadata"]["name"]
     (c,) = pod_spec(small)["containers"]
@@ -491,9 +491,9 @@ async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
 
 
 async def test_invalid_value_is_rejected_with_a_useful_message(helm: str) -> None:
-    bad = Platform(base_domain="shops.example.com", ingress_class="Not_A_Class")
+    bad = StoreIngress(base_domain="shops.example.com", ingress_class="Not_A_Class")
     with pytest.raises(PermanentError) as info:
-        await rendered(helm, platform=bad)
+        await rendered(helm, ingress=bad)
     message = str(info.value)
     assert "ingress" in message
     assert "pattern" in message.lower()

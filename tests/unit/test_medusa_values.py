@@ -15,11 +15,12 @@ from services.provisioner.engines import (
     generate_secret,
 )
 from services.provisioner.medusa_values import MEDUSA_PLANS, medusa_values
-from services.provisioner.values import Platform
+from services.provisioner.settings import ProvisionerSettings
+from services.provisioner.values import StoreIngress
 from services.runtime.settings import load_settings
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-PLATFORM = Platform(base_domain="shops.example.com", ingress_class="traefik")
+INGRESS = StoreIngress(base_domain="shops.example.com", ingress_class="traefik")
 
 _UNITS = {"m": 1e-3, "": 1.0, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
@@ -64,7 +65,7 @@ def test_secret_keys_generated_once_per_store() -> None:
 
 
 def test_store_identity_and_host() -> None:
-    values = medusa_values(spec(Plan.MEDIUM, display_name="Acme"), 3, AT, PLATFORM)
+    values = medusa_values(spec(Plan.MEDIUM, display_name="Acme"), 3, AT, INGRESS)
     assert values["store"] == {
         "id": "acme-shop",
         "tenant": "acme",
@@ -80,7 +81,7 @@ def test_store_identity_and_host() -> None:
 @pytest.mark.parametrize("plan", list(Plan))
 def test_every_tier_gets_the_plan(plan: Plan) -> None:
     preset = MEDUSA_PLANS[plan]
-    values = medusa_values(spec(plan), 1, AT, PLATFORM)
+    values = medusa_values(spec(plan), 1, AT, INGRESS)
     assert values["database"] == {
         "storage": preset.database_storage,
         "resources": preset.database.resources(),
@@ -106,18 +107,19 @@ def test_every_tier_gets_the_plan(plan: Plan) -> None:
 
 
 def test_platform_settings_reach_the_chart() -> None:
-    platform = Platform.from_settings(
+    ingress = StoreIngress.from_settings(
         load_settings(
+            ProvisionerSettings,
             {
                 "URUMI_BASE_DOMAIN": "example.org",
                 "URUMI_INGRESS_CLASS": "traefik",
                 "URUMI_TLS_ISSUER": "letsencrypt",
                 "URUMI_INGRESS_NAMESPACE": "kube-system",
                 "URUMI_STORE_PORT": "8443",
-            }
+            },
         )
     )
-    values = medusa_values(spec(), 1, AT, platform)
+    values = medusa_values(spec(), 1, AT, ingress)
     assert values["ingress"] == {
         "className": "traefik",
         "port": 8443,
@@ -128,7 +130,7 @@ def test_platform_settings_reach_the_chart() -> None:
 
 
 def test_no_secret_material_in_values() -> None:
-    text = repr(medusa_values(spec(), 1, AT, PLATFORM)).lower()
+    text = repr(medusa_values(spec(), 1, AT, INGRESS)).lower()
     for word in ("password", "secret", "token", MEDUSA_ADMIN_EMAIL):
         assert word not in text
 
@@ -152,7 +154,7 @@ def test_each_plan_fits_its_own_quota(plan: Plan) -> None:
 
 @pytest.mark.parametrize("plan", [Plan.SMALL, Plan.LARGE])
 def test_a_changed_plan_keeps_the_volumes_it_was_created_with(plan: Plan) -> None:
-    values = medusa_values(spec(plan, storage_plan=Plan.MEDIUM), 2, AT, PLATFORM)
+    values = medusa_values(spec(plan, storage_plan=Plan.MEDIUM), 2, AT, INGRESS)
     compute, volumes = MEDUSA_PLANS[plan], MEDUSA_PLANS[Plan.MEDIUM]
     assert values["server"] == {
         "storage": volumes.uploads_storage,
@@ -171,4 +173,4 @@ def test_plans_grow() -> None:
 
 
 def test_values_are_deterministic() -> None:
-    assert medusa_values(spec(), 1, AT, PLATFORM) == medusa_values(spec(), 1, AT, PLATFORM)
+    assert medusa_values(spec(), 1, AT, INGRESS) == medusa_values(spec(), 1, AT, INGRESS)

@@ -16,7 +16,7 @@ import yaml
 from services.contracts.store import Plan, StoreSpec
 from services.provisioner.apply import PRUNE_KINDS
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
-from services.provisioner.values import Platform
+from services.provisioner.values import StoreIngress
 from services.watcher.kinds import DRIFT_KINDS, KINDS
 from tests.fixtures.charts import helm_path
 
@@ -198,17 +198,29 @@ def test_services_run_their_entry_point_with_health_probes(values_file: str) -> 
 @pytest.mark.parametrize("values_file", VALUES_FILES)
 def test_every_urumi_variable_is_a_setting(values_file: str) -> None:
     """A misspelt variable would be ignored silently (load_settings reads known names)."""
-    from services.runtime.settings import Settings, env_name
+    from services.gateway.settings import GatewaySettings
+    from services.notifier.settings import NotifierSettings
+    from services.provisioner.settings import ProvisionerSettings
+    from services.runtime.settings import Settings, env_names
+    from services.watcher.settings import WatcherSettings
 
-    known = {env_name(f) for f in Settings.__struct_fields__}
+    kinds: dict[str, type[Settings]] = {
+        "gateway": GatewaySettings,
+        "provisioner": ProvisionerSettings,
+        "watcher": WatcherSettings,
+        "notifier": NotifierSettings,
+    }
     manifests = render_chart(values_file)
-    names = set(find(manifests, "ConfigMap", "urumi-config")["data"])
+    config = find(manifests, "ConfigMap", "urumi-config")["data"]
+    shared = {n for n in config if n.startswith("URUMI_")}
+    # The ConfigMap reaches every service: each name must be one service's at least.
+    assert shared - {n for kind in kinds.values() for n in env_names(kind)} == set()
+    urumi = set(shared)
     for service in SERVICES:
-        names |= set(
-            env_of(deployment(manifests, service)["spec"]["template"]["spec"]["containers"][0])
-        )
-    urumi = {n for n in names if n.startswith("URUMI_")}
-    assert urumi - known == set()
+        container = deployment(manifests, service)["spec"]["template"]["spec"]["containers"][0]
+        own = {n for n in env_of(container) if n.startswith("URUMI_")}
+        assert own - env_names(kinds[service]) == set(), service
+        urumi |= own
     assert {"URUMI_NATS_URL", "URUMI_ADMIN_TOKEN", "URUMI_TICKET_SECRET"} <= urumi
 
 
@@ -427,11 +439,11 @@ async def test_provisioner_role_covers_every_store_chart_and_prune() -> None:
     rules = find(render_chart(), "ClusterRole", "urumi-provisioner")["rules"]
     writable = _granted(rules, {"create", "patch", "list", "delete"})
     listable = _granted(rules, {"list"})
-    platform = Platform(base_domain="shops.example.com")
+    ingress = StoreIngress(base_domain="shops.example.com")
     at = datetime(2026, 1, 1, tzinfo=UTC)
     for engine, definition in ENGINES.items():
         spec = StoreSpec(id="rbac-check", tenant="acme", plan=Plan.SMALL, engine=engine)
-        values = definition.values(spec, 1, at, platform)
+        values = definition.values(spec, 1, at, ingress)
         manifests = await render(
             helm_path(), DEFAULT_CHARTS / definition.chart, spec.id, "store-rbac-check", values
         )
@@ -486,7 +498,8 @@ def test_nats_users_may_use_only_their_subjects(values_file: str) -> None:
     assert who("publish", status_reader) == {"watcher", "notifier"}
     assert who("publish", "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.n1.urumi.evt.>") == set()
     assert who("publish", "$JS.API.CONSUMER.CREATE.URUMI_EVENTS") == {"notifier"}
-    assert who("publish", "$JS.API.CONSUMER.DELETE.URUMI_EVENTS.n1") == {"notifier"}
+    # Readers delete their own consumers when done.
+    assert who("publish", "$JS.API.CONSUMER.DELETE.URUMI_EVENTS.n1") == {"watcher", "notifier"}
     assert who("publish", "$JS.API.CONSUMER.DURABLE.CREATE.URUMI_EVENTS.gateway-projector") == {
         "gateway"
     }

@@ -14,23 +14,23 @@ from services.provisioner.engines import DEFAULT_CHARTS, SECRET_NAME
 from services.provisioner.errors import PermanentError
 from services.provisioner.ordering import Manifest, apply_order
 from services.provisioner.render import check_manifests, operator_values, render
-from services.provisioner.values import PLANS, Platform, woocommerce_values
+from services.provisioner.values import PLANS, StoreIngress, woocommerce_values
 
 CHART = DEFAULT_CHARTS / "woocommerce"
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-PLATFORM = Platform(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
+INGRESS = StoreIngress(base_domain="shops.example.com", ingress_namespace="ingress-nginx")
 OFFICIAL = {"wordpress", "mariadb"}
 
 
 async def rendered(
     helm: str,
     plan: Plan = Plan.SMALL,
-    platform: Platform = PLATFORM,
+    ingress: StoreIngress = INGRESS,
     store: str = "acme-shop",
     storage_plan: Plan | None = None,
 ) -> list[Manifest]:
     spec = StoreSpec(id=store, tenant="acme", plan=plan, storage_plan=storage_plan)
-    values = woocommerce_values(spec, 2, AT, platform)
+    values = woocommerce_values(spec, 2, AT, ingress)
     manifests = apply_order(await render(helm, CHART, store, f"store-{store}", values))
     check_manifests(manifests, f"store-{store}", store)
     return manifests
@@ -244,14 +244,14 @@ async def test_network_policies(helm: str) -> None:
             assert "database" not in p["podSelector"]["matchExpressions"][0]["values"]
 
 
-HTTP01 = Platform(
+HTTP01 = StoreIngress(
     base_domain="shops.example.com",
     tls_mode="http01",
     tls_issuer="letsencrypt",
     ingress_class="traefik",
     ingress_namespace="kube-system",
 )
-WILDCARD = Platform(base_domain="shops.example.com", tls_mode="wildcard")
+WILDCARD = StoreIngress(base_domain="shops.example.com", tls_mode="wildcard")
 
 
 def site_url(manifests: list[Manifest]) -> str:
@@ -268,7 +268,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert site_url(plain) == "http://acme-shop.shops.example.com"
 
     # HTTP-01: cert-manager's ingress-shim issues Certificate acme-shop-tls.
-    http01 = await rendered(helm, platform=HTTP01)
+    http01 = await rendered(helm, ingress=HTTP01)
     tls = one(http01, "Ingress")
     assert tls["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
     assert tls["spec"]["tls"] == [
@@ -278,7 +278,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert site_url(http01) == "https://acme-shop.shops.example.com"
 
     # Wildcard: https on the ingress controller's default certificate, nothing to issue.
-    wildcard = await rendered(helm, platform=WILDCARD)
+    wildcard = await rendered(helm, ingress=WILDCARD)
     tls = one(wildcard, "Ingress")
     assert "cert-manager.io/cluster-issuer" not in tls["metadata"].get("annotations", {})
     assert tls["spec"]["tls"] == [{"hosts": ["acme-shop.shops.example.com"]}]
@@ -288,7 +288,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
 async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: str) -> None:
     """cert-manager's solver pod runs in the store's namespace, under its default deny."""
     name = "acme-solver-from-ingress-controller"
-    solver = one(await rendered(helm, platform=HTTP01), "NetworkPolicy", name)["spec"]
+    solver = one(await rendered(helm, ingress=HTTP01), "NetworkPolicy", name)["spec"]
     assert solver["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
     assert solver["policyTypes"] == ["Ingress"]
     assert solver["ingress"] == [
@@ -304,20 +304,20 @@ async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: st
         }
     ]
     # Its Service (ClusterIP) and pod fit the store's quota beside the chart's own.
-    manifests = await rendered(helm, platform=HTTP01)
+    manifests = await rendered(helm, ingress=HTTP01)
     hard = one(manifests, "ResourceQuota")["spec"]["hard"]
     services = [m for m in manifests if m["kind"] == "Service"]
     assert len(services) + 1 <= int(hard["services"])
     assert hard["services.nodeports"] == "0"
-    for platform in (PLATFORM, WILDCARD):
-        policies = [m["metadata"]["name"] for m in await rendered(helm, platform=platform)]
+    for ingress in (INGRESS, WILDCARD):
+        policies = [m["metadata"]["name"] for m in await rendered(helm, ingress=ingress)]
         assert name not in policies
 
 
 async def test_http01_without_an_issuer_is_rejected(helm: str) -> None:
-    bad = Platform(base_domain="shops.example.com", tls_mode="http01")
+    bad = StoreIngress(base_domain="shops.example.com", tls_mode="http01")
     with pytest.raises(PermanentError) as info:
-        await rendered(helm, platform=bad)
+        await rendered(helm, ingress=bad)
     assert "clusterIssuer" in str(info.value)
 
 
@@ -325,8 +325,8 @@ async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
     small = one(await rendered(helm), "Job")
     again = one(await rendered(helm), "Job")
     assert small["metadata"]["name"] == again["metadata"]["name"]
-    moved = Platform(base_domain="shops.example.org", ingress_namespace="ingress-nginx")
-    elsewhere = one(await rendered(helm, platform=moved), "Job")
+    moved = StoreIngress(base_domain="shops.example.org", ingress_namespace="ingress-nginx")
+    elsewhere = one(await rendered(helm, ingress=moved), "Job")
     # A changed pod template (here the store's address) is a new Job, never an
     # in-place edit of an immutable one.
     assert elsewhere["metadata"]["name"].startswith("setup-")
@@ -350,7 +350,7 @@ async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
 async def test_apache_and_php_are_sized_by_the_plan(helm: str, plan: Plan) -> None:
     """The image's own command, with the plan's sizing as `-c` directives."""
     manifests = await rendered(helm, plan)
-    sized = woocommerce_values(StoreSpec(id="acme-shop", tenant="acme", plan=plan), 2, AT, PLATFORM)
+    sized = woocommerce_values(StoreSpec(id="acme-shop", tenant="acme", plan=plan), 2, AT, INGRESS)
     web = pod_spec(one(manifests, "Deployment"))["containers"][0]
     assert web["args"] == [
         "apache2-foreground",
@@ -375,7 +375,7 @@ async def test_operator_values_per_engine_can_leave_out_the_setup_job(
     overrides = operator_values(str(tmp_path), "woocommerce")
     assert [p.name for p in overrides] == ["all.yaml", "woocommerce.yaml"]
     spec = StoreSpec(id="acme-shop", tenant="acme")
-    values = woocommerce_values(spec, 2, AT, PLATFORM)
+    values = woocommerce_values(spec, 2, AT, INGRESS)
     manifests = await render(helm, CHART, "acme-shop", "store-acme-shop", values, overrides)
     assert not [m for m in manifests if m["kind"] == "Job"]
     namespace = one(manifests, "Namespace")
@@ -389,9 +389,9 @@ async def test_operator_values_per_engine_can_leave_out_the_setup_job(
 
 
 async def test_invalid_value_is_rejected_with_a_useful_message(helm: str) -> None:
-    bad = Platform(base_domain="shops.example.com", ingress_class="Not_A_Class")
+    bad = StoreIngress(base_domain="shops.example.com", ingress_class="Not_A_Class")
     with pytest.raises(PermanentError) as info:
-        await rendered(helm, platform=bad)
+        await rendered(helm, ingress=bad)
     message = str(info.value)
     assert "ingress.className" in message or "ingress" in message
     assert "pattern" in message.lower()

@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from services.contracts.store import Plan, StoreSpec
+from services.provisioner.settings import ProvisionerSettings
 from services.provisioner.values import (
     APACHE_BASE_MIB,
     PLANS,
     WORKER_MIB,
-    Platform,
+    StoreIngress,
     explain,
     mebibytes,
     woocommerce_values,
@@ -19,7 +20,7 @@ from services.provisioner.values import (
 from services.runtime.settings import load_settings
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-PLATFORM = Platform(base_domain="shops.example.com", ingress_class="traefik")
+INGRESS = StoreIngress(base_domain="shops.example.com", ingress_class="traefik")
 
 _UNITS = {"m": 1e-3, "": 1.0, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
@@ -32,7 +33,7 @@ def qty(text: str) -> float:
 
 def test_store_identity_and_host() -> None:
     spec = StoreSpec(id="acme-shop", tenant="acme", plan=Plan.MEDIUM, display_name="Acme")
-    values = woocommerce_values(spec, 3, AT, PLATFORM)
+    values = woocommerce_values(spec, 3, AT, INGRESS)
     assert values["store"] == {
         "id": "acme-shop",
         "tenant": "acme",
@@ -46,18 +47,19 @@ def test_store_identity_and_host() -> None:
 
 
 def test_platform_settings_reach_the_chart() -> None:
-    platform = Platform.from_settings(
+    ingress = StoreIngress.from_settings(
         load_settings(
+            ProvisionerSettings,
             {
                 "URUMI_BASE_DOMAIN": "example.org",
                 "URUMI_INGRESS_CLASS": "traefik",
                 "URUMI_TLS_ISSUER": "letsencrypt",
                 "URUMI_INGRESS_NAMESPACE": "kube-system",
                 "URUMI_STORE_PORT": "8443",
-            }
+            },
         )
     )
-    values = woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, platform)
+    values = woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, ingress)
     assert values["ingress"] == {
         "className": "traefik",
         "port": 8443,
@@ -69,8 +71,10 @@ def test_platform_settings_reach_the_chart() -> None:
 
 def test_tls_mode_wildcard_needs_no_issuer_and_none_turns_an_issuer_off() -> None:
     def tls(env: dict[str, str]) -> Any:
-        platform = Platform.from_settings(load_settings({"URUMI_BASE_DOMAIN": "x.org", **env}))
-        return woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, platform)["ingress"][
+        ingress = StoreIngress.from_settings(
+            load_settings(ProvisionerSettings, {"URUMI_BASE_DOMAIN": "x.org", **env})
+        )
+        return woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, ingress)["ingress"][
             "tls"
         ]
 
@@ -80,7 +84,7 @@ def test_tls_mode_wildcard_needs_no_issuer_and_none_turns_an_issuer_off() -> Non
 
 
 def test_no_secret_material_in_values() -> None:
-    values = woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, PLATFORM)
+    values = woocommerce_values(StoreSpec(id="shop", tenant="t"), 1, AT, INGRESS)
     assert "password" not in repr(values).lower()
 
 
@@ -120,7 +124,7 @@ def test_a_changed_plan_keeps_the_volumes_it_was_created_with(plan: Plan) -> Non
     """Compute follows the new plan; volumes (a StatefulSet's claims cannot be
     resized by an apply, and none may shrink) stay those of the first plan."""
     spec = StoreSpec(id="shop", tenant="t", plan=plan, storage_plan=Plan.MEDIUM)
-    values = woocommerce_values(spec, 2, AT, PLATFORM)
+    values = woocommerce_values(spec, 2, AT, INGRESS)
     compute, volumes = PLANS[plan], PLANS[Plan.MEDIUM]
     assert values["web"]["storage"] == volumes.web_storage
     assert values["web"]["resources"] == compute.web.resources()
@@ -142,7 +146,7 @@ def test_plans_grow() -> None:
 
 def test_values_are_deterministic() -> None:
     spec = StoreSpec(id="shop", tenant="t")
-    assert woocommerce_values(spec, 1, AT, PLATFORM) == woocommerce_values(spec, 1, AT, PLATFORM)
+    assert woocommerce_values(spec, 1, AT, INGRESS) == woocommerce_values(spec, 1, AT, INGRESS)
 
 
 def test_rejected_values_name_their_setting() -> None:
@@ -155,14 +159,12 @@ def test_rejected_values_name_their_setting() -> None:
 def test_apache_and_php_fit_the_web_tier(plan: Plan) -> None:
     """Apache's workers at their average size, plus Apache itself, fit the web
     container's memory limit; one request may not take more than a quarter."""
-    web = woocommerce_values(StoreSpec(id="shop", tenant="t", plan=plan), 1, AT, PLATFORM)["web"]
+    web = woocommerce_values(StoreSpec(id="shop", tenant="t", plan=plan), 1, AT, INGRESS)["web"]
     limit = qty(web["resources"]["limits"]["memory"]) / 2**20
     workers, php = web["maxRequestWorkers"], int(web["phpMemoryLimit"].removesuffix("M"))
     assert workers >= 2 and APACHE_BASE_MIB + workers * WORKER_MIB <= limit
     assert 128 <= php <= limit / 4
-    setup = woocommerce_values(StoreSpec(id="shop", tenant="t", plan=plan), 1, AT, PLATFORM)[
-        "setup"
-    ]
+    setup = woocommerce_values(StoreSpec(id="shop", tenant="t", plan=plan), 1, AT, INGRESS)["setup"]
     assert (
         int(setup["phpMemoryLimit"].removesuffix("M"))
         < qty(setup["resources"]["limits"]["memory"]) / 2**20
@@ -171,7 +173,7 @@ def test_apache_and_php_fit_the_web_tier(plan: Plan) -> None:
 
 def test_bigger_plans_get_more_workers() -> None:
     workers = [
-        woocommerce_values(StoreSpec(id="shop", tenant="t", plan=p), 1, AT, PLATFORM)["web"][
+        woocommerce_values(StoreSpec(id="shop", tenant="t", plan=p), 1, AT, INGRESS)["web"][
             "maxRequestWorkers"
         ]
         for p in (Plan.SMALL, Plan.MEDIUM, Plan.LARGE)

@@ -13,7 +13,7 @@ from services.devtools import realnode_config as cfg
 from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.medusa_values import medusa_values
 from services.provisioner.render import operator_values, render
-from services.provisioner.values import Platform, woocommerce_values
+from services.provisioner.values import StoreIngress, woocommerce_values
 
 LAYOUT = cfg.NodeLayout(
     state_dir=Path("/var/tmp/node"),
@@ -88,7 +88,7 @@ async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str
         (tmp_path / name).write_text(cfg.to_yaml(doc))
     overrides = operator_values(str(tmp_path), "medusa")
     spec = StoreSpec(id="real-shop", tenant="acme", engine=Engine.MEDUSA)
-    values = medusa_values(spec, 1, AT, Platform(base_domain="shops.test", store_port=8088))
+    values = medusa_values(spec, 1, AT, StoreIngress(base_domain="shops.test", store_port=8088))
     manifests = await render(
         helm, DEFAULT_CHARTS / "medusa", "real-shop", "store-real-shop", values, overrides
     )
@@ -133,7 +133,9 @@ async def test_a_woocommerce_store_on_the_real_node_runs_no_setup_job(
     for name, doc in cfg.store_values().items():
         (tmp_path / name).write_text(cfg.to_yaml(doc))
     spec = StoreSpec(id="real-wp", tenant="acme", engine=Engine.WOOCOMMERCE)
-    values = woocommerce_values(spec, 1, AT, Platform(base_domain="shops.test", store_port=8088))
+    values = woocommerce_values(
+        spec, 1, AT, StoreIngress(base_domain="shops.test", store_port=8088)
+    )
     overrides = operator_values(str(tmp_path), "woocommerce")
     manifests = await render(
         helm, DEFAULT_CHARTS / "woocommerce", "real-wp", "store-real-wp", values, overrides

@@ -12,11 +12,11 @@ from services.provisioner.errors import PermanentError
 from services.provisioner.ordering import Manifest
 from services.provisioner.release_values import labelled, layers, release_file, store_release
 from services.provisioner.render import render
-from services.provisioner.values import Platform, woocommerce_values
+from services.provisioner.values import StoreIngress, woocommerce_values
 from services.runtime.releases import Catalog, load_catalog
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-PLATFORM = Platform(base_domain="shops.example.com")
+INGRESS = StoreIngress(base_domain="shops.example.com")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ async def test_helm_layers_chart_release_operator_and_store_values(
     )
     spec = StoreSpec(id="shop", tenant="acme", release="woo-2026.05")
     release = store_release(catalog, spec)
-    values = labelled(woocommerce_values(spec, 3, AT, PLATFORM), release)
+    values = labelled(woocommerce_values(spec, 3, AT, INGRESS), release)
     async with release_file(release) as pinned:
         manifests = await render(
             helm, DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [pinned, operator]
@@ -103,7 +103,7 @@ async def test_an_upgrade_runs_the_database_updates_after_the_new_code(
     files up to the image, then its database, then WooCommerce and its database."""
     spec = StoreSpec(id="shop", tenant="acme", release="woo-2026.11")
     release = store_release(catalog, spec)
-    values = labelled(woocommerce_values(spec, 4, AT, PLATFORM), release)
+    values = labelled(woocommerce_values(spec, 4, AT, INGRESS), release)
     async with release_file(release) as pinned:
         manifests = await render(
             helm, DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [pinned]

@@ -81,7 +81,7 @@ def pod(**status: Any) -> Any:
 
 def test_namespace_parse_reads_annotations() -> None:
     cache = StoreCache()
-    cache.apply("Namespace", "ADDED", namespace())
+    cache.record_watch_event("Namespace", "ADDED", namespace())
     ns = cache.namespace("store-shop")
     assert ns is not None
     assert (ns.tenant, ns.store, ns.generation, ns.host) == ("acme", "shop", 2, "shop.example.test")
@@ -92,13 +92,13 @@ def test_namespace_parse_reads_annotations() -> None:
 def test_namespace_without_store_labels_is_ignored() -> None:
     cache = StoreCache()
     raw = {"metadata": meta("store-x", ""), "status": {}}
-    assert cache.apply("Namespace", "ADDED", raw) == set()
+    assert cache.record_watch_event("Namespace", "ADDED", raw) == set()
     assert cache.stores() == []
 
 
 def test_bad_generation_annotation_reads_as_zero() -> None:
     cache = StoreCache()
-    cache.apply("Namespace", "ADDED", namespace(generation="x"))
+    cache.record_watch_event("Namespace", "ADDED", namespace(generation="x"))
     ns = cache.namespace("store-shop")
     assert ns is not None
     assert ns.generation == 0
@@ -276,10 +276,10 @@ def test_challenge_parse_keeps_the_host_state_and_reason() -> None:
 
 def test_cache_keeps_certificates_with_their_store() -> None:
     cache = StoreCache()
-    cache.apply("Namespace", "ADDED", namespace())
+    cache.record_watch_event("Namespace", "ADDED", namespace())
     ready = {"type": "Ready", "status": "True"}
     raw = {"metadata": meta("shop-tls"), "status": {"conditions": [ready]}}
-    assert cache.apply("Certificate", "ADDED", raw) == {"store-shop"}
+    assert cache.record_watch_event("Certificate", "ADDED", raw) == {"store-shop"}
     snap = cache.snapshot("store-shop")
     assert snap is not None
     assert [(c.name, c.ready) for c in snap.certificates] == [("shop-tls", True)]
@@ -287,15 +287,15 @@ def test_cache_keeps_certificates_with_their_store() -> None:
 
 def test_cache_groups_objects_by_namespace() -> None:
     cache = StoreCache()
-    cache.apply("Namespace", "ADDED", namespace())
-    assert cache.apply("Deployment", "ADDED", deployment()) == {"store-shop"}
-    cache.apply("Pod", "ADDED", pod())
+    cache.record_watch_event("Namespace", "ADDED", namespace())
+    assert cache.record_watch_event("Deployment", "ADDED", deployment()) == {"store-shop"}
+    cache.record_watch_event("Pod", "ADDED", pod())
     snap = cache.snapshot("store-shop")
     assert snap is not None
     assert not snap.gone
     assert [w.name for w in snap.workloads] == ["wordpress"]
     assert len(snap.pods) == 1
-    cache.apply("Pod", "DELETED", pod())
+    cache.record_watch_event("Pod", "DELETED", pod())
     snap = cache.snapshot("store-shop")
     assert snap is not None
     assert snap.pods == ()
@@ -303,8 +303,8 @@ def test_cache_groups_objects_by_namespace() -> None:
 
 def test_cache_namespace_deleted_keeps_last_generation_until_forgotten() -> None:
     cache = StoreCache()
-    cache.apply("Namespace", "ADDED", namespace(generation="3"))
-    cache.apply("Namespace", "DELETED", namespace(generation="4"))
+    cache.record_watch_event("Namespace", "ADDED", namespace(generation="3"))
+    cache.record_watch_event("Namespace", "DELETED", namespace(generation="4"))
     snap = cache.snapshot("store-shop")
     assert snap is not None
     assert snap.gone
@@ -317,9 +317,9 @@ def test_cache_namespace_deleted_keeps_last_generation_until_forgotten() -> None
 
 def test_cache_relist_finds_vanished_namespaces_and_objects() -> None:
     cache = StoreCache()
-    cache.apply("Namespace", "ADDED", namespace("store-a"))
-    cache.apply("Namespace", "ADDED", namespace("store-b"))
-    cache.apply("Deployment", "ADDED", deployment())
+    cache.record_watch_event("Namespace", "ADDED", namespace("store-a"))
+    cache.record_watch_event("Namespace", "ADDED", namespace("store-b"))
+    cache.record_watch_event("Deployment", "ADDED", deployment())
     touched = cache.replace("Namespace", [namespace("store-b")])
     assert touched == {"store-a", "store-b"}
     snap_a = cache.snapshot("store-a")
@@ -330,8 +330,8 @@ def test_cache_relist_finds_vanished_namespaces_and_objects() -> None:
 
 def test_recreated_namespace_is_live_again() -> None:
     cache = StoreCache()
-    cache.apply("Namespace", "DELETED", namespace())
-    cache.apply("Namespace", "ADDED", namespace(generation="5"))
+    cache.record_watch_event("Namespace", "DELETED", namespace())
+    cache.record_watch_event("Namespace", "ADDED", namespace(generation="5"))
     snap = cache.snapshot("store-shop")
     assert snap is not None
     assert not snap.gone

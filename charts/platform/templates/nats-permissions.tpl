@@ -88,9 +88,11 @@ watcher:
       - "urumi.evt.*.*.kube"
       # Self-healing asks for re-applies, on their own subject: never a create or delete.
       - "urumi.cmd.*.*.reconcile"
-      # Read back the last statuses (services/watcher/history.py).
+      # Read back the last statuses (services/runtime/stream_reader.py), deleting
+      # the reader's consumer when done rather than leaving it to time out.
       - "$JS.API.CONSUMER.CREATE.URUMI_EVENTS.*.urumi.evt.*.*.status"
       {{- include "platform.natsEphemeral" . | nindent 6 }}
+      - "$JS.API.CONSUMER.DELETE.URUMI_EVENTS.*"
       {{- include "platform.natsBucket" "urumi-watcher-lease" | nindent 6 }}
   subscribe:
     allow: ["_INBOX_watcher.>"]

@@ -1,19 +1,16 @@
 """/api/v1/me and /api/v1/tickets: who am I, and a websocket ticket for the notifier."""
 
 from datetime import UTC, datetime
-from typing import Any
 
-from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 
-from services.gateway import repository as repo
+from services.gateway.deps import GatewayDeps
 from services.gateway.models import Me, TenantView, TicketView
 from services.gateway.openapi_errors import errors
+from services.gateway.store_service import StoreService
 from services.runtime.tickets import sign_ticket
-
-AnyRequest = Request[Any, Any, State]
 
 
 class SessionController(Controller):
@@ -21,8 +18,10 @@ class SessionController(Controller):
     tags = ["session"]
 
     @get("/me", summary="The tenant behind the token and its quota", responses=errors(403))
-    async def me(self, request: AnyRequest, tenant: NamedDependency[TenantView]) -> Me:
-        count = await repo.count_live_stores(request.app.state.db.reader, tenant.id)
+    async def me(
+        self, tenant: NamedDependency[TenantView], store_service: NamedDependency[StoreService]
+    ) -> Me:
+        count = await store_service.live_count(tenant)
         return Me(tenant=tenant.id, max_stores=tenant.max_stores, store_count=count)
 
     @post(
@@ -31,8 +30,10 @@ class SessionController(Controller):
         summary="A short-lived ticket for the live websocket",
         responses=errors(403, 503),
     )
-    async def ticket(self, request: AnyRequest, tenant: NamedDependency[TenantView]) -> TicketView:
-        settings = request.app.state.settings
+    async def ticket(
+        self, tenant: NamedDependency[TenantView], deps: NamedDependency[GatewayDeps]
+    ) -> TicketView:
+        settings = deps.settings
         if not settings.ticket_secret:
             raise HTTPException(
                 status_code=503, detail="live updates are not configured (URUMI_TICKET_SECRET)"

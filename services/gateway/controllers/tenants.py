@@ -1,20 +1,14 @@
 """/api/v1/tenants: the platform admin creates tenants and issues their tokens."""
 
-from datetime import UTC, datetime
-from typing import Any
-
-from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, JSONBody
 
-from services.gateway import repository as repo
-from services.gateway.auth import hash_token, new_token, require_admin
+from services.gateway.auth import require_admin
+from services.gateway.deps import AnyRequest
 from services.gateway.models import CreateTenantRequest, TenantCreated, TenantView, TokenCreated
 from services.gateway.openapi_errors import errors
-
-AnyRequest = Request[Any, Any, State]
+from services.gateway.tenant_service import TenantService
 
 
 class TenantController(Controller):
@@ -29,29 +23,20 @@ class TenantController(Controller):
         responses=errors(400, 409, 413, 422),
     )
     async def create(
-        self, request: AnyRequest, data: JSONBody[CreateTenantRequest], admin: NamedDependency[str]
+        self,
+        request: AnyRequest,
+        data: JSONBody[CreateTenantRequest],
+        admin: NamedDependency[str],
+        tenant_service: NamedDependency[TenantService],
     ) -> TenantCreated:
         request.state.audit_target = f"tenant:{data.id}"
-        state = request.app.state
-        tenant = TenantView(
-            id=data.id,
-            display_name=data.display_name,
-            max_stores=data.max_stores,
-            created_at=datetime.now(UTC),
-        )
-        token = new_token()
-        async with state.db.transaction() as conn:
-            if await repo.get_tenant(conn, data.id) is not None:
-                raise HTTPException(status_code=409, detail=f"tenant '{data.id}' already exists")
-            await repo.add_tenant(conn, tenant)
-            await repo.add_token(conn, tenant.id, hash_token(token))
-        return TenantCreated(tenant=tenant, token=token)
+        return await tenant_service.create(data)
 
     @get("/", summary="List tenants", responses=errors())
     async def list_tenants(
-        self, request: AnyRequest, admin: NamedDependency[str]
+        self, admin: NamedDependency[str], tenant_service: NamedDependency[TenantService]
     ) -> list[TenantView]:
-        return await repo.list_tenants(request.app.state.db.reader)
+        return await tenant_service.all()
 
     @post(
         "/{tenant_id:str}/tokens",
@@ -60,12 +45,11 @@ class TenantController(Controller):
         responses=errors(404),
     )
     async def issue_token(
-        self, request: AnyRequest, tenant_id: FromPath[str], admin: NamedDependency[str]
+        self,
+        request: AnyRequest,
+        tenant_id: FromPath[str],
+        admin: NamedDependency[str],
+        tenant_service: NamedDependency[TenantService],
     ) -> TokenCreated:
         request.state.audit_target = f"tenant:{tenant_id}"
-        token = new_token()
-        async with request.app.state.db.transaction() as conn:
-            if await repo.get_tenant(conn, tenant_id) is None:
-                raise NotFoundException(f"no tenant '{tenant_id}'")
-            await repo.add_token(conn, tenant_id, hash_token(token))
-        return TokenCreated(token=token)
+        return await tenant_service.issue_token(tenant_id)

@@ -1,0 +1,40 @@
+"""The gateway's `URUMI_*` settings (the common ones in `services.runtime.settings`)."""
+
+from typing import ClassVar
+
+from services.runtime.settings import Port, Positive, Seconds, Settings, TlsMode, store_tls
+
+
+class GatewaySettings(Settings, frozen=True):
+    secret_fields: ClassVar[frozenset[str]] = frozenset(
+        {"admin_token", "ticket_secret", "database_url"}
+    )
+
+    database: str = ".urumi/urumi.db"
+    # postgresql://user:password@host/db: PostgreSQL instead of the SQLite file above,
+    # which several gateway replicas can share.
+    database_url: str = ""
+    admin_token: str = ""
+    rate_limit_per_minute: Positive = 600
+    max_body_bytes: Positive = 64 * 1024
+    # What a store's URL is made of (the provisioner's ingress serves it there).
+    base_domain: str = "127.0.0.1.nip.io"
+    # The port the ingress serves stores on, named in their URLs (0: the
+    # scheme's default; the devcluster's real node serves on a loopback port).
+    store_port: Port = 0
+    tls_mode: TlsMode = ""
+    tls_issuer: str = ""
+    notifier_url: str = "ws://127.0.0.1:8082/ws"
+    dashboard_dir: str = ""
+    # The engine release catalog: the one shipped beside the store charts
+    # (charts_dir, "": the checkout's), with an operator's file (releases_file)
+    # merged over it (services/runtime/releases.py).
+    charts_dir: str = ""
+    releases_file: str = ""
+    credentials_timeout_s: Seconds = 5.0
+    # Signs the notifier's tickets; the notifier verifies them with the same secret.
+    ticket_secret: str = ""
+    ticket_ttl_s: Seconds = 300.0
+
+    def store_tls(self) -> str:
+        return store_tls(self.tls_mode, self.tls_issuer)

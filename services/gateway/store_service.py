@@ -1,0 +1,255 @@
+"""The store rules: quota, idempotent create, lifecycle transitions, ownership.
+
+Controllers translate HTTP to these calls; refusals are domain errors
+(`domain_errors`), which one exception handler answers. Every change writes the
+store row and its command into the outbox in one transaction, then wakes the relay.
+"""
+
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+import msgspec
+import uuid_utils
+
+from services.contracts.commands import CreateStore, DeleteStore
+from services.contracts.credentials import CredentialsReply
+from services.contracts.phases import Phase
+from services.contracts.store import StoreSpec
+from services.contracts.subjects import command_subject
+from services.contracts.wire import encode
+from services.gateway import releases
+from services.gateway import repository as repo
+from services.gateway.credentials import ask_credentials
+from services.gateway.deps import GatewayDeps
+from services.gateway.domain_errors import ConflictError, NotFoundError, QuotaReachedError
+from services.gateway.models import (
+    CreateStoreRequest,
+    EventView,
+    StoreList,
+    StoreView,
+    TenantView,
+    UpdateStoreRequest,
+)
+from services.gateway.sql import Conn
+
+_ENDED = (Phase.DELETING, Phase.DELETED)
+_SERVING = (Phase.READY, Phase.DEGRADED)
+
+
+class Outcome(NamedTuple):
+    store: StoreView
+    changed: bool  # False: nothing to do, `store` is as it already was
+
+
+class StoreService:
+    def __init__(self, deps: GatewayDeps) -> None:
+        self._deps = deps
+
+    async def create(self, tenant: TenantView, data: CreateStoreRequest) -> Outcome:
+        """A new store (or a deleted one's id reused); an identical re-create of a
+        live store is no change."""
+        catalog = self._deps.releases
+        release = releases.for_create(catalog, data.engine, data.release)
+        async with self._deps.db.transaction() as conn:
+            existing = await repo.get_store(conn, data.id)
+            if existing is not None and existing.phase is not Phase.DELETED:
+                same = releases.same_for_recreate(catalog, existing, data.release)
+                _check_recreate(existing, tenant, data, same)
+                return Outcome(releases.present(catalog, existing), changed=False)
+            count = await repo.count_live_stores(conn, tenant.id)
+            if count >= tenant.max_stores:
+                raise QuotaReachedError(
+                    f"store quota reached: {count} of {tenant.max_stores} stores in use; "
+                    "delete a store or ask your platform admin to raise the quota"
+                )
+            generation = existing.generation + 1 if existing else 1
+            url = self._deps.store_url(data.id)
+            view = _new_view(data, tenant.id, generation, url, release)
+            await repo.upsert_store(conn, view, first_generation=generation)
+            await _queue(conn, _create_command(view, _actor(tenant)))
+        self._deps.outbox.wake.set()
+        return Outcome(releases.present(catalog, view), changed=True)
+
+    async def page(
+        self, tenant: TenantView, after: str, limit: int, include_deleted: bool
+    ) -> StoreList:
+        """Up to `limit` of the tenant's stores by id after `after`."""
+        items = await repo.list_stores(
+            self._deps.db.reader, tenant.id, after, limit + 1, include_deleted
+        )
+        more = len(items) > limit
+        shown = [releases.present(self._deps.releases, s) for s in items[:limit]]
+        return StoreList(items=shown, next_after=items[limit - 1].id if more else None)
+
+    async def live_count(self, tenant: TenantView) -> int:
+        return await repo.count_live_stores(self._deps.db.reader, tenant.id)
+
+    async def get(self, tenant: TenantView, store_id: str) -> StoreView:
+        store = await _owned(self._deps.db.reader, store_id, tenant)
+        return releases.present(self._deps.releases, store)
+
+    async def update(self, tenant: TenantView, store_id: str, data: UpdateStoreRequest) -> Outcome:
+        """The store at its next generation with the new plan, name or release."""
+        catalog = self._deps.releases
+        async with self._deps.db.transaction() as conn:
+            current = await _owned(conn, store_id, tenant)
+            if current.phase in _ENDED:
+                raise ConflictError(
+                    f"store '{store_id}' is {current.phase}; it can no longer change"
+                )
+            release = releases.for_update(catalog, current, data.release, data.allow_downgrade)
+            changed = _updated(current, data, release)
+            if changed is None:
+                return Outcome(releases.present(catalog, current), changed=False)
+            await repo.save_spec(conn, changed)
+            await _queue(conn, _create_command(changed, _actor(tenant)))
+        self._deps.outbox.wake.set()
+        return Outcome(releases.present(catalog, changed), changed=True)
+
+    async def delete(self, tenant: TenantView, store_id: str) -> StoreView:
+        """The store, deleting (already deleting or deleted: as it is)."""
+        async with self._deps.db.transaction() as conn:
+            current = await _owned(conn, store_id, tenant)
+            if current.phase in _ENDED:
+                return releases.present(self._deps.releases, current)
+            generation = current.generation + 1
+            await repo.set_phase(conn, store_id, Phase.DELETING, generation)
+            command = DeleteStore(
+                command_id=str(uuid_utils.uuid7()),
+                generation=generation,
+                issued_at=datetime.now(UTC),
+                actor=_actor(tenant),
+                tenant=tenant.id,
+                store=store_id,
+            )
+            await _queue(conn, command)
+            deleting = await repo.get_store(conn, store_id)
+        self._deps.outbox.wake.set()
+        assert deleting is not None  # written in this transaction
+        return releases.present(self._deps.releases, deleting)
+
+    async def events(self, tenant: TenantView, store_id: str, limit: int) -> list[EventView]:
+        """The latest `limit` events since the store's current life began."""
+        reader = self._deps.db.reader
+        await _owned(reader, store_id, tenant)
+        since = await repo.first_generation(reader, store_id)
+        return await repo.list_events(reader, store_id, since, limit)
+
+    async def credentials(self, tenant: TenantView, store_id: str) -> CredentialsReply:
+        store = await _owned(self._deps.db.reader, store_id, tenant)
+        if store.phase not in _SERVING:
+            raise ConflictError(
+                f"credentials are available once the store is ready (now {store.phase})"
+            )
+        timeout = self._deps.settings.credentials_timeout_s
+        return await ask_credentials(self._deps.nc, tenant.id, store_id, timeout)
+
+
+def _actor(tenant: TenantView) -> str:
+    return f"tenant:{tenant.id}"
+
+
+async def _owned(conn: Conn, store_id: str, tenant: TenantView) -> StoreView:
+    """The tenant's store; another tenant's store is indistinguishable from none."""
+    store = await repo.get_store(conn, store_id)
+    if store is None or store.tenant != tenant.id:
+        raise NotFoundError(f"no store '{store_id}'")
+    return store
+
+
+def _check_recreate(
+    existing: StoreView, tenant: TenantView, data: CreateStoreRequest, same_release: bool
+) -> None:
+    """Raise unless re-creating `existing` is allowed (it returns it as-is)."""
+    if existing.tenant != tenant.id:
+        raise ConflictError(f"store id '{data.id}' is not available; choose another id")
+    if existing.phase is Phase.DELETING:
+        raise ConflictError(
+            f"store '{data.id}' is being deleted; create it again once it is deleted"
+        )
+    if existing.engine != data.engine:
+        raise ConflictError(
+            f"store '{data.id}' already exists as engine={existing.engine}; "
+            "delete it first or choose another id"
+        )
+    if not same_release or (existing.plan, existing.display_name) != (
+        data.plan,
+        data.display_name,
+    ):
+        raise ConflictError(
+            f"store '{data.id}' already exists with plan={existing.plan}; change its plan, "
+            f"name or release with PATCH /api/v1/stores/{data.id}, or choose another id"
+        )
+
+
+def _updated(current: StoreView, data: UpdateStoreRequest, release: str) -> StoreView | None:
+    """The store after `data` (and `release`, already checked) at its next
+    generation; None when nothing changes."""
+    plan = data.plan or current.plan
+    name = current.display_name if data.display_name is None else data.display_name
+    if (plan, name, release) == (current.plan, current.display_name, current.release):
+        return None
+    if release != current.release:
+        what = f"release {current.release or 'from before releases'} → {release}"
+    else:
+        what = f"plan {current.plan} → {plan}" if plan != current.plan else "the new name"
+    return msgspec.structs.replace(
+        current,
+        plan=plan,
+        display_name=name,
+        release=release,
+        phase=Phase.PROVISIONING,
+        generation=current.generation + 1,
+        reason="Updating",
+        message=f"applying {what}",
+        updated_at=datetime.now(UTC),
+    )
+
+
+def _new_view(
+    data: CreateStoreRequest, tenant: str, generation: int, url: str, release: str
+) -> StoreView:
+    at = datetime.now(UTC)
+    return StoreView(
+        id=data.id,
+        tenant=tenant,
+        engine=data.engine,
+        plan=data.plan,
+        display_name=data.display_name,
+        storage_plan=data.plan,
+        phase=Phase.PENDING,
+        generation=generation,
+        url=url,
+        reason="",
+        message="",
+        conditions=[],
+        created_at=at,
+        updated_at=at,
+        release=release,
+    )
+
+
+async def _queue(conn: Conn, command: CreateStore | DeleteStore) -> None:
+    """The command into the outbox, in the caller's transaction."""
+    subject = command_subject(command.tenant, command.store)
+    await repo.add_outbox(conn, command.command_id, subject, encode(command))
+
+
+def _create_command(view: StoreView, actor: str) -> CreateStore:
+    """Bring the store to `view`'s spec at its generation (a create or a change)."""
+    spec = StoreSpec(
+        id=view.id,
+        tenant=view.tenant,
+        engine=view.engine,
+        plan=view.plan,
+        display_name=view.display_name,
+        storage_plan=view.storage_plan,
+        release=view.release,
+    )
+    return CreateStore(
+        command_id=str(uuid_utils.uuid7()),
+        generation=view.generation,
+        issued_at=view.updated_at,
+        actor=actor,
+        spec=spec,
+    )
