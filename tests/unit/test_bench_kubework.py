@@ -15,45 +15,54 @@ from bench.kubework import (
     work,
 )
 
-API_BEFORE = """\
+
+def req(verb: str, resource: str, code: str = "200", group: str = "", sub: str = "") -> str:
+    """One apiserver_request_total label set (the real one is too long for a line)."""
+    return (
+        f'code="{code}",component="apiserver",dry_run="",group="{group}",'
+        f'resource="{resource}",scope="resource",subresource="{sub}",verb="{verb}",version="v1"'
+    )
+
+
+API_BEFORE = f"""\
 # HELP apiserver_request_total [STABLE] Counter of apiserver requests
 # TYPE apiserver_request_total counter
-apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="namespaces",scope="resource",subresource="",verb="APPLY",version="v1"} 4
-apiserver_request_total{code="201",component="apiserver",dry_run="",group="",resource="configmaps",scope="resource",subresource="",verb="POST",version="v1"} 2
-apiserver_request_total{code="200",component="",dry_run="",group="",resource="",scope="",subresource="/metrics",verb="GET",version=""} 1
+apiserver_request_total{{{req("APPLY", "namespaces")}}} 4
+apiserver_request_total{{{req("POST", "configmaps", "201")}}} 2
+apiserver_request_total{{{req("GET", "", sub="/metrics")}}} 1
 # HELP apiserver_selfrequest_total Counter of apiserver self-requests
 # TYPE apiserver_selfrequest_total counter
-apiserver_selfrequest_total{group="",resource="configmaps",subresource="",verb="POST"} 2
+apiserver_selfrequest_total{{group="",resource="configmaps",subresource="",verb="POST"}} 2
 # HELP apiserver_watch_events_total Number of events sent in watch clients
 # TYPE apiserver_watch_events_total counter
-apiserver_watch_events_total{group="apps",resource="deployments",version="v1"} 10
+apiserver_watch_events_total{{group="apps",resource="deployments",version="v1"}} 10
 # HELP apiserver_watch_events_sizes Watch event size distribution in bytes
 # TYPE apiserver_watch_events_sizes histogram
-apiserver_watch_events_sizes_bucket{group="apps",resource="deployments",version="v1",le="1024"} 4
-apiserver_watch_events_sizes_bucket{group="apps",resource="deployments",version="v1",le="+Inf"} 10
-apiserver_watch_events_sizes_sum{group="apps",resource="deployments",version="v1"} 20480
-apiserver_watch_events_sizes_count{group="apps",resource="deployments",version="v1"} 10
+apiserver_watch_events_sizes_bucket{{group="apps",resource="deployments",version="v1",le="1024"}} 4
+apiserver_watch_events_sizes_bucket{{group="apps",resource="deployments",version="v1",le="+Inf"}} 10
+apiserver_watch_events_sizes_sum{{group="apps",resource="deployments",version="v1"}} 20480
+apiserver_watch_events_sizes_count{{group="apps",resource="deployments",version="v1"}} 10
 # HELP go_goroutines Number of goroutines
 # TYPE go_goroutines gauge
 go_goroutines 300
 """
 
-API_AFTER = """\
+API_AFTER = f"""\
 # TYPE apiserver_request_total counter
-apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="namespaces",scope="resource",subresource="",verb="APPLY",version="v1"} 24
-apiserver_request_total{code="409",component="apiserver",dry_run="",group="",resource="namespaces",scope="resource",subresource="",verb="APPLY",version="v1"} 1
-apiserver_request_total{code="201",component="apiserver",dry_run="",group="",resource="configmaps",scope="resource",subresource="",verb="POST",version="v1"} 5
-apiserver_request_total{code="200",component="apiserver",dry_run="",group="apps",resource="deployments",scope="resource",subresource="status",verb="PUT",version="v1"} 30
-apiserver_request_total{code="200",component="",dry_run="",group="",resource="",scope="",subresource="/metrics",verb="GET",version=""} 2
+apiserver_request_total{{{req("APPLY", "namespaces")}}} 24
+apiserver_request_total{{{req("APPLY", "namespaces", "409")}}} 1
+apiserver_request_total{{{req("POST", "configmaps", "201")}}} 5
+apiserver_request_total{{{req("PUT", "deployments", group="apps", sub="status")}}} 30
+apiserver_request_total{{{req("GET", "", sub="/metrics")}}} 2
 # TYPE apiserver_selfrequest_total counter
-apiserver_selfrequest_total{group="",resource="configmaps",subresource="",verb="POST"} 4
+apiserver_selfrequest_total{{group="",resource="configmaps",subresource="",verb="POST"}} 4
 # TYPE apiserver_watch_events_total counter
-apiserver_watch_events_total{group="apps",resource="deployments",version="v1"} 50
-apiserver_watch_events_total{group="",resource="pods",version="v1"} 20
+apiserver_watch_events_total{{group="apps",resource="deployments",version="v1"}} 50
+apiserver_watch_events_total{{group="",resource="pods",version="v1"}} 20
 # TYPE apiserver_watch_events_sizes histogram
-apiserver_watch_events_sizes_bucket{group="apps",resource="deployments",version="v1",le="+Inf"} 50
-apiserver_watch_events_sizes_sum{group="apps",resource="deployments",version="v1"} 102400
-apiserver_watch_events_sizes_count{group="apps",resource="deployments",version="v1"} 50
+apiserver_watch_events_sizes_bucket{{group="apps",resource="deployments",version="v1",le="+Inf"}} 50
+apiserver_watch_events_sizes_sum{{group="apps",resource="deployments",version="v1"}} 102400
+apiserver_watch_events_sizes_count{{group="apps",resource="deployments",version="v1"}} 50
 """
 
 ETCD_BEFORE = """\
