@@ -7,7 +7,8 @@ loopback client URL; the controller-manager and scheduler serve theirs over
 TLS (their own self-signed serving certificates, hence no verification) and let
 /metrics through without authorization (``--authorization-always-allow-paths``).
 kwok exposes no client-side request counters, so its requests are seen only in
-the API server's totals.
+the API server's totals. Our own services' requests are counted by
+`bench.kubeproxy` when the bench routes them through it.
 
 The parsing is pure and lives in `bench.kubework`.
 """
@@ -21,10 +22,12 @@ from pathlib import Path
 
 import httpx
 
+from bench.kubeproxy import METRICS_PATH
 from bench.kubework import (
     APISERVER_SAMPLES,
     CLIENT_SAMPLES,
     ETCD_SAMPLES,
+    PROXY_SAMPLES,
     Counters,
     diff,
     parse,
@@ -36,7 +39,8 @@ Scrape = dict[str, Counters]  # process name → its counters at one moment
 class ClusterMetrics:
     """The counters of one running devcluster, fetched together."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, proxy_url: str = "") -> None:
+        """`proxy_url`: the `bench.kubeproxy` our services go through, if any."""
         ports = json.loads((state_dir / "ports.json").read_text())
         pki = state_dir / "pki"
         self._admin = ssl.create_default_context(cafile=str(pki / "ca.crt"))
@@ -50,6 +54,8 @@ class ClusterMetrics:
             ),
             "scheduler": (f"https://127.0.0.1:{ports['scheduler']}/metrics", CLIENT_SAMPLES),
         }
+        if proxy_url:
+            self._targets["ours"] = (proxy_url + METRICS_PATH, PROXY_SAMPLES)
 
     async def scrape(self) -> Scrape:
         async with (

@@ -10,6 +10,7 @@ tables. Unit-tested in ``tests/unit/test_bench_kubework.py``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -41,6 +42,11 @@ ETCD: Final = {
 APISERVER_SAMPLES: Final = frozenset({REQUESTS, SELF_REQUESTS, WATCH_EVENTS, WATCH_BYTES})
 ETCD_SAMPLES: Final = frozenset(ETCD)
 CLIENT_SAMPLES: Final = frozenset({CLIENT_REQUESTS})
+# What `bench.kubeproxy` counted of our own services' traffic.
+OUR_REQUESTS: Final = "urumi_bench_kube_requests_total"
+OUR_WATCH_EVENTS: Final = "urumi_bench_kube_watch_events_total"
+OUR_WATCH_BYTES: Final = "urumi_bench_kube_watch_bytes_total"
+PROXY_SAMPLES: Final = frozenset({OUR_REQUESTS, OUR_WATCH_EVENTS, OUR_WATCH_BYTES})
 READ_VERBS: Final = frozenset({"GET", "LIST", "WATCH"})
 # The bench's own scrapes show up as GETs of this path; they are not the platform's.
 SCRAPE_PATH: Final = "/metrics"
@@ -121,6 +127,10 @@ class Work:
     etcd: dict[str, float] = field(default_factory=dict)  # ETCD label → value (bytes as KiB)
     # client process → HTTP method → requests it made (the components that count them)
     clients: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Our services' share, when they went through `bench.kubeproxy` (else empty):
+    ours: dict[tuple[str, str], float] = field(default_factory=dict)  # (verb, resource)
+    our_watch_events: dict[str, float] = field(default_factory=dict)  # resource → events
+    our_watch_bytes: dict[str, float] = field(default_factory=dict)  # resource → bytes
 
     @property
     def total_requests(self) -> float:
@@ -132,12 +142,18 @@ class Work:
         return sum(n for (verb, _), n in self.requests.items() if verb not in READ_VERBS)
 
     def summary(self) -> dict[str, float]:
-        """The headline figures, in `SUMMARY` order."""
+        """The headline figures; "ours" ones are NaN unless the proxy counted them."""
+        counted = math.nan if not self.ours else 0.0
         return {
             "requests": self.total_requests,
             "writes": self.writes,
+            "ours": counted + sum(self.ours.values()),
+            "our writes": counted
+            + sum(n for (verb, _), n in self.ours.items() if verb not in READ_VERBS),
             "watch events": sum(self.watch_events.values()),
+            "to ours": counted + sum(self.our_watch_events.values()),
             "watch KiB": sum(self.watch_bytes.values()) / 1024,
+            "to ours KiB": counted + sum(self.our_watch_bytes.values()) / 1024,
             "etcd puts": self.etcd.get("puts", 0.0),
             "etcd deletes": self.etcd.get("deletes", 0.0),
             "etcd put KiB": self.etcd.get("put KiB", 0.0),
@@ -147,8 +163,9 @@ class Work:
 def work(deltas: Mapping[str, Counters]) -> Work:
     """The figures of one phase from the counter differences of each scraped process.
 
-    `deltas` maps a process name to its `diff`: "apiserver", "etcd", and any
-    client component (controller-manager, scheduler) exposing `rest_client_requests_total`.
+    `deltas` maps a process name to its `diff`: "apiserver", "etcd", "ours" (the
+    counting proxy, when used), and any client component (controller-manager,
+    scheduler) exposing `rest_client_requests_total`.
     """
     api = deltas.get("apiserver", {})
     by = ("verb", "group", "resource", "subresource")
@@ -175,9 +192,13 @@ def work(deltas: Mapping[str, Counters]) -> Work:
     clients = {
         name: {method: n for (method,), n in sum_by(delta, CLIENT_REQUESTS, ("method",)).items()}
         for name, delta in deltas.items()
-        if name not in ("apiserver", "etcd")
+        if name not in ("apiserver", "etcd", "ours")
     }
-    return Work(requests, own, events, sizes, etcd, clients)
+    proxy = deltas.get("ours", {})
+    ours = {(v, r): n for (v, r), n in sum_by(proxy, OUR_REQUESTS, ("verb", "resource")).items()}
+    our_events = {r: n for (r,), n in sum_by(proxy, OUR_WATCH_EVENTS, ("resource",)).items()}
+    our_bytes = {r: n for (r,), n in sum_by(proxy, OUR_WATCH_BYTES, ("resource",)).items()}
+    return Work(requests, own, events, sizes, etcd, clients, ours, our_events, our_bytes)
 
 
 def _add(into: dict[tuple[str, str], float], key: tuple[str, str], n: float) -> None:
@@ -238,3 +259,48 @@ def _cell(value: float, column: Column, digits: int) -> str:
 def client_rows(clients: Mapping[str, Mapping[str, float]]) -> dict[tuple[str, ...], float]:
     """`Work.clients` as (process, method) keys."""
     return {(name, m): n for name, methods in clients.items() for m, n in methods.items()}
+
+
+# -- one request, as the API server would label it (for the counting proxy) ----------
+
+APPLY_PATCH: Final = "application/apply-patch+yaml"
+# Subresources of a Namespace: /api/v1/namespaces/NAME/status is not a resource
+# "status" in namespace NAME.
+NAMESPACE_SUBRESOURCES: Final = frozenset({"status", "finalize"})
+
+
+def classify(method: str, path: str, watch: bool, content_type: str) -> tuple[str, str]:
+    """(verb, resource) of one request, spelt as `apiserver_request_total` spells them.
+
+    `watch`: the query asked for a watch (``watch=true``/``1``). Paths are
+    ``/api/v1/…`` or ``/apis/GROUP/VERSION/…``, then optionally
+    ``namespaces/NS/``, then ``RESOURCE[/NAME[/SUBRESOURCE]]``; anything else is a
+    non-resource URL and keeps its path.
+    """
+    parts = [p for p in path.split("/") if p]
+    if parts[:2] == ["api", "v1"]:
+        group, rest = "", parts[2:]
+    elif len(parts) >= 3 and parts[0] == "apis":
+        group, rest = parts[1], parts[3:]
+    else:
+        return method.upper(), path
+    if not rest:
+        return method.upper(), path  # discovery of a group version
+    if (
+        rest[0] == "namespaces"
+        and len(rest) >= 3
+        and not (len(rest) == 3 and rest[2] in NAMESPACE_SUBRESOURCES)
+    ):
+        rest = rest[2:]  # namespaced: drop "namespaces/NS"
+    resource, named, sub = rest[0], len(rest) >= 2, "/".join(rest[2:])
+    return _verb(method.upper(), named, watch, content_type), resource_name(group, resource, sub)
+
+
+def _verb(method: str, named: bool, watch: bool, content_type: str) -> str:
+    if method == "GET":
+        return "WATCH" if watch else ("GET" if named else "LIST")
+    if method == "PATCH" and content_type.split(";")[0].strip() == APPLY_PATCH:
+        return "APPLY"
+    if method == "DELETE" and not named:
+        return "DELETECOLLECTION"
+    return method

@@ -1,6 +1,7 @@
 """Provisioning burst: N stores created at once through the API, POST → `ready`.
 
     .venv/bin/python -m bench.provisioning_burst [--sizes 10 50 100] [--replicas 1 2]
+        [--attribute] [--json FILE]
 
 For each provisioner replica count a fresh devcluster and stack are started; each
 burst POSTs all its stores concurrently, and one websocket on the notifier
@@ -14,17 +15,21 @@ load: API server requests by verb and resource, watch events and bytes the API
 server sent, etcd puts/deletes/bytes, and the requests the controller-manager and
 scheduler made, each from the counters those processes expose, scraped before
 the POSTs, at the last `ready` (the create phase) and once the deletes have
-settled (the delete phase); and the CPU of every process in each phase."""
+settled (the delete phase); and the CPU of every process in each phase. With
+`--attribute` our services reach the API server through `bench.kubeproxy`, which
+counts their own requests and the watch events delivered to them."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -105,7 +110,9 @@ async def burst(
 ) -> BurstResult:
     ids = [f"{prefix}-{i:03d}" for i in range(size)]
     procs = {**plat.pids(), **plat.cluster_pids()}
-    metrics = ClusterMetrics(plat.root / "devcluster")
+    if plat.proxy is not None:
+        procs[PROXY] = plat.proxy.pid
+    metrics = ClusterMetrics(plat.root / "devcluster", plat.proxy.url if plat.proxy else "")
     # Scrapes sit outside the CPU windows: the API server's work for them is not the stores'.
     before = await metrics.scrape()
     cpu0 = {n: cpu_seconds(p, children=True) for n, p in procs.items()}
@@ -198,6 +205,7 @@ def _row_text(r: BurstResult) -> str:
 
 
 OURS = ("gateway", "notifier", "provisioner", "watcher", "nats-server")
+PROXY = "kubeproxy"  # the bench's counting proxy (--attribute): neither ours nor the cluster's
 
 
 def render_cpu(results: list[BurstResult]) -> str:
@@ -212,7 +220,7 @@ def render_cpu(results: list[BurstResult]) -> str:
         )
         for phase, cpu, wall in phases:
             ours = sum(v for n, v in cpu.items() if n.split("-")[0] in OURS or n in OURS)
-            total = sum(cpu.values())
+            total = sum(v for n, v in cpu.items() if n != PROXY)
             rows.append(
                 [
                     r.replicas,
@@ -251,10 +259,14 @@ def _columns(
     return out
 
 
+def _per(value: float, stores: int) -> str:
+    return "-" if math.isnan(value) else f"{value / stores:,.1f}"
+
+
 def render_work(results: list[BurstResult]) -> str:
     """The control plane's work per store: the headline, then where it went."""
     rows = [
-        [r.replicas, r.size, phase, *(f"{v / r.size:,.1f}" for v in w.summary().values())]
+        [r.replicas, r.size, phase, *(_per(v, r.size) for v in w.summary().values())]
         for r in results
         for phase, w in (("create", r.create), ("delete", r.delete))
     ]
@@ -279,6 +291,25 @@ def render_work(results: list[BurstResult]) -> str:
             _columns(results, lambda w: {k: v / 1024 for k, v in w.watch_bytes.items()}),
             floor=0.5,
         ),
+        *(
+            [
+                "Our services' requests per store (counted by bench.kubeproxy):",
+                per_store_table(["verb", "resource"], _columns(results, lambda w: w.ours)),
+                "Watch events and KiB delivered to our services per store (bench.kubeproxy):",
+                per_store_table(
+                    ["resource"], _columns(results, lambda w: w.our_watch_events), floor=0.05
+                ),
+                per_store_table(
+                    ["resource"],
+                    _columns(
+                        results, lambda w: {k: v / 1024 for k, v in w.our_watch_bytes.items()}
+                    ),
+                    floor=0.5,
+                ),
+            ]
+            if any(r.create.ours for r in results)
+            else []
+        ),
         "etcd per store (its own counters):",
         per_store_table(["figure"], _columns(results, lambda w: w.etcd), total=False),
         "Requests made by the controller-manager and the scheduler per store (their "
@@ -286,6 +317,36 @@ def render_work(results: list[BurstResult]) -> str:
         per_store_table(["process", "method"], _columns(results, lambda w: client_rows(w.clients))),
     ]
     return "\n\n".join(parts)
+
+
+def as_json(r: BurstResult) -> dict[str, Any]:
+    """One burst's figures as plain JSON (keys "VERB resource"), for comparing runs."""
+
+    def phase(w: Work) -> dict[str, Any]:
+        return {
+            # NaN ("ours" without the proxy) is not JSON: null.
+            "summary": {k: None if math.isnan(v) else v for k, v in w.summary().items()},
+            "requests": {f"{v} {res}": n for (v, res), n in w.requests.items()},
+            "ours": {f"{v} {res}": n for (v, res), n in w.ours.items()},
+            "watch_events": w.watch_events,
+            "our_watch_events": w.our_watch_events,
+            "etcd": w.etcd,
+            "clients": w.clients,
+        }
+
+    return {
+        "stores": r.size,
+        "replicas": r.replicas,
+        "ready_p50_s": summarize(r.per_store).p50,
+        "ready_p95_s": summarize(r.per_store).p95,
+        "whole_s": r.whole,
+        "delete_s": r.deleted_s,
+        "not_ready": r.missing,
+        "load": r.load,
+        "cpu_s": {"create": r.cpu_s, "delete": r.cpu_delete_s},
+        "create": phase(r.create),
+        "delete": phase(r.delete),
+    }
 
 
 def render(results: list[BurstResult]) -> str:
@@ -332,18 +393,26 @@ def main() -> None:
         "--concurrency", type=int, default=0, help="URUMI_PROVISION_CONCURRENCY (0: default)"
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="per burst, seconds")
+    parser.add_argument(
+        "--attribute",
+        action="store_true",
+        help="count our services' own requests through bench.kubeproxy (slows the bursts)",
+    )
+    parser.add_argument("--json", type=Path, help="also write every burst's figures here")
     args = parser.parse_args()
     env = {"URUMI_PROVISION_CONCURRENCY": str(args.concurrency)} if args.concurrency else {}
     print(header("provisioning burst"), flush=True)
     results: list[BurstResult] = []
     peaks: dict[int, dict[str, float]] = {}
     for replicas in args.replicas:
-        with platform(cluster=True, env=env) as plat:
+        with platform(cluster=True, env=env, kube_proxy=args.attribute) as plat:
             for _ in range(replicas - 1):
                 plat.stack.add("provisioner")
             found, peak = asyncio.run(run_replicas(plat, replicas, args.sizes, args.timeout))
             results += found
             peaks[replicas] = peak
+    if args.json:
+        args.json.write_text(json.dumps([as_json(r) for r in results], indent=1))
     print()
     print(render(results))
     print()

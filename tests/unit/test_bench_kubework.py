@@ -1,12 +1,16 @@
 """The control-plane work counters of the provisioning burst: parse, diff, per store."""
 
+import math
+
 import pytest
 
 from bench.kubework import (
     APISERVER_SAMPLES,
     CLIENT_SAMPLES,
     ETCD_SAMPLES,
+    PROXY_SAMPLES,
     Column,
+    classify,
     diff,
     parse,
     per_store_table,
@@ -172,6 +176,27 @@ def test_work_of_a_phase() -> None:
     assert w.summary()["watch events"] == 60
 
 
+PROXY = """\
+# TYPE urumi_bench_kube_requests_total counter
+urumi_bench_kube_requests_total{verb="APPLY",resource="namespaces"} 20
+urumi_bench_kube_requests_total{verb="LIST",resource="services"} 10
+# TYPE urumi_bench_kube_watch_events_total counter
+urumi_bench_kube_watch_events_total{resource="pods"} 7
+# TYPE urumi_bench_kube_watch_bytes_total counter
+urumi_bench_kube_watch_bytes_total{resource="pods"} 2048
+"""
+
+
+def test_our_share_comes_from_the_proxy_and_is_nan_without_it() -> None:
+    w = work({"ours": parse(PROXY, PROXY_SAMPLES)})
+    assert w.ours == {("APPLY", "namespaces"): 20, ("LIST", "services"): 10}
+    assert w.our_watch_events == {"pods": 7}
+    assert w.clients == {}  # the proxy is no client component
+    s = w.summary()
+    assert (s["ours"], s["our writes"], s["to ours"], s["to ours KiB"]) == (30, 20, 7, 2)
+    assert math.isnan(work({}).summary()["ours"])
+
+
 def test_per_store_table_divides_and_folds_small_rows_into_other() -> None:
     columns = [
         Column("10 create", 10, {("APPLY", "namespaces"): 20, ("GET", "pods"): 0.2}),
@@ -191,3 +216,51 @@ def test_per_store_table_without_a_total() -> None:
     out = per_store_table(["figure"], [Column("10 delete", 10, {("puts",): 55})], total=False)
     assert out.splitlines()[-1] == "| puts   |       5.5 |"
     assert "total" not in out
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "watch", "content_type", "expected"),
+    [
+        ("GET", "/api/v1/namespaces/s-1/pods", False, "", ("LIST", "pods")),
+        ("GET", "/api/v1/pods", True, "", ("WATCH", "pods")),
+        ("GET", "/api/v1/namespaces/s-1", False, "", ("GET", "namespaces")),
+        ("GET", "/api/v1/namespaces", False, "", ("LIST", "namespaces")),
+        ("PUT", "/api/v1/namespaces/s-1/finalize", False, "", ("PUT", "namespaces/finalize")),
+        (
+            "PATCH",
+            "/api/v1/namespaces/s-1",
+            False,
+            "application/apply-patch+yaml; charset=utf-8",
+            ("APPLY", "namespaces"),
+        ),
+        (
+            "PATCH",
+            "/apis/apps/v1/namespaces/s-1/deployments/web/status",
+            False,
+            "application/merge-patch+json",
+            ("PATCH", "deployments.apps/status"),
+        ),
+        ("POST", "/api/v1/namespaces/s-1/events", False, "", ("POST", "events")),
+        (
+            "DELETE",
+            "/apis/batch/v1/namespaces/s-1/jobs",
+            False,
+            "",
+            ("DELETECOLLECTION", "jobs.batch"),
+        ),
+        ("DELETE", "/api/v1/namespaces/s-1", False, "", ("DELETE", "namespaces")),
+        (
+            "GET",
+            "/apis/cert-manager.io/v1/certificates",
+            True,
+            "",
+            ("WATCH", "certificates.cert-manager.io"),
+        ),
+        ("GET", "/apis/apps/v1", False, "", ("GET", "/apis/apps/v1")),
+        ("GET", "/version", False, "", ("GET", "/version")),
+    ],
+)
+def test_classify_spells_requests_as_the_api_server_does(
+    method: str, path: str, watch: bool, content_type: str, expected: tuple[str, str]
+) -> None:
+    assert classify(method, path, watch, content_type) == expected
