@@ -121,6 +121,10 @@ class Work:
 
     # (verb, resource) → requests served, the API server's loopback ones taken out
     requests: dict[tuple[str, str], float] = field(default_factory=dict)
+    # (verb, resource, code) → those of `requests` answered with a 4xx or 5xx: work
+    # the API server did for nothing (a create in a terminating namespace, a
+    # conflict), or an expected "not found"
+    errors: dict[tuple[str, str, str], float] = field(default_factory=dict)
     self_requests: float = 0.0
     watch_events: dict[str, float] = field(default_factory=dict)  # resource → events sent
     watch_bytes: dict[str, float] = field(default_factory=dict)  # resource → bytes sent
@@ -147,6 +151,7 @@ class Work:
         return {
             "requests": self.total_requests,
             "writes": self.writes,
+            "errors": sum(self.errors.values()),
             "ours": counted + sum(self.ours.values()),
             "our writes": counted
             + sum(n for (verb, _), n in self.ours.items() if verb not in READ_VERBS),
@@ -178,6 +183,11 @@ def work(deltas: Mapping[str, Counters]) -> Work:
         own += n
     requests.pop(("GET", SCRAPE_PATH), None)
     requests = {k: v for k, v in requests.items() if v > 0}
+    errors = {
+        (verb, resource_name(group, resource, sub), code): n
+        for (verb, group, resource, sub, code), n in sum_by(api, REQUESTS, (*by, "code")).items()
+        if code >= "400"  # three-digit HTTP status codes compare as text
+    }
 
     res = ("group", "resource")
     events = {resource_name(g, r, ""): n for (g, r), n in sum_by(api, WATCH_EVENTS, res).items()}
@@ -198,7 +208,7 @@ def work(deltas: Mapping[str, Counters]) -> Work:
     ours = {(v, r): n for (v, r), n in sum_by(proxy, OUR_REQUESTS, ("verb", "resource")).items()}
     our_events = {r: n for (r,), n in sum_by(proxy, OUR_WATCH_EVENTS, ("resource",)).items()}
     our_bytes = {r: n for (r,), n in sum_by(proxy, OUR_WATCH_BYTES, ("resource",)).items()}
-    return Work(requests, own, events, sizes, etcd, clients, ours, our_events, our_bytes)
+    return Work(requests, errors, own, events, sizes, etcd, clients, ours, our_events, our_bytes)
 
 
 def _add(into: dict[tuple[str, str], float], key: tuple[str, str], n: float) -> None:
@@ -270,7 +280,9 @@ NAMESPACE_SUBRESOURCES: Final = frozenset({"status", "finalize"})
 
 
 def classify(method: str, path: str, watch: bool, content_type: str) -> tuple[str, str]:
-    """(verb, resource) of one request, spelt as `apiserver_request_total` spells them.
+    """(verb, resource) of one request, spelt as `apiserver_request_total` spells them,
+    but for a delete of a whole collection: ``DELETECOLLECTION`` (the API server
+    says ``DELETE``, which hides whose sweep it is).
 
     `watch`: the query asked for a watch (``watch=true``/``1``). Paths are
     ``/api/v1/…`` or ``/apis/GROUP/VERSION/…``, then optionally

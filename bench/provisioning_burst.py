@@ -283,6 +283,8 @@ def render_work(results: list[BurstResult]) -> str:
         "controllers', the scheduler's, kwok's; the API server's loopback requests left out — "
         f"per store: {own}):",
         per_store_table(["verb", "resource"], _columns(results, lambda w: w.requests), floor=0.05),
+        "Of those, answered with an error (4xx, 5xx) per store:",
+        per_store_table(["verb", "resource", "code"], _columns(results, lambda w: w.errors)),
         "Watch events the API server sent per store, to every watcher, by resource:",
         per_store_table(["resource"], _columns(results, lambda w: w.watch_events), floor=0.05),
         "Watch KiB the API server sent per store, by resource:",
@@ -327,6 +329,7 @@ def as_json(r: BurstResult) -> dict[str, Any]:
             # NaN ("ours" without the proxy) is not JSON: null.
             "summary": {k: None if math.isnan(v) else v for k, v in w.summary().items()},
             "requests": {f"{v} {res}": n for (v, res), n in w.requests.items()},
+            "errors": {f"{v} {res} {code}": n for (v, res, code), n in w.errors.items()},
             "ours": {f"{v} {res}": n for (v, res), n in w.ours.items()},
             "watch_events": w.watch_events,
             "our_watch_events": w.our_watch_events,

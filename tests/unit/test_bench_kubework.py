@@ -163,6 +163,8 @@ def test_work_of_a_phase() -> None:
         ("POST", "configmaps"): 1,
         ("PUT", "deployments.apps/status"): 30,
     }
+    assert w.errors == {("APPLY", "namespaces", "409"): 1}
+    assert w.summary()["errors"] == 1
     assert w.self_requests == 2
     assert w.total_requests == 52
     assert w.writes == 52
