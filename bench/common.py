@@ -201,6 +201,7 @@ class BenchPlatform:
     root: Path
     cluster_pid: int | None = None  # the devcluster supervisor
     node: Any = None  # the RealNode, when asked for
+    proxy: Any = None  # the bench.kubeproxy our services talk through, when asked for
 
     def cluster_pids(self) -> dict[str, int]:
         """The devcluster's components (apiserver, etcd, …, kwok) by name."""
@@ -255,15 +256,18 @@ def platform(
     max_stores: int = 100_000,
     keep: bool = False,
     real_node: bool = False,
+    kube_proxy: bool = False,
 ) -> Iterator[BenchPlatform]:
     """NATS, optionally a devcluster (with a real node: stores land there), the
-    services as processes; a tenant with a token.
+    services as processes; a tenant with a token. With `kube_proxy` the services
+    reach the devcluster through `bench.kubeproxy`, which counts their requests.
 
     Everything lives in a fresh temporary directory, removed afterwards unless `keep`.
     """
     root = Path(tempfile.mkdtemp(prefix="urumi-bench-"))
     devcluster: Any = None
     node: Any = None
+    proxy: Any = None
     kubeconfig, helm = "", "helm"
     try:
         if cluster:
@@ -272,12 +276,16 @@ def platform(
             devcluster = DevCluster(root / "devcluster", extra_args=CLUSTER_ARGS)
             devcluster.start(timeout=300)
             kubeconfig, helm = str(devcluster.kubeconfig), str(helm_binary())
+        if kube_proxy:
+            from bench.kubeproxy import Proxy
+
+            proxy = Proxy(devcluster.state_dir, devcluster.kubeconfig, root)
         if real_node:
             node, node_env = _real_node(devcluster, root)
             env = {**node_env, **(env or {})}
         stack = Stack(
             root / "stack",
-            kubeconfig=kubeconfig,
+            kubeconfig=str(proxy.kubeconfig) if proxy is not None else kubeconfig,
             helm=helm,
             services=services,
             log_dir=root / "logs",
@@ -287,10 +295,12 @@ def platform(
         try:
             token = stack.create_tenant(TENANT, max_stores=max_stores, name="Benchmarks")
             pid = devcluster.pid if devcluster is not None else None
-            yield BenchPlatform(stack, token, kubeconfig, root, pid, node)
+            yield BenchPlatform(stack, token, kubeconfig, root, pid, node, proxy)
         finally:
             stack.stop()
     finally:
+        if proxy is not None:
+            proxy.stop()
         if node is not None:
             node.stop()
         if devcluster is not None:

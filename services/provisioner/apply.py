@@ -50,20 +50,36 @@ def applied_by_us(obj: Mapping[str, Any]) -> bool:
     return any(f.get("manager") == FIELD_MANAGER and f.get("operation") == "Apply" for f in fields)
 
 
+# What release_now deletes, in order: controllers before the pods they own.
+Query = list[tuple[str, str]]
+_BACKGROUND: Final[Query] = [("propagationPolicy", "Background")]
+RELEASE_ORDER: Final[tuple[tuple[str, str, Query], ...]] = (
+    ("/apis/apps/v1", "deployments", _BACKGROUND),
+    ("/apis/apps/v1", "replicasets", _BACKGROUND),
+    ("/apis/apps/v1", "statefulsets", _BACKGROUND),
+    ("/apis/batch/v1", "jobs", _BACKGROUND),
+    ("/api/v1", "pods", [("gracePeriodSeconds", "0")]),
+    ("/api/v1", "persistentvolumeclaims", []),
+)
+
+
 class Applier:
     """Kubernetes writes for one provisioner; errors come out classified."""
 
     def __init__(self, api: ApiClient) -> None:
         self.api = api
         self._dynamic: DynamicClient | None = None
+        self._discovering = asyncio.Lock()
 
     async def _client(self) -> DynamicClient:
-        # Discovery needs the API server, so it is retried with the apply.
-        if self._dynamic is None:
-            try:
-                self._dynamic = await DynamicClient(self.api)
-            except Exception as exc:
-                raise classify(exc, "discover Kubernetes APIs") from exc
+        # Discovery needs the API server, so it is retried with the apply. One
+        # discovery for all workers: each would otherwise make the same two dozen GETs.
+        async with self._discovering:
+            if self._dynamic is None:
+                try:
+                    self._dynamic = await DynamicClient(self.api)
+                except Exception as exc:
+                    raise classify(exc, "discover Kubernetes APIs") from exc
         return self._dynamic
 
     async def _resource(self, api_version: str, kind: str) -> Resource:
@@ -246,18 +262,18 @@ class Applier:
         return await self._delete(ns, f"delete Namespace/{name}", "Foreground")
 
     async def release_now(self, namespace: str) -> None:
-        """Delete a terminating store's pods (no grace period) and volume claims.
+        """Delete a terminating store's workloads, then its pods (no grace period)
+        and volume claims.
 
         The namespace controller waits half of the longest pod grace period
         (16 s for the default 30) and 8 s more for claims still held by their
         protection finalizer before it looks again; done here, both are gone by
-        its first pass. Nothing is lost: the store's data goes with it. Best
-        effort: without this, deletion is only slower."""
-        for resource, query in (
-            ("pods", [("gracePeriodSeconds", "0")]),
-            ("persistentvolumeclaims", []),
-        ):
-            path = f"/api/v1/namespaces/{namespace}/{resource}"
+        its first pass. The workload controllers go first, or they would keep
+        re-creating the pods into a namespace that refuses them. Nothing is lost:
+        the store's data goes with it. Best effort: without this, deletion is
+        only slower."""
+        for api, resource, query in RELEASE_ORDER:
+            path = f"{api}/namespaces/{namespace}/{resource}"
             try:
                 await self._call("DELETE", path, f"delete {resource} in {namespace}", query=query)
             except ApiException as exc:

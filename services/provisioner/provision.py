@@ -119,7 +119,9 @@ class Provisioner:
         for manifest in manifests[1:]:
             await self.applier.server_side_apply(manifest)
             await self.progress.step(cmd, "apply", StepState.SUCCEEDED, describe(manifest))
-        pruned = await self.applier.prune(ns, spec.id, manifests)
+        # A namespace this command made holds only what it just applied: nothing
+        # to prune, and no listing of every kind.
+        pruned = await self.applier.prune(ns, spec.id, manifests) if live else []
         if pruned:
             await self.progress.step(cmd, "prune", StepState.SUCCEEDED, ", ".join(pruned))
         await self.applier.server_side_apply(manifests[0])

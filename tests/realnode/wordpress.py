@@ -39,9 +39,22 @@ async def install(front: Storefront, title: str, user: str, password: str, email
         "blog_public": "0",
         "language": "",
     }
+    await routed(front)
     async with front.client() as http:
         answer = await http.post(f"{INSTALLER}?step=2", data=form)
     assert answer.status_code == 200 and "Success!" in answer.text, answer.text[:1000]
+
+
+async def routed(front: Storefront, within: float = 30.0) -> None:
+    """Until the ingress controller routes to the store: it follows a ready
+    endpoint a moment after Kubernetes has it (503 "no available server" till then)."""
+
+    async def answered() -> bool:
+        async with front.client() as http:
+            page = await http.get(INSTALLER)
+        return page.status_code != 503
+
+    await eventually(answered, within=within, what="the ingress routing to the store")
 
 
 async def served_title(front: Storefront) -> str:

@@ -331,6 +331,12 @@ PROVISIONER_RULES = [
         "verbs": ["deletecollection"],
     },
     {
+        "apiGroups": ["apps"],
+        "resources": ["deployments", "replicasets", "statefulsets"],
+        "verbs": ["deletecollection"],
+    },
+    {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["deletecollection"]},
+    {
         "apiGroups": [""],
         "resources": ["limitranges", "persistentvolumeclaims", "resourcequotas", "services"],
         "verbs": ["create", "patch", "list", "delete"],
