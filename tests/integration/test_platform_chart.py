@@ -363,12 +363,22 @@ async def test_services_run_under_the_charts_permissions(
     }
     store_values = tmp_path / "store-values"
     store_values.mkdir()
+    # The releases ConfigMap as the kubelet would mount it for the gateway and provisioner.
+    releases = tmp_path / "releases.yaml"
+    releases.write_text(
+        next(
+            m["data"]["releases.yaml"]
+            for m in installed.manifests
+            if m["kind"] == "ConfigMap" and m["metadata"]["name"] == f"{RELEASE}-releases"
+        )
+    )
 
     provisioner_env = service_env(installed, "provisioner", port) | kube_env
     provisioner_env["URUMI_KUBECONFIG"] = str(
         await token_kubeconfig(kube, devcluster, "provisioner", tmp_path / "provisioner.kubeconfig")
     )
     provisioner_env["URUMI_STORE_VALUES_DIR"] = str(store_values)
+    provisioner_env["URUMI_RELEASES_FILE"] = str(releases)
     watcher_env = service_env(installed, "watcher", port) | kube_env
     watcher_env["URUMI_KUBECONFIG"] = str(
         await token_kubeconfig(kube, devcluster, "watcher", tmp_path / "watcher.kubeconfig")
@@ -380,6 +390,7 @@ async def test_services_run_under_the_charts_permissions(
     notifier = start_service("notifier", service_env(installed, "notifier", port), wait=False)
     gateway_env = service_env(installed, "gateway", port)
     gateway_env["URUMI_DATABASE"] = str(tmp_path / "gateway.db")
+    gateway_env["URUMI_RELEASES_FILE"] = str(releases)
     gateway_env["URUMI_NOTIFIER_URL"] = f"ws://127.0.0.1:{notifier.http_port}/ws"
     gateway = start_service("gateway", gateway_env)
     notifier.wait_ready()
