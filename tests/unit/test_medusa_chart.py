@@ -14,9 +14,9 @@ from services.contracts.store import Engine, Plan, StoreSpec
 from services.provisioner.engines import DEFAULT_CHARTS, MEDUSA, SECRET_NAME
 from services.provisioner.errors import PermanentError
 from services.provisioner.medusa_values import MEDUSA_PLANS, medusa_values
-from services.provisioner.ordering import Manifest, apply_order
-from services.provisioner.render import check_manifests, render
+from services.provisioner.ordering import Manifest
 from services.provisioner.values import StoreIngress
+from tests.fixtures.charts import one, pod_spec, render_store, workloads
 
 CHART = DEFAULT_CHARTS / "medusa"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -44,24 +44,7 @@ async def rendered(
         id=STORE, tenant="acme", engine=Engine.MEDUSA, plan=plan, storage_plan=storage_plan
     )
     values = medusa_values(spec, 2, AT, ingress)
-    manifests = apply_order(await render(helm, CHART, STORE, f"store-{STORE}", values))
-    check_manifests(manifests, f"store-{STORE}", STORE)
-    return manifests
-
-
-def one(manifests: list[Manifest], kind: str, name: str | None = None) -> Manifest:
-    found = [m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])]
-    assert len(found) == 1, f"{kind}/{name}: {len(found)}"
-    return found[0]
-
-
-def pod_spec(m: Manifest) -> dict[str, Any]:
-    spec: dict[str, Any] = m["spec"]["template"]["spec"]
-    return spec
-
-
-def workloads(manifests: list[Manifest]) -> list[Manifest]:
-    return [m for m in manifests if m["kind"] in ("StatefulSet", "Deployment", "Job")]
+    return await render_store(helm, CHART, STORE, values)
 
 
 def containers(m: Manifest) -> list[dict[str, Any]]:

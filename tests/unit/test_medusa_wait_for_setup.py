@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.charts import helm_path
-from tests.unit.test_medusa_chart import containers, one, pod_spec, rendered
+from tests.fixtures.charts import helm_path, one, pod_spec
+from tests.unit.test_medusa_chart import containers, rendered
 
 # FAKE_PG: "down" (the database refuses connections), "empty" (no row yet),
 # anything else (a row).

@@ -3,7 +3,6 @@
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,9 +11,10 @@ from services.contracts.labels import Component
 from services.contracts.store import Plan, StoreSpec
 from services.provisioner.engines import DEFAULT_CHARTS, SECRET_NAME
 from services.provisioner.errors import PermanentError
-from services.provisioner.ordering import Manifest, apply_order
-from services.provisioner.render import check_manifests, operator_values, render
+from services.provisioner.ordering import Manifest
+from services.provisioner.render import operator_values, render
 from services.provisioner.values import PLANS, StoreIngress, woocommerce_values
+from tests.fixtures.charts import one, pod_spec, render_store, workloads
 
 CHART = DEFAULT_CHARTS / "woocommerce"
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -31,24 +31,7 @@ async def rendered(
 ) -> list[Manifest]:
     spec = StoreSpec(id=store, tenant="acme", plan=plan, storage_plan=storage_plan)
     values = woocommerce_values(spec, 2, AT, ingress)
-    manifests = apply_order(await render(helm, CHART, store, f"store-{store}", values))
-    check_manifests(manifests, f"store-{store}", store)
-    return manifests
-
-
-def one(manifests: list[Manifest], kind: str, name: str | None = None) -> Manifest:
-    found = [m for m in manifests if m["kind"] == kind and name in (None, m["metadata"]["name"])]
-    assert len(found) == 1, f"{kind}/{name}: {len(found)}"
-    return found[0]
-
-
-def pod_spec(m: Manifest) -> dict[str, Any]:
-    spec: dict[str, Any] = m["spec"]["template"]["spec"]
-    return spec
-
-
-def workloads(manifests: list[Manifest]) -> list[Manifest]:
-    return [m for m in manifests if m["kind"] in ("StatefulSet", "Deployment", "Job")]
+    return await render_store(helm, CHART, store, values)
 
 
 def test_helm_lint_is_clean(helm: str) -> None:
