@@ -71,23 +71,23 @@ class Applier:
         self._dynamic: DynamicClient | None = None
         self._discovering = asyncio.Lock()
 
-    async def _client(self) -> DynamicClient:
-        # Discovery needs the API server, so it is retried with the apply. One
-        # discovery for all workers: each would otherwise make the same two dozen GETs.
+    async def _resource(self, api_version: str, kind: str) -> Resource:
+        # One lookup at a time, for every worker: the discoverer fetches API
+        # documents on a miss, and concurrent workers would each fetch the same
+        # two dozen. Discovery needs the API server, so it is retried with the apply.
         async with self._discovering:
             if self._dynamic is None:
                 try:
                     self._dynamic = await DynamicClient(self.api)
                 except Exception as exc:
                     raise classify(exc, "discover Kubernetes APIs") from exc
-        return self._dynamic
-
-    async def _resource(self, api_version: str, kind: str) -> Resource:
-        client = await self._client()
-        try:
-            return await client.resources.get(api_version=api_version, kind=kind)
-        except Exception as exc:
-            raise classify(exc, f"find API for {kind} ({api_version})") from exc
+            try:
+                found: Resource = await self._dynamic.resources.get(
+                    api_version=api_version, kind=kind
+                )
+            except Exception as exc:
+                raise classify(exc, f"find API for {kind} ({api_version})") from exc
+        return found
 
     async def _call(
         self,
