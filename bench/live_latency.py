@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -197,6 +198,7 @@ async def run(
                 change.latencies = []
                 change.phase, change.index, change.expected = phase, i, len(sockets)
                 change.all_in.clear()
+                frames_before = sum(s.frames for s in sockets)
                 change.t0 = time.perf_counter()
                 await core.patch_namespaced_pod_status(
                     name, ns, {"status": body(container.name, container.image)}
@@ -206,6 +208,14 @@ async def run(
                 except TimeoutError:
                     missing += len(sockets) - len(change.latencies)
                 results[phase] += change.latencies
+                frames_now = sum(s.frames for s in sockets)
+                got = summarize(change.latencies)
+                print(
+                    f"    change {i:2} →{phase:8} first {ms(min(change.latencies, default=math.nan))} "
+                    f"p50 {ms(got.p50)} last {ms(got.max)} ms, "
+                    f"frames per socket {(frames_now - frames_before) / len(sockets):.2f}",
+                    flush=True,
+                )
                 await asyncio.sleep(0.3)
             cpu1 = _cpu(pids)
             if spy is not None:

@@ -2,9 +2,12 @@
 
 One ephemeral ordered JetStream consumer on ``urumi.evt.>`` per notifier process,
 started at the stream's end. Each message's subject names its tenant; its ``event``
-frame is built once, as text, around the message's bytes, and the same string is
-handed to every registered socket of that tenant (a dict tenant → set of sinks).
-Per socket per event that is one deque append, and later one websocket write.
+frame is built once, as text, around the message's bytes, and framed once as a
+websocket message; the same objects go to every registered socket of that tenant
+(a dict tenant → set of sinks). A socket whose session has caught up and keeps up
+gets the framed bytes written straight to its transport (``direct.py``): one
+write per socket per event and nothing else. Any other socket gets one deque
+append, and its session's writer sends it later.
 
 A sink registers with ``position`` as its ``target``: every event after
 ``target`` reaches the sink, in order, once; everything up to ``target`` is the
@@ -32,6 +35,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from services.contracts import subjects, wire
 from services.contracts.frames import raw_event_frame
 from services.contracts.streams import EVENTS
+from services.notifier.direct import DirectWriter, text_frame
+from services.notifier.metrics import EVENT_FRAMES
 from services.notifier.snapshot import stream_bounds
 
 log = logging.getLogger(__name__)
@@ -45,33 +50,58 @@ class ClientTooSlowError(Exception):
 
 
 class Sink:
-    """One socket's bounded buffer of shared ``(seq, frame text)`` entries.
+    """One socket's way in from the hub: written directly, or a bounded queue.
 
-    ``offer`` never waits: a full buffer means the client (or its catch-up) is a
-    whole queue behind, and the socket is closed as too slow; what is buffered is
-    dropped and the client resumes from its last seq.
+    ``offer`` never waits. While the session has a ``DirectWriter`` installed
+    (``go_direct``: caught up, nothing queued) a frame is written to the socket at
+    once. Otherwise, or when the socket is closing or behind, it is queued as
+    ``(seq, frame text)`` for the session's writer, and the direct way stays off
+    until the writer has emptied the queue again: frames leave in order. A full
+    queue means the client (or its catch-up) is a whole queue behind, and the
+    socket is closed as too slow; what is queued is dropped and the client resumes
+    from its last seq.
     """
 
     def __init__(self, target: int, maxsize: int) -> None:
         self.target = target
+        # The last seq written to the socket, and when (loop time): the writer's
+        # pings and the resume hint in a closing reason.
+        self.sent = 0
+        self.sent_at = 0.0
         self._maxsize = maxsize
         self._frames: deque[tuple[int, str]] = deque()
         self._ready = asyncio.Event()
+        self._direct: DirectWriter | None = None
         self.overflow = asyncio.Event()
 
-    def offer(self, seq: int, text: str) -> None:
+    def go_direct(self, writer: DirectWriter) -> None:
+        """Take frames straight to the socket from now on, if none wait in the queue."""
+        if not self._frames:
+            self._direct = writer
+
+    def offer(self, seq: int, text: str, framed: bytes, now: float) -> bool:
+        """True when written to the socket now; otherwise queued (or dropped)."""
+        direct = self._direct
+        if direct is not None:
+            if seq <= self.sent:  # a snapshot cut beyond the hub's position has it
+                return False
+            if direct.write(framed):
+                self.sent, self.sent_at = seq, now
+                return True
+            self._direct = None
         if self.overflow.is_set():
-            return
+            return False
         if len(self._frames) >= self._maxsize:
             self._frames.clear()
             self.overflow.set()
             self._ready.set()
-            return
+            return False
         self._frames.append((seq, text))
         self._ready.set()
+        return False
 
     async def get(self) -> tuple[int, str]:
-        """The next shared frame; cancel-safe (nothing is taken until it returns)."""
+        """The next queued frame; cancel-safe (nothing is taken until it returns)."""
         while not self._frames:
             if self.overflow.is_set():
                 raise ClientTooSlowError
@@ -150,8 +180,12 @@ class Hub:
             log.warning("undecodable event skipped", extra={"subject": msg.subject})
             return
         text = raw_event_frame(seq, msg.data)
+        framed = text_frame(text.encode())
+        now = asyncio.get_running_loop().time()
+        written = 0
         for sink in sinks:
-            sink.offer(seq, text)
+            written += sink.offer(seq, text, framed, now)
+        EVENT_FRAMES.inc(written)
 
 
 def _tenant(subject: str) -> str:

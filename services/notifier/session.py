@@ -9,18 +9,19 @@ stream's end, or ``after + 1``) and ``catchup.replay`` sends the tenant's events
 from the start through ``target``. Then the sink's frames follow, skipping those
 at or below the last seq sent (a snapshot cut beyond ``target`` already covers
 them). Replay covers ``[start, target]``, the sink ``(target, ∞)``: no gap, no
-repeat, in order.
+repeat, in order. Once that queue is empty the writer lets the hub write to the
+socket directly (``Sink.go_direct``), and it wakes only for pings or when the
+socket falls behind and frames queue up again.
 """
 
 import asyncio
 import logging
 from contextlib import aclosing
-from typing import Any, Final, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from litestar import WebSocket
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from prometheus_client import Counter, Gauge
 
 from services.contracts.frames import (
     CLOSE_BAD_REQUEST,
@@ -39,18 +40,15 @@ from services.contracts.frames import (
     too_slow_message,
 )
 from services.notifier.catchup import replay
+from services.notifier.direct import DIRECT_SCOPE_KEY, DirectWriter
 from services.notifier.hub import ClientTooSlowError, Hub, Sink
+from services.notifier.metrics import CLOSES, EVENT_FRAMES, FRAMES, SOCKETS
 from services.notifier.settings import NotifierSettings
 from services.notifier.snapshot import last_statuses, stream_bounds
 from services.runtime.first import first_done
 from services.runtime.tickets import TicketError, verify_ticket
 
 log = logging.getLogger(__name__)
-
-SOCKETS: Final = Gauge("urumi_notifier_sockets", "Open websocket connections")
-CLOSES: Final = Counter("urumi_notifier_closes_total", "Websocket closes by cause", ["cause"])
-FRAMES: Final = Counter("urumi_notifier_frames_total", "Frames sent", ["type"])
-EVENT_FRAMES: Final = FRAMES.labels("eventframe")
 
 
 class Ending(NamedTuple):
@@ -81,9 +79,9 @@ class Session:
         self.hub = hub
         self.settings = settings
         self.stop = stop
-        self.last_seq = 0
         self._tenant = ""
         self._after: int | None = None
+        self._direct: DirectWriter | None = cast(dict[str, Any], socket.scope).get(DIRECT_SCOPE_KEY)
         # A client that cannot take one frame in two ping intervals is not reading.
         self.stall_s = 2 * settings.ping_interval_s
 
@@ -95,11 +93,12 @@ class Session:
                 return
             await self.hub.start()
             with self.hub.register(self._tenant, self.settings.socket_queue) as sink:
-                start = await self._open()
-                ending = await self._stream(sink, start)
-            # Closed after unregistering: a stuck client holds nothing of the hub's.
-            if ending is not None:
-                await self._close(*ending)
+                start = await self._open(sink)
+                cause = await self._stream(sink, start)
+            # Closed after unregistering: a stuck client holds nothing of the hub's,
+            # and ``sink.sent`` is final.
+            if cause is not None:
+                await self._close(*_ending(cause, sink.sent))
         except Exception:
             log.exception("websocket session failed", extra={"tenant": self._tenant})
             reason = "event bus unavailable; reconnect with after=<last seq>"
@@ -122,23 +121,25 @@ class Session:
             return False
         return True
 
-    async def _open(self) -> int:
+    async def _open(self, sink: Sink) -> int:
         """Send hello (+ snapshot); the first seq the session still owes the client."""
         bounds = await stream_bounds(self.js)
         start = resume_start(self._after, bounds.first_seq, bounds.last_seq)
         interval = self.settings.ping_interval_s
         if start is not None:
-            self.last_seq = start - 1
-            await self._send(Hello(self._tenant, self.last_seq, True, interval))
-            return start
-        self.last_seq = bounds.last_seq
-        statuses = await last_statuses(self.js, self._tenant, bounds.last_seq)
-        await self._send(Hello(self._tenant, self.last_seq, False, interval))
-        await self._send(Snapshot(seq=self.last_seq, statuses=statuses))
-        return self.last_seq + 1
+            sink.sent = start - 1
+            await self._send(Hello(self._tenant, sink.sent, True, interval))
+        else:
+            sink.sent = bounds.last_seq
+            statuses = await last_statuses(self.js, self._tenant, bounds.last_seq)
+            await self._send(Hello(self._tenant, sink.sent, False, interval))
+            await self._send(Snapshot(seq=sink.sent, statuses=statuses))
+            start = sink.sent + 1
+        sink.sent_at = asyncio.get_running_loop().time()
+        return start
 
-    async def _stream(self, sink: Sink, start: int) -> Ending | None:
-        """Run until the client leaves (None) or the server must close (why)."""
+    async def _stream(self, sink: Sink, start: int) -> str | None:
+        """Run until the client leaves (None) or the server must close (the cause)."""
         writer = asyncio.create_task(self._write(sink, start))
         reader = asyncio.create_task(self._read())
         stopper = asyncio.create_task(self.stop.wait())
@@ -149,12 +150,11 @@ class Session:
             CLOSES.labels("client").inc()
             return None
         if _finished(stopper):
-            reason = f"notifier restarting; reconnect with after={self.last_seq}"
-            return Ending(CLOSE_RESTARTING, reason, "restart")
+            return "restart"
         exc = writer.exception() if _finished(writer) else None
         if _finished(overflow) or isinstance(exc, ClientTooSlowError | StalledError):
-            log.info("closing slow client", extra={"tenant": self._tenant, "seq": self.last_seq})
-            return Ending(CLOSE_TOO_SLOW, too_slow_message(self.last_seq), "too_slow")
+            log.info("closing slow client", extra={"tenant": self._tenant, "seq": sink.sent})
+            return "too_slow"
         if isinstance(exc, NatsError):
             raise exc  # the catch-up's consumer failed: the bus, not the client (1011)
         # The socket failed under the writer: the client is gone.
@@ -162,32 +162,42 @@ class Session:
         return None
 
     async def _write(self, sink: Sink, start: int) -> None:
-        """Catch-up, then the shared frames; a ping whenever nothing was sent for an
+        """Catch-up, then the hub's frames; a ping whenever nothing was sent for an
         interval.
 
-        A timed-out get() loses nothing (Sink.get is cancel-safe), so no task is
-        needed per frame.
+        With the queue empty the hub writes to the socket itself (``go_direct``)
+        and ``sink.get()`` only returns when the socket fell behind and frames were
+        queued again. A timed-out get() loses nothing (Sink.get is cancel-safe), so
+        no task is needed per frame.
         """
         async with aclosing(replay(self.js, self._tenant, start, sink.target)) as missed:
             async for seq, text in missed:
-                await self._send_event(seq, text)
+                await self._send_event(sink, seq, text)
+        loop = asyncio.get_running_loop()
+        interval = self.settings.ping_interval_s
         while True:
+            if self._direct is not None:
+                sink.go_direct(self._direct)
+            quiet = loop.time() - sink.sent_at
+            if quiet >= interval:
+                await self._send(Ping(seq=sink.sent))
+                sink.sent_at = loop.time()
+                continue
             try:
-                async with asyncio.timeout(self.settings.ping_interval_s):
+                async with asyncio.timeout(interval - quiet):
                     seq, text = await sink.get()
             except TimeoutError:
-                await self._send(Ping(seq=self.last_seq))
                 continue
-            if seq > self.last_seq:
-                await self._send_event(seq, text)
+            if seq > sink.sent:
+                await self._send_event(sink, seq, text)
 
-    async def _send_event(self, seq: int, text: str) -> None:
+    async def _send_event(self, sink: Sink, seq: int, text: str) -> None:
         try:
             async with asyncio.timeout(self.stall_s):
                 await self.socket.send_data(text)
         except TimeoutError:
             raise StalledError from None
-        self.last_seq = seq
+        sink.sent, sink.sent_at = seq, asyncio.get_running_loop().time()
         EVENT_FRAMES.inc()
 
     async def _read(self) -> None:
@@ -215,3 +225,10 @@ class Session:
         except Exception as exc:
             # A client that stopped reading gets its TCP connection dropped instead.
             log.debug("close not delivered", extra={"error": str(exc)})
+
+
+def _ending(cause: str, last_seq: int) -> Ending:
+    if cause == "restart":
+        reason = f"notifier restarting; reconnect with after={last_seq}"
+        return Ending(CLOSE_RESTARTING, reason, cause)
+    return Ending(CLOSE_TOO_SLOW, too_slow_message(last_seq), cause)

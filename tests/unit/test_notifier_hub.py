@@ -80,12 +80,12 @@ async def test_sink_overflow_closes_and_wakes_a_waiting_writer() -> None:
     sink = Sink(0, 2)
     waiter = asyncio.create_task(sink.get())
     await asyncio.sleep(0)
-    sink.offer(1, "a")
+    sink.offer(1, "a", b"", 0.0)
     assert await waiter == (1, "a")
     waiter = asyncio.create_task(sink.get())
     await asyncio.sleep(0)
     for seq in (2, 3, 4):
-        sink.offer(seq, "x")
+        sink.offer(seq, "x", b"", 0.0)
     assert sink.overflow.is_set()
     # A full queue, then one more: the writer raises rather than send stale frames.
     with pytest.raises(ClientTooSlowError):
@@ -99,5 +99,5 @@ async def test_sink_get_is_cancel_safe() -> None:
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.01):
             await sink.get()
-    sink.offer(1, "a")
+    sink.offer(1, "a", b"", 0.0)
     assert await sink.get() == (1, "a")
