@@ -10,6 +10,14 @@ per socket and change: just before the PATCH is sent → the `store-status` fram
 with the expected phase is read on that socket. The path measured is API server
 write → watch → watcher → NATS → notifier (one shared feed per process) → websocket →
 this process's read loop, which serves every socket on one core.
+
+Ready again is two statuses, not one: the pod's readiness first makes the watcher
+publish `degraded` with reason NotReady (the Deployment does not count the replica
+available yet), and only the Deployment controller's status update, a moment later,
+makes it `ready`. So a →ready change waits for one more control-plane hop and
+crosses the notifier and the sockets twice. Per change the script prints when the
+expected status was published (a NATS subscriber here: everything before the
+notifier), when the first socket had it, and when the last one did.
 """
 
 from __future__ import annotations
@@ -20,9 +28,14 @@ import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from statistics import median
 from typing import Any
 
 import httpx
+import msgspec
+import nats
+import nats.aio.client
+import nats.aio.msg
 from kubernetes_asyncio import client, config
 
 from bench.common import (
@@ -41,6 +54,8 @@ from bench.common import (
 )
 from bench.live import Socket, StatusSink, close_all, open_sockets, socket_url, ticket_url
 from bench.provisioning_burst import Tracker
+from services.contracts import subjects
+from services.contracts.subjects import EventKind
 
 STORE = "live-bench"
 COMPONENT_LABEL = "app.kubernetes.io/component"
@@ -56,6 +71,29 @@ class Change:
     latencies: list[float] = field(default_factory=list)
     expected: int = 0
     all_in: asyncio.Event = field(default_factory=asyncio.Event)
+    # When the watcher's status with `phase` reached this process over NATS: the
+    # part of the latency before the notifier.
+    published: float = math.nan
+
+
+class _Phase(msgspec.Struct):
+    phase: str = ""
+
+
+_decode_phase = msgspec.json.Decoder(_Phase).decode
+
+
+async def watch_statuses(url: str, change: Change) -> nats.aio.client.Client:
+    """Timestamp each status of the store as it is published (a plain NATS subscriber)."""
+
+    async def on_status(msg: nats.aio.msg.Msg) -> None:
+        at = time.perf_counter()
+        if _decode_phase(msg.data).phase == change.phase and math.isnan(change.published):
+            change.published = at
+
+    nc = await nats.connect(url)
+    await nc.subscribe(subjects.event_subject(TENANT, STORE, EventKind.STATUS), cb=on_status)
+    return nc
 
 
 def make_sink(change: Change) -> StatusSink:
@@ -132,6 +170,8 @@ class Level:
     connect_s: float
     degraded: list[float]
     recovered: list[float]
+    published: list[float]  # per change: PATCH → the status on NATS
+    first: list[float]  # per change: PATCH → the first socket has it
     missing: int
     notifier_mb: float
     nats_mb: float
@@ -166,6 +206,7 @@ async def run(
     pids = plat.pids()
 
     change = Change()
+    nc = await watch_statuses(plat.stack.nats.url, change)
     sockets: list[Socket] = []
     levels: list[Level] = []
     try:
@@ -186,6 +227,8 @@ async def run(
             await asyncio.sleep(5)
             idle_pct = (cpu_seconds(pids["notifier"]) - idle0) / 5 * 100
             results: dict[str, list[float]] = {"degraded": [], "ready": []}
+            published: list[float] = []
+            firsts: list[float] = []
             missing = 0
             spy = None
             if profile and count == max(counts):
@@ -198,6 +241,7 @@ async def run(
                 change.latencies = []
                 change.phase, change.index, change.expected = phase, i, len(sockets)
                 change.all_in.clear()
+                change.published = math.nan
                 frames_before = sum(s.frames for s in sockets)
                 change.t0 = time.perf_counter()
                 await core.patch_namespaced_pod_status(
@@ -208,11 +252,13 @@ async def run(
                 except TimeoutError:
                     missing += len(sockets) - len(change.latencies)
                 results[phase] += change.latencies
+                published.append(change.published - change.t0)
+                firsts.append(min(change.latencies, default=math.nan))
                 frames_now = sum(s.frames for s in sockets)
                 got = summarize(change.latencies)
                 print(
-                    f"    change {i:2} →{phase:8} first {ms(min(change.latencies, default=math.nan))} "
-                    f"p50 {ms(got.p50)} last {ms(got.max)} ms, "
+                    f"    change {i:2} →{phase:8} published {ms(published[-1])} "
+                    f"first socket {ms(firsts[-1])} p50 {ms(got.p50)} last {ms(got.max)} ms, "
                     f"frames per socket {(frames_now - frames_before) / len(sockets):.2f}",
                     flush=True,
                 )
@@ -227,6 +273,8 @@ async def run(
                 took,
                 results["degraded"],
                 results["ready"],
+                published,
+                firsts,
                 missing,
                 rss_mb(pids["notifier"]),
                 rss_mb(pids["nats-server"]) if "nats-server" in pids else float("nan"),
@@ -248,6 +296,7 @@ async def run(
     finally:
         await close_all(sockets)
         await kube.close()
+        await nc.close()
     return levels
 
 
@@ -270,6 +319,8 @@ def render(levels: list[Level]) -> str:
                 ms(both.max),
                 ms(rec.p99),
                 ms(deg.p99),
+                f"{ms(median(lv.published))} / {ms(max(lv.published))}",
+                f"{ms(median(lv.first))} / {ms(max(lv.first))}",
                 lv.missing,
                 lv.failed,
                 f"{lv.idle_pct:.0f}",
@@ -289,6 +340,8 @@ def render(levels: list[Level]) -> str:
             "max ms",
             "→ready p99",
             "→degraded p99",
+            "published ms (median / max)",
+            "first socket ms (median / max)",
             "missed",
             "not opened",
             "notifier idle CPU %",
