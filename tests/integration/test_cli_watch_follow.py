@@ -21,7 +21,7 @@ from services.cli import watch
 from services.contracts.events import StepState, StoreProgress, StoreStatus
 from services.contracts.phases import Phase
 from services.devtools.natsserver import free_port
-from services.notifier.session import FRAMES
+from services.notifier.metrics import FRAMES
 from services.runtime.http import serve
 from services.runtime.tickets import sign_ticket
 from tests.fixtures.waiting import eventually

@@ -22,7 +22,7 @@ from services.contracts.frames import (
 from services.contracts.phases import Phase
 from services.contracts.streams import EVENTS
 from services.devtools.natsserver import NatsServer
-from services.notifier.session import CLOSES
+from services.notifier.metrics import CLOSES
 from tests.fixtures.waiting import eventually
 from tests.integration.test_notifier_ws import (
     assert_quiet,

@@ -7,11 +7,16 @@ from typing import Any, cast
 import pytest
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from services.contracts import subjects, wire
 from services.contracts.events import Event, KubeEvent, StoreStatus
 from services.contracts.frames import EventFrame, decode_frame, encode_frame, raw_event_frame
 from services.contracts.phases import Phase
+from services.notifier.direct import DirectWriter, text_frame
 from services.notifier.hub import ClientTooSlowError, Hub, Sink
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -101,3 +106,80 @@ async def test_sink_get_is_cancel_safe() -> None:
             await sink.get()
     sink.offer(1, "a", b"", 0.0)
     assert await sink.get() == (1, "a")
+
+
+class FakeDirect:
+    """A DirectWriter stand-in: records what it is given, or refuses (socket behind)."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.refuse = False
+
+    def write(self, frame: bytes) -> bool:
+        if self.refuse:
+            return False
+        self.written.append(frame)
+        return True
+
+
+def direct_sink(target: int = 0, maxsize: int = 4) -> tuple[Sink, FakeDirect]:
+    sink, direct = Sink(target, maxsize), FakeDirect()
+    sink.go_direct(cast(DirectWriter, direct))
+    return sink, direct
+
+
+def test_direct_sink_writes_at_once_and_skips_what_was_sent() -> None:
+    sink, direct = direct_sink()
+    sink.sent = 5  # a snapshot cut at 5
+    assert not sink.offer(5, "old", b"old", 1.0)
+    assert sink.offer(6, "new", b"new", 2.0)
+    assert direct.written == [b"new"]
+    assert (sink.sent, sink.sent_at) == (6, 2.0)
+    assert not sink._frames
+
+
+async def test_a_socket_behind_queues_until_the_writer_has_caught_up() -> None:
+    sink, direct = direct_sink()
+    direct.refuse = True
+    assert not sink.offer(1, "a", b"a", 0.0)
+    direct.refuse = False
+    # Once refused, frames queue behind the first (in order) even if the socket
+    # could take them now, until the writer has emptied the queue.
+    assert not sink.offer(2, "b", b"b", 0.0)
+    sink.go_direct(cast(DirectWriter, direct))
+    assert not sink.offer(3, "c", b"c", 0.0)
+    assert [await sink.get() for _ in range(3)] == [(1, "a"), (2, "b"), (3, "c")]
+    assert direct.written == []
+    sink.sent = 3
+    sink.go_direct(cast(DirectWriter, direct))
+    assert sink.offer(4, "d", b"d", 0.0)
+    assert direct.written == [b"d"]
+
+
+def test_a_socket_behind_a_whole_queue_overflows() -> None:
+    sink, direct = direct_sink(maxsize=2)
+    direct.refuse = True
+    for seq in (1, 2, 3):
+        sink.offer(seq, "x", b"x", 0.0)
+    assert sink.overflow.is_set()
+
+
+async def test_hub_frames_each_event_once_for_direct_sockets() -> None:
+    hub = Hub(cast(JetStreamContext, None))
+    with hub.register("acme", 8) as a, hub.register("acme", 8) as b:
+        da, db = FakeDirect(), FakeDirect()
+        a.go_direct(cast(DirectWriter, da))
+        b.go_direct(cast(DirectWriter, db))
+        await hub._on_msg(message(1, status("acme")))
+    assert da.written[0] is db.written[0]
+    assert da.written == [text_frame(raw_event_frame(1, wire.encode(status("acme"))).encode())]
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
+def test_text_frame_parses_as_a_websocket_client_reads_it(size: int) -> None:
+    text = "é" * (size // 2) + "x" * (size % 2)
+    client = ClientProtocol(parse_uri("ws://example/"), state=State.OPEN)
+    client.receive_data(text_frame(text.encode()))
+    [frame] = client.events_received()
+    assert isinstance(frame, Frame)
+    assert (frame.opcode, frame.fin, bytes(frame.data).decode()) == (Opcode.TEXT, True, text)
