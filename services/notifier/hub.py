@@ -75,8 +75,12 @@ class Sink:
         self.overflow = asyncio.Event()
 
     def go_direct(self, writer: DirectWriter) -> None:
-        """Take frames straight to the socket from now on, if none wait in the queue."""
-        if not self._frames:
+        """Take frames straight to the socket from now on, if none wait in the queue.
+
+        Never after an overflow: the queue it dropped is a gap the socket must not
+        skip over (the session closes it, and the client resumes from its last seq).
+        """
+        if not self._frames and not self.overflow.is_set():
             self._direct = writer
 
     def offer(self, seq: int, text: str, framed: bytes, now: float) -> bool:

@@ -162,6 +162,11 @@ def test_a_socket_behind_a_whole_queue_overflows() -> None:
     for seq in (1, 2, 3):
         sink.offer(seq, "x", b"x", 0.0)
     assert sink.overflow.is_set()
+    # The queue was dropped, not sent: writing on past that gap would hide it.
+    direct.refuse = False
+    sink.go_direct(cast(DirectWriter, direct))
+    assert not sink.offer(4, "y", b"y", 0.0)
+    assert direct.written == []
 
 
 async def test_hub_frames_each_event_once_for_direct_sockets() -> None:
