@@ -96,6 +96,15 @@ def describe(current: StoreView, to: SpecRecord) -> str:
     return f"rolling back to generation {to.generation}'s spec: {what}"
 
 
+_CAUSE_CHARS = 200
+
+
+def _cause(failed: StoreState) -> str:
+    """Why it failed, short: the detail (a provisioner's reason is its step's name)."""
+    why = failed.message or failed.reason or "no reason given"
+    return why if len(why) <= _CAUSE_CHARS else f"{why[: _CAUSE_CHARS - 1]}…"
+
+
 def decide(
     store: StoreView, merged: StoreState, history: Sequence[SpecRecord]
 ) -> AutoRollback | RollbackFailed | None:
@@ -109,7 +118,7 @@ def decide(
     latest = history[0]
     if latest.generation != store.generation:
         return None
-    why = merged.reason or merged.message or "no reason given"
+    why = _cause(merged)
     if latest.cause is SpecCause.AUTO_ROLLBACK:
         return RollbackFailed(
             f"automatic rollback to {shown(latest.release)} failed ({why}); the store "
