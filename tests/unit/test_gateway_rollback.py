@@ -128,41 +128,44 @@ def test_the_target_is_the_previous_generation_and_refusals_say_why() -> None:
 
 
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[StoreService]:
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     db = Database(str(tmp_path / "g.db"))
     await db.open()
     async with db.transaction() as conn:
         await repo.add_tenant(conn, ACME)
-    settings = GatewaySettings(base_domain="shops.test")
-    yield StoreService(GatewayDeps(settings, db, OutboxRelay(db), LocalRateLimiter(600)))
+    yield db
     await db.close()
 
 
-async def _history(service: StoreService) -> list[tuple[int, str, str]]:
-    db = service._deps.db  # noqa: SLF001 - the service's own database, read back
+@pytest.fixture
+def service(db: Database) -> StoreService:
+    settings = GatewaySettings(base_domain="shops.test")
+    return StoreService(GatewayDeps(settings, db, OutboxRelay(db), LocalRateLimiter(600)))
+
+
+async def _history(db: Database) -> list[tuple[int, str, str]]:
     return [
         (s.generation, s.release, s.cause) for s in await repo.spec_history(db.reader, "shop", 9)
     ]
 
 
 async def test_every_generation_keeps_its_spec_and_a_reused_id_starts_afresh(
-    service: StoreService,
+    service: StoreService, db: Database
 ) -> None:
     await service.create(ACME, CreateStoreRequest(id="shop", release=OLD))
     await service.update(ACME, "shop", UpdateStoreRequest(release=NEW))
     back = await service.rollback(ACME, "shop")
     assert (back.generation, back.release, back.phase) == (3, OLD, Phase.PROVISIONING)
-    assert await _history(service) == [(3, OLD, "rollback"), (2, NEW, "update"), (1, OLD, "create")]
+    assert await _history(db) == [(3, OLD, "rollback"), (2, NEW, "update"), (1, OLD, "create")]
     # Rolling back again returns to generation 2's spec: the previous one.
     again = await service.rollback(ACME, "shop")
     assert (again.generation, again.release) == (4, NEW)
 
     await service.delete(ACME, "shop")
-    db = service._deps.db  # noqa: SLF001
     async with db.transaction() as conn:
         await repo.set_phase(conn, "shop", Phase.DELETED, 5)
     await service.create(ACME, CreateStoreRequest(id="shop"))
-    assert await _history(service) == [(6, NEW, "create")]
+    assert await _history(db) == [(6, NEW, "create")]
     with pytest.raises(ConflictError, match="generation 6 is its first spec"):
         await service.rollback(ACME, "shop")
 
