@@ -22,6 +22,7 @@ from services.gateway.domain_errors import ConflictError, NotFoundError, QuotaRe
 from services.gateway.models import (
     CreateStoreRequest,
     EventView,
+    PreviousSpecView,
     StoreList,
     StoreView,
     TenantView,
@@ -102,6 +103,16 @@ class StoreService:
             await spec_changes.changed(conn, current, changed, _actor(tenant), cause)
         self._deps.outbox.wake.set()
         return Outcome(releases.present(catalog, changed), changed=True)
+
+    async def previous(self, tenant: TenantView, store_id: str) -> PreviousSpecView:
+        """What `rollback` would return the store to (its refusals when none)."""
+        reader = self._deps.db.reader
+        current = await _owned(reader, store_id, tenant)
+        to = rollback.target(current, await repo.spec_history(reader, store_id))
+        release = to.release or self._deps.releases.of(current.engine).legacy.name
+        return PreviousSpecView(
+            generation=to.generation, release=release, plan=to.plan, display_name=to.display_name
+        )
 
     async def rollback(self, tenant: TenantView, store_id: str) -> StoreView:
         """The store at its next generation with its previous generation's spec

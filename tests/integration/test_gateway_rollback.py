@@ -79,6 +79,13 @@ async def test_rollback_returns_the_previous_spec_at_a_new_generation(
     await acme.post("/api/v1/stores", json={"id": "shop", "release": OLD, "display_name": "Old"})
     changed = {"release": NEW, "plan": "medium", "display_name": "New"}
     assert (await acme.patch("/api/v1/stores/shop", json=changed)).status_code == 202
+    preview = await acme.get("/api/v1/stores/shop/rollback")
+    assert preview.json() == {
+        "generation": 1,
+        "release": OLD,
+        "plan": "small",
+        "display_name": "Old",
+    }
 
     back = await acme.post("/api/v1/stores/shop/rollback")
     assert back.status_code == 202
@@ -112,6 +119,7 @@ async def test_nothing_to_roll_back_to_unknown_and_deleted_stores_are_refused(
     first = await acme.post("/api/v1/stores/fresh/rollback")
     assert first.status_code == 409
     assert "has nothing to roll back to: generation 1 is its first spec" in first.json()["detail"]
+    assert (await acme.get("/api/v1/stores/fresh/rollback")).status_code == 409
 
     unknown = await acme.post("/api/v1/stores/nowhere/rollback")
     assert (unknown.status_code, unknown.json()["detail"]) == (404, "no store 'nowhere'")

@@ -12,6 +12,7 @@ from services.gateway.models import (
     CreateStoreRequest,
     Credentials,
     EventList,
+    PreviousSpecView,
     StoreList,
     StoreView,
     TenantView,
@@ -97,6 +98,20 @@ class StoreController(Controller):
     ) -> Response[StoreView]:
         request.state.audit_target = store_id
         return _answer(await store_service.update(tenant, store_id, data))
+
+    @get(
+        "/{store_id:str}/rollback",
+        summary="What a rollback would return the store to",
+        description="The previous generation's spec; 409 (saying why) when there is none.",
+        responses=errors(404, 409),
+    )
+    async def rollback_target(
+        self,
+        store_id: FromPath[str],
+        tenant: NamedDependency[TenantView],
+        store_service: NamedDependency[StoreService],
+    ) -> PreviousSpecView:
+        return await store_service.previous(tenant, store_id)
 
     @post(
         "/{store_id:str}/rollback",
