@@ -43,8 +43,9 @@ export function releasePanel(id) {
     let previous = null;
     try {
       previous = await api("GET", `/api/v1/stores/${encodeURIComponent(id)}/rollback`);
-    } catch {
+    } catch (err) {
       // 409: nothing to roll back to (a first generation, or a store being deleted).
+      if (err.status !== 409) error.textContent = err.message;
     }
     back.textContent = previous ? `Roll back to ${previous.release}` : "";
     back.title = previous ? `Return to generation ${previous.generation}'s spec (plan ${previous.plan})` : "";
