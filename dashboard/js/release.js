@@ -1,7 +1,10 @@
 // A store's software: the engine release it runs, a notice when a newer one
 // exists, and an upgrade to it (PATCH release: the next generation, whose setup
 // step migrates the database). Only newer releases are offered: migrations are
-// one-way, so the API refuses a downgrade unless asked explicitly.
+// one-way, so the API refuses a downgrade unless asked explicitly. When the
+// store has a previous generation, "Roll back to <release>" returns it to that
+// generation's spec (POST …/rollback; its setup step dumped the database before
+// the upgrade).
 
 import { h } from "./dom.js";
 import { api } from "./api.js";
@@ -31,12 +34,26 @@ export function releasePanel(id) {
   const button = h("button", { type: "submit", class: "btn", disabled: true }, "Upgrade");
   const error = h("p", { class: "form-error", role: "alert" });
   const upgrade = h("div", {});
+  const back = h("button", { type: "button", class: "btn", id: "rollback" });
+  const rollback = h("div", {});
   const form = h("form", { class: "card", "aria-labelledby": "release-heading" },
-    h("h2", { id: "release-heading", text: "Software" }), summary, notice, upgrade, error);
+    h("h2", { id: "release-heading", text: "Software" }), summary, notice, upgrade, rollback, error);
   let shown = null;
+  const offerRollback = async () => {
+    let previous = null;
+    try {
+      previous = await api("GET", `/api/v1/stores/${encodeURIComponent(id)}/rollback`);
+    } catch (err) {
+      // 409: nothing to roll back to (a first generation, or a store being deleted).
+      if (err.status !== 409) error.textContent = err.message;
+    }
+    back.textContent = previous ? `Roll back to ${previous.release}` : "";
+    back.title = previous ? `Return to generation ${previous.generation}'s spec (plan ${previous.plan})` : "";
+    rollback.replaceChildren(...(previous ? [back] : []));
+  };
   const show = async (s, hidden) => {
     form.hidden = hidden || !s?.release;
-    const key = s && `${s.release}|${s.latest_release}`;
+    const key = s && `${s.release}|${s.latest_release}|${s.generation}`;
     if (form.hidden || key === shown) return;
     shown = key;
     let releases = [];
@@ -55,7 +72,18 @@ export function releasePanel(id) {
     select.value = s.latest_release;
     upgrade.replaceChildren(...(newer.length ? [field, hint, button] : []));
     button.disabled = newer.length === 0;
+    await offerRollback();
   };
+  back.addEventListener("click", async () => {
+    back.disabled = true;
+    error.textContent = "";
+    try {
+      putStore(await api("POST", `/api/v1/stores/${encodeURIComponent(id)}/rollback`));
+    } catch (err) {
+      error.textContent = err.message;
+    }
+    back.disabled = false;
+  });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     button.disabled = true;

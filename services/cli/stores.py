@@ -91,6 +91,17 @@ def cmd_update(args: argparse.Namespace) -> int:
     return _follow(args, args.id) if args.wait else 0
 
 
+def cmd_rollback(args: argparse.Namespace) -> int:
+    store = call(args, "POST", f"/api/v1/stores/{args.id}/rollback")
+    if not args.json:
+        print(
+            f"rolling {store['id']} back to release {store['release']} (plan {store['plan']}) "
+            f"at generation {store['generation']}"
+        )
+    _print_store(args, store)
+    return _follow(args, args.id) if args.wait else 0
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
     _print_store(args, call(args, "DELETE", f"/api/v1/stores/{args.id}"))
     return _follow(args, args.id) if args.wait else 0
@@ -132,7 +143,9 @@ def _release_arguments(verb: argparse.ArgumentParser, required: bool) -> None:
 
 def add_stores_parser(sub: Any) -> None:
     api, token = _defaults()
-    stores = sub.add_parser("stores", help="create, list, get, change, delete, watch stores")
+    stores = sub.add_parser(
+        "stores", help="create, list, get, change, roll back, delete, watch stores"
+    )
     stores.add_argument("--api", default=api, help="gateway URL (env URUMI_API_URL)")
     stores.add_argument("--token", default=token, help="tenant token (env URUMI_TOKEN)")
     stores.add_argument("--json", action="store_true", help="print JSON")
@@ -161,6 +174,10 @@ def add_stores_parser(sub: Any) -> None:
     upgrade.add_argument("id")
     _release_arguments(upgrade, required=True)
     upgrade.set_defaults(func=_run(cmd_update), plan=None, name=None)
+    back = verbs.add_parser("rollback", help="return a store to its previous generation's spec")
+    back.add_argument("id")
+    back.add_argument("--wait", action="store_true", help="follow until ready again")
+    back.set_defaults(func=_run(cmd_rollback))
     releases = verbs.add_parser("releases", help="the engine releases stores can run")
     releases.add_argument("--engine", choices=["woocommerce", "medusa"])
     releases.set_defaults(func=_run(cmd_releases))

@@ -18,6 +18,9 @@ class CreateStore(msgspec.Struct, frozen=True, tag="create-store", tag_field="ty
     issued_at: datetime
     actor: str
     spec: StoreSpec
+    # This generation runs another release than the one before (an upgrade or a
+    # rollback): the setup step dumps the database before the release touches it.
+    release_changed: bool = False
 
     @property
     def tenant(self) -> str:

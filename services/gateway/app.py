@@ -67,7 +67,9 @@ async def _messaging(deps: GatewayDeps, stop: asyncio.Event) -> None:
             await sleep_or_stop(stop, 1)
     try:
         if ready:  # else stopped while waiting: nothing to relay or project
-            await asyncio.gather(deps.outbox.run(js, stop), run_projector(deps.db, js, stop))
+            await asyncio.gather(
+                deps.outbox.run(js, stop), run_projector(deps.db, js, stop, deps.outbox.wake)
+            )
     finally:
         # Everything fetched was acked above; drain() would wait on pull
         # subscriptions' internal queues for its whole timeout.

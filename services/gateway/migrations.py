@@ -91,4 +91,23 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE stores ADD COLUMN release TEXT NOT NULL DEFAULT '';
     """,
+    # 6: every generation's spec, so a store can return to its previous one
+    # (a rollback). `cause`: create, update, rollback or auto-rollback; a failed
+    # auto-rollback is never rolled back again. Live stores start with their
+    # current spec.
+    """
+    CREATE TABLE store_specs (
+        store_id TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        plan TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        release TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (store_id, generation)
+    );
+    INSERT INTO store_specs (store_id, generation, plan, display_name, release, cause, at)
+        SELECT id, generation, plan, display_name, release, 'create', updated_at FROM stores
+        WHERE phase NOT IN ('deleting', 'deleted');
+    """,
 )

@@ -70,6 +70,15 @@ class StoreView(msgspec.Struct, frozen=True):
     upgrade_available: bool = False  # latest_release is newer than `release`
 
 
+class PreviousSpecView(msgspec.Struct, frozen=True):
+    """What a rollback returns the store to: its previous generation's spec."""
+
+    generation: int
+    release: str  # "" for the release from before releases (the engine's legacy one)
+    plan: Plan
+    display_name: str
+
+
 class ReleaseView(msgspec.Struct, frozen=True):
     name: str
     released: date

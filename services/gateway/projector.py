@@ -15,14 +15,15 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 
 from services.contracts import streams
-from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
+from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
 from services.contracts.phases import Phase
+from services.contracts.store_state import StoreState
 from services.contracts.wire import decode_event
-from services.gateway import metrics
+from services.gateway import metrics, rollback, spec_changes
 from services.gateway import repository as repo
 from services.gateway.models import StoreView
 from services.gateway.projection import apply
-from services.gateway.sql import Backend
+from services.gateway.sql import Backend, Conn
 from services.runtime import bus
 from services.runtime.shutdown import sleep_or_stop
 
@@ -32,7 +33,9 @@ KEEP_EVENTS_PER_STORE = 1000
 _KIND = {StoreStatus: "status", StoreProgress: "progress", KubeEvent: "kube"}
 
 
-async def project(db: Backend, msg: Msg) -> None:
+async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> None:
+    """Fold `msg` into its store's row; `wake` is set when that queued a command
+    (an automatic rollback) for the outbox relay."""
     try:
         event = decode_event(msg.data)
     except msgspec.DecodeError:
@@ -42,6 +45,7 @@ async def project(db: Backend, msg: Msg) -> None:
     at = event.observed_at if isinstance(event, StoreStatus) else event.at
     generation = 0 if isinstance(event, KubeEvent) else event.generation
     first_ready: StoreView | None = None
+    rolled_back = False
     async with db.transaction() as conn:
         current = await repo.get_store(conn, event.store)
         if current is None or current.tenant != event.tenant:
@@ -63,10 +67,17 @@ async def project(db: Backend, msg: Msg) -> None:
             return
         base = repo.projected_from_view(current)
         merged = apply(base, event)
+        said: StoreState | None = None
         if merged is not None:
-            await repo.save_projection(conn, event.store, merged)
+            if merged.phase is Phase.FAILED:
+                said = await _after_failure(conn, current, merged)
+                rolled_back = said is None
+            if not rolled_back:
+                await repo.save_projection(conn, event.store, said or merged)
             if merged.phase is Phase.READY and await repo.mark_first_ready(conn, event.store, at):
                 first_ready = current
+    if rolled_back and wake is not None:
+        wake.set()  # after the commit, so the relay finds the command
     # Observed after the commit: a transaction that fails is retried, and counts once.
     if first_ready is not None:
         metrics.STORE_READY_SECONDS.labels(
@@ -74,18 +85,43 @@ async def project(db: Backend, msg: Msg) -> None:
         ).observe(max(0.0, (at - first_ready.created_at).total_seconds()))
 
 
-async def run_projector(db: Backend, js: JetStreamContext, stop: asyncio.Event) -> None:
+async def _after_failure(conn: Conn, store: StoreView, merged: StoreState) -> StoreState | None:
+    """Act on `rollback.decide` for a store `merged` says failed: None when it was
+    rolled back (its row is then at the next generation, past `merged`), else the
+    projection to save (a failed automatic rollback saying so)."""
+    decision = rollback.decide(store, merged, await repo.spec_history(conn, store.id))
+    if isinstance(decision, rollback.RollbackFailed):
+        await spec_changes.timeline(conn, store, StepState.FAILED, decision.message)
+        return msgspec.structs.replace(merged, message=decision.message)
+    if decision is None:
+        return merged
+    failed = msgspec.structs.replace(
+        store, phase=merged.phase, reason=merged.reason, message=merged.message
+    )
+    back = rollback.rolled_back(failed, decision.target, decision.message)
+    cause = rollback.SpecCause.AUTO_ROLLBACK
+    await spec_changes.changed(conn, failed, back, rollback.AUTO_ROLLBACK_ACTOR, cause)
+    log.warning("failed upgrade rolled back", extra={"store": store.id, "why": decision.message})
+    return None
+
+
+async def run_projector(
+    db: Backend, js: JetStreamContext, stop: asyncio.Event, wake: asyncio.Event | None = None
+) -> None:
     consumer = streams.GATEWAY_PROJECTOR
     await bus.ensure_consumer(js, consumer)
     sub = await js.pull_subscribe_bind(consumer.durable, stream=consumer.stream)
     try:
-        await _consume(db, sub, stop)
+        await _consume(db, sub, stop, wake)
     finally:
         await sub.unsubscribe()
 
 
 async def _consume(
-    db: Backend, sub: JetStreamContext.PullSubscription, stop: asyncio.Event
+    db: Backend,
+    sub: JetStreamContext.PullSubscription,
+    stop: asyncio.Event,
+    wake: asyncio.Event | None,
 ) -> None:
     while not stop.is_set():
         try:
@@ -98,7 +134,7 @@ async def _consume(
             continue
         for msg in messages:
             try:
-                await project(db, msg)
+                await project(db, msg, wake)
             except Exception as exc:
                 log.warning("event not projected; will retry", extra={"error": repr(exc)})
                 await msg.nak(delay=2)

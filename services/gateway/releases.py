@@ -70,6 +70,16 @@ def for_update(
     return target.name
 
 
+def still_shipped(catalog: Catalog, engine: Engine, name: str) -> None:
+    """Refuse a rollback to a release gone from the catalog ("": the legacy one,
+    always there): the provisioner could not render it."""
+    if name and name not in catalog.of(engine).names():
+        raise ConflictError(
+            f"cannot roll back to release {name}: it is no longer in the platform's "
+            f"catalog (its {engine.value} releases: {', '.join(catalog.of(engine).names())})"
+        )
+
+
 def _newer(catalog: Catalog, engine: Engine, than: str, name: str) -> bool | None:
     """Whether release `name` is newer than `than`; None when `than` is no longer
     in the catalog (an operator's release removed), so they cannot be compared."""

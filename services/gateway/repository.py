@@ -4,11 +4,13 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from services.contracts.events import Condition
+from services.contracts.events import Condition, StoreProgress
 from services.contracts.phases import LIVE, Phase
 from services.contracts.store import Engine, Plan
 from services.contracts.store_state import StoreState
+from services.contracts.wire import encode
 from services.gateway.models import EventView, StoreView, TenantView
+from services.gateway.rollback import SpecCause, SpecRecord
 from services.gateway.sql import Conn, Row
 from services.runtime.token_bucket import BucketPolicy
 
@@ -128,6 +130,41 @@ async def save_spec(conn: Conn, view: StoreView) -> None:
     )
 
 
+async def add_spec(conn: Conn, store_id: str, spec: SpecRecord) -> None:
+    """Remember a generation's spec (a deleted id reused starts its generations
+    past the old life's, so a row is never overwritten)."""
+    await conn.execute(
+        "INSERT INTO store_specs (store_id, generation, plan, display_name, release, cause, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        store_id,
+        spec.generation,
+        spec.plan.value,
+        spec.display_name,
+        spec.release,
+        spec.cause.value,
+        _ts(now()),
+    )
+
+
+async def spec_history(conn: Conn, store_id: str, limit: int = 2) -> list[SpecRecord]:
+    """The latest `limit` specs of the store's current life, newest first."""
+    sql = (
+        "SELECT h.generation, h.plan, h.display_name, h.release, h.cause FROM store_specs h "
+        "JOIN stores s ON s.id = h.store_id WHERE h.store_id = ? "
+        "AND h.generation >= s.first_generation ORDER BY h.generation DESC LIMIT ?"
+    )
+    return [
+        SpecRecord(
+            generation=r["generation"],
+            plan=Plan(r["plan"]),
+            display_name=r["display_name"],
+            release=r["release"],
+            cause=SpecCause(r["cause"]),
+        )
+        for r in await conn.fetchall(sql, store_id, limit)
+    ]
+
+
 async def set_phase(conn: Conn, store_id: str, phase: Phase, generation: int) -> None:
     await conn.execute(
         "UPDATE stores SET phase = ?, generation = ?, reason = '', message = '', updated_at = ? "
@@ -204,6 +241,19 @@ async def add_event(
     )
     return (
         await conn.execute(sql, stream_seq, store_id, generation, kind, _ts(at), body.decode()) == 1
+    )
+
+
+async def add_own_event(conn: Conn, event: StoreProgress) -> None:
+    """A timeline entry the gateway writes itself: no stream message, so no
+    stream sequence (and none of the projector's ordering applies to it)."""
+    await conn.execute(
+        "INSERT INTO store_events (store_id, generation, type, at, body) VALUES (?, ?, ?, ?, ?)",
+        event.store,
+        event.generation,
+        "progress",
+        _ts(event.at),
+        encode(event).decode(),
     )
 
 

@@ -11,13 +11,10 @@ from typing import NamedTuple
 import msgspec
 import uuid_utils
 
-from services.contracts.commands import CreateStore, DeleteStore
+from services.contracts.commands import DeleteStore
 from services.contracts.credentials import CredentialsReply
 from services.contracts.phases import Phase
-from services.contracts.store import StoreSpec
-from services.contracts.subjects import command_subject
-from services.contracts.wire import encode
-from services.gateway import releases
+from services.gateway import releases, rollback, spec_changes
 from services.gateway import repository as repo
 from services.gateway.credentials import ask_credentials
 from services.gateway.deps import GatewayDeps
@@ -25,6 +22,7 @@ from services.gateway.domain_errors import ConflictError, NotFoundError, QuotaRe
 from services.gateway.models import (
     CreateStoreRequest,
     EventView,
+    PreviousSpecView,
     StoreList,
     StoreView,
     TenantView,
@@ -66,7 +64,7 @@ class StoreService:
             url = self._deps.store_url(data.id)
             view = _new_view(data, tenant.id, generation, url, release)
             await repo.upsert_store(conn, view, first_generation=generation)
-            await _queue(conn, _create_command(view, _actor(tenant)))
+            await spec_changes.created(conn, view, _actor(tenant))
         self._deps.outbox.wake.set()
         return Outcome(releases.present(catalog, view), changed=True)
 
@@ -101,10 +99,34 @@ class StoreService:
             changed = _updated(current, data, release)
             if changed is None:
                 return Outcome(releases.present(catalog, current), changed=False)
-            await repo.save_spec(conn, changed)
-            await _queue(conn, _create_command(changed, _actor(tenant)))
+            cause = rollback.SpecCause.UPDATE
+            await spec_changes.changed(conn, current, changed, _actor(tenant), cause)
         self._deps.outbox.wake.set()
         return Outcome(releases.present(catalog, changed), changed=True)
+
+    async def previous(self, tenant: TenantView, store_id: str) -> PreviousSpecView:
+        """What `rollback` would return the store to (its refusals when none)."""
+        reader = self._deps.db.reader
+        current = await _owned(reader, store_id, tenant)
+        to = rollback.target(current, await repo.spec_history(reader, store_id))
+        release = to.release or self._deps.releases.of(current.engine).legacy.name
+        return PreviousSpecView(
+            generation=to.generation, release=release, plan=to.plan, display_name=to.display_name
+        )
+
+    async def rollback(self, tenant: TenantView, store_id: str) -> StoreView:
+        """The store at its next generation with its previous generation's spec
+        (an older release included: this is the explicit way back)."""
+        catalog = self._deps.releases
+        async with self._deps.db.transaction() as conn:
+            current = await _owned(conn, store_id, tenant)
+            to = rollback.target(current, await repo.spec_history(conn, store_id))
+            releases.still_shipped(catalog, current.engine, to.release)
+            back = rollback.rolled_back(current, to, rollback.describe(current, to))
+            cause = rollback.SpecCause.ROLLBACK
+            await spec_changes.changed(conn, current, back, _actor(tenant), cause)
+        self._deps.outbox.wake.set()
+        return releases.present(catalog, back)
 
     async def delete(self, tenant: TenantView, store_id: str) -> StoreView:
         """The store, deleting (already deleting or deleted: as it is)."""
@@ -122,7 +144,7 @@ class StoreService:
                 tenant=tenant.id,
                 store=store_id,
             )
-            await _queue(conn, command)
+            await spec_changes.queue(conn, command)
             deleting = await repo.get_store(conn, store_id)
         self._deps.outbox.wake.set()
         assert deleting is not None  # written in this transaction
@@ -226,30 +248,4 @@ def _new_view(
         created_at=at,
         updated_at=at,
         release=release,
-    )
-
-
-async def _queue(conn: Conn, command: CreateStore | DeleteStore) -> None:
-    """The command into the outbox, in the caller's transaction."""
-    subject = command_subject(command.tenant, command.store)
-    await repo.add_outbox(conn, command.command_id, subject, encode(command))
-
-
-def _create_command(view: StoreView, actor: str) -> CreateStore:
-    """Bring the store to `view`'s spec at its generation (a create or a change)."""
-    spec = StoreSpec(
-        id=view.id,
-        tenant=view.tenant,
-        engine=view.engine,
-        plan=view.plan,
-        display_name=view.display_name,
-        storage_plan=view.storage_plan,
-        release=view.release,
-    )
-    return CreateStore(
-        command_id=str(uuid_utils.uuid7()),
-        generation=view.generation,
-        issued_at=view.updated_at,
-        actor=actor,
-        spec=spec,
     )

@@ -21,7 +21,13 @@ from services.provisioner.engines import (
 from services.provisioner.errors import PermanentError, TransientError
 from services.provisioner.ordering import Manifest, apply_order
 from services.provisioner.progress import Progress, utcnow
-from services.provisioner.release_values import labelled, layers, release_file, store_release
+from services.provisioner.release_values import (
+    dumped_first,
+    labelled,
+    layers,
+    release_file,
+    store_release,
+)
 from services.provisioner.render import check_manifests, operator_values, render
 from services.provisioner.settings import ProvisionerSettings
 from services.provisioner.values import StoreIngress, explain
@@ -140,6 +146,7 @@ class Provisioner:
         started = applied_at(live, cmd.generation, self.clock())
         release = store_release(self.releases, spec)
         values = labelled(engine.values(spec, cmd.generation, started, self.ingress), release)
+        values = dumped_first(values, release, cmd.release_changed)
         chart = chart_path(self.settings, engine)
         operator = operator_values(self.settings.store_values_dir, engine.chart)
         try:

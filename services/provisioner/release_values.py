@@ -40,6 +40,15 @@ def labelled(values: Values, release: Release) -> Values:
     return {**values, "store": {**values.get("store", {}), "release": release.name}}
 
 
+def dumped_first(values: Values, release: Release, release_changed: bool) -> Values:
+    """The values asking the setup step to dump the database before `release`
+    touches it, when this generation changes the store's release (an upgrade or
+    a rollback); else as they are, so other generations render as before."""
+    if not release_changed:
+        return values
+    return {**values, "backup": {**values.get("backup", {}), "dumpBefore": release.name}}
+
+
 def layers(release_file: Path, operator_files: Sequence[Path]) -> list[Path]:
     """The values files under the store's own, first (lowest) first."""
     return [release_file, *operator_files]

@@ -64,3 +64,26 @@ async def test_create_at_a_release_see_the_upgrade_and_take_it(
     assert forced.split()[4:6] == ["woo-2026.05", "woo-2026.11"]
     missing = _run(api, token, "upgrade", "shop")
     assert missing.returncode == 2 and "--release" in missing.stderr
+
+
+async def test_rollback_says_where_it_goes_and_why_it_cannot(
+    nats_server: NatsServer, start_service: StartService, tmp_path: Path
+) -> None:
+    gateway = start_service("gateway", gateway_env(nats_server.url, str(tmp_path / "g.db")))
+    api, token = gateway.base_url, await new_tenant(gateway.base_url, "acme")
+    _stores(api, token, "create", "shop", "--release", "woo-2026.05")
+
+    never = _run(api, token, "rollback", "shop")
+    assert never.returncode == 1
+    assert "409: store 'shop' has nothing to roll back to: generation 1" in never.stderr
+
+    _stores(api, token, "upgrade", "shop", "--release", "woo-2026.11")
+    back = _stores(api, token, "rollback", "shop").splitlines()
+    assert back[0] == "rolling shop back to release woo-2026.05 (plan small) at generation 3"
+    assert back[1].split()[:5] == ["shop", "woocommerce", "small", "provisioning", "woo-2026.05"]
+    assert back[-1] == (
+        "  reason: RollingBack: rolling back to generation 1's spec: "
+        "release woo-2026.11 → woo-2026.05"
+    )
+    unknown = _run(api, token, "rollback", "nowhere")
+    assert unknown.returncode == 1 and "404: no store 'nowhere'" in unknown.stderr

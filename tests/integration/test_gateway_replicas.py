@@ -159,8 +159,8 @@ async def test_replicas_migrating_an_empty_database_at_once_make_one_schema(
             "WHERE table_schema = 'public' ORDER BY table_name",
         )
         assert [t[0] for t in tables] == [
-            "audit", "outbox", "rate_buckets", "schema_version", "store_events", "stores",
-            "tenants", "tokens",
+            "audit", "outbox", "rate_buckets", "schema_version", "store_events", "store_specs",
+            "stores", "tenants", "tokens",
         ]  # fmt: skip
     finally:
         for db in replicas:

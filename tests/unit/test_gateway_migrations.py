@@ -31,8 +31,11 @@ async def test_stores_of_an_earlier_release_keep_their_volumes(tmp_path: Path) -
     try:
         store = await repo.get_store(db.reader, "shop")
         version = await db.reader.fetchone("PRAGMA user_version")
+        history = await repo.spec_history(db.reader, "shop")
     finally:
         await db.close()
     assert store is not None
     assert (store.plan, store.storage_plan, store.generation) == (Plan.LARGE, Plan.LARGE, 3)
     assert version is not None and version[0] == len(MIGRATIONS)
+    # Its current spec starts its history: the next change can be rolled back.
+    assert [(s.generation, s.plan, s.release) for s in history] == [(3, Plan.LARGE, "")]

@@ -10,6 +10,23 @@ echo 'memory_limit = {{ $setup.phpMemoryLimit }}' > /tmp/php/urumi.ini
 until [ -f wp-config.php ] && wp db query 'SELECT 1' >/dev/null 2>&1; do
   echo "waiting for WordPress files and the database"; sleep 5
 done
+{{- with .Values.backup.dumpBefore }}
+{{- $name := printf "pre-%s-gen%v.sql.gz" . $.Values.store.generation }}
+# Before release {{ . }} touches the database (the updates below): a dump it
+# can be restored from, under a temporary name then renamed, so a dump that
+# exists is whole; a retried Job keeps the first (taken before any update ran).
+# On the web volume, where Apache is told not to serve it.
+mkdir -p wp-content/urumi-backups
+printf 'Require all denied\n' > wp-content/urumi-backups/.htaccess
+if [ ! -f wp-content/urumi-backups/{{ $name | squote }} ]; then
+  wp db export /tmp/dump.part.sql
+  gzip -f /tmp/dump.part.sql
+  mv /tmp/dump.part.sql.gz wp-content/urumi-backups/{{ $name | squote }}
+  echo "database dumped to wp-content/urumi-backups/{{ $name }}"
+fi
+ls -1t wp-content/urumi-backups/pre-*.sql.gz | tail -n +{{ add1 $.Values.backup.keep }} \
+  | xargs -r rm -f --
+{{- end }}
 if ! wp core is-installed; then
   wp core install --url="$STORE_URL" --title="$STORE_TITLE" \
     --admin_user="$WP_ADMIN_USER" --admin_password="$WP_ADMIN_PASSWORD" \

@@ -1,4 +1,4 @@
-"""/api/v1/stores: create, list, get, change, events, credentials, delete."""
+"""/api/v1/stores: create, list, get, change, roll back, events, credentials, delete."""
 
 from typing import Annotated
 
@@ -12,6 +12,7 @@ from services.gateway.models import (
     CreateStoreRequest,
     Credentials,
     EventList,
+    PreviousSpecView,
     StoreList,
     StoreView,
     TenantView,
@@ -97,6 +98,40 @@ class StoreController(Controller):
     ) -> Response[StoreView]:
         request.state.audit_target = store_id
         return _answer(await store_service.update(tenant, store_id, data))
+
+    @get(
+        "/{store_id:str}/rollback",
+        summary="What a rollback would return the store to",
+        description="The previous generation's spec; 409 (saying why) when there is none.",
+        responses=errors(404, 409),
+    )
+    async def rollback_target(
+        self,
+        store_id: FromPath[str],
+        tenant: NamedDependency[TenantView],
+        store_service: NamedDependency[StoreService],
+    ) -> PreviousSpecView:
+        return await store_service.previous(tenant, store_id)
+
+    @post(
+        "/{store_id:str}/rollback",
+        status_code=202,
+        summary="Return a store to its previous generation's spec",
+        description="The store's previous generation's spec (release, plan and display "
+        "name) becomes its next generation, applied the usual way; an older release is "
+        "allowed here. 409 when there is no previous generation (the store was never "
+        "changed) or the store is being deleted.",
+        responses=errors(404, 409),
+    )
+    async def rollback_store(
+        self,
+        request: AnyRequest,
+        store_id: FromPath[str],
+        tenant: NamedDependency[TenantView],
+        store_service: NamedDependency[StoreService],
+    ) -> StoreView:
+        request.state.audit_target = store_id
+        return await store_service.rollback(tenant, store_id)
 
     @get(
         "/{store_id:str}/events",
