@@ -15,27 +15,19 @@ awaited ASGI way, which is also the way for catch-up and for sockets that fall
 behind.
 """
 
-import struct
 from typing import Final
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 # Where the app puts a websocket session's DirectWriter (or None) in the ASGI scope.
 DIRECT_SCOPE_KEY: Final = "urumi.direct"
-_FIN_TEXT: Final = 0x81  # FIN + opcode 1 (text), RFC 6455 5.2
 
 
 def text_frame(payload: bytes) -> bytes:
     """One unmasked, unfragmented text frame (a server's frame) around ``payload``."""
-    n = len(payload)
-    if n < 126:
-        header = struct.pack("!BB", _FIN_TEXT, n)
-    elif n < 1 << 16:
-        header = struct.pack("!BBH", _FIN_TEXT, 126, n)
-    else:
-        header = struct.pack("!BBQ", _FIN_TEXT, 127, n)
-    return header + payload
+    return Frame(Opcode.TEXT, payload).serialize(mask=False)
 
 
 class DirectWriter:
