@@ -36,7 +36,7 @@ from services.contracts import subjects, wire
 from services.contracts.frames import raw_event_frame
 from services.contracts.streams import EVENTS
 from services.notifier.direct import DirectWriter, text_frame
-from services.notifier.metrics import EVENT_FRAMES
+from services.notifier.metrics import DIRECT_WRITES, EVENT_FRAMES
 from services.notifier.snapshot import stream_bounds
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,7 @@ class Hub:
         for sink in sinks:
             written += sink.offer(seq, text, framed, now)
         EVENT_FRAMES.inc(written)
+        DIRECT_WRITES.inc(written)  # offer() is True only for a direct write
 
 
 def _tenant(subject: str) -> str:

@@ -37,7 +37,7 @@ from services.contracts.frames import (
 from services.contracts.phases import Phase
 from services.devtools.natsserver import free_port
 from services.notifier.app import create_app
-from services.notifier.direct import DirectWriter
+from services.notifier.metrics import DIRECT_WRITES
 from services.notifier.settings import NotifierSettings
 from services.runtime.health import Health
 from services.runtime.http import serve
@@ -328,24 +328,15 @@ async def test_frames_are_not_compressed_per_socket(notifier: Notifier) -> None:
 
 
 async def test_live_frames_are_written_directly_under_uvicorn(
-    js: JetStreamContext, notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+    js: JetStreamContext, notifier: Notifier
 ) -> None:
     """Once caught up, the hub writes the shared frame to the socket itself."""
-    written: list[bytes] = []
-    write = DirectWriter.write
-
-    def counting(self: DirectWriter, frame: bytes) -> bool:
-        done = write(self, frame)
-        if done:
-            written.append(frame)
-        return done
-
-    monkeypatch.setattr(DirectWriter, "write", counting)
     ws, _ = await open_session(notifier.ws_url("acme"))
     await recv(ws)  # snapshot
     # The writer switches the sink to direct writes when it is idle: let it.
     await asyncio.sleep(0.1)
+    before = DIRECT_WRITES._value.get()
     seqs = [await publish(js, kube("acme", "shop", f"event {i}")) for i in range(3)]
     assert [f.seq for f in await recv_events(ws, 3)] == seqs
-    assert len(written) == 3
+    assert DIRECT_WRITES._value.get() - before == 3
     await ws.close()
