@@ -9,6 +9,10 @@ import httpx
 from nats.js import JetStreamContext
 
 from services.contracts import streams
+from services.contracts.commands import CreateStore
+from services.contracts.subjects import command_subject
+from services.contracts.wire import decode_command
+from tests.fixtures.waiting import eventually
 
 ADMIN = "test-admin-token"
 
@@ -64,3 +68,16 @@ async def query(database: str, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in await conn.fetch(sql)]
     finally:
         await conn.close()
+
+
+async def last_command(js: JetStreamContext, store: str, commands: int) -> CreateStore:
+    """Tenant acme's store's last command, once `commands` were published in all."""
+
+    async def published() -> bool:
+        return await command_count(js) == commands
+
+    await eventually(published)
+    msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", store))
+    command = decode_command(msg.data or b"")
+    assert isinstance(command, CreateStore)
+    return command

@@ -31,13 +31,6 @@ from tests.integration.gateway_support import (
 
 
 @pytest.fixture
-def gateway(
-    nats_server: NatsServer, start_service: StartService, gateway_database: str
-) -> ServiceProcess:
-    return start_service("gateway", gateway_env(nats_server.url, gateway_database))
-
-
-@pytest.fixture
 async def acme(gateway: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
     token = await new_tenant(gateway.base_url, "acme", max_stores=3)
     async with httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token)) as http:

@@ -1,51 +1,14 @@
 """Engine releases at the API: create at the default or a named release, upgrade
 with PATCH, refuse what cannot be (a gateway process on real NATS)."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from nats.js import JetStreamContext
 
-from services.contracts import streams
-from services.contracts.commands import CreateStore
-from services.contracts.subjects import command_subject
-from services.contracts.wire import decode_command
-from services.devtools.natsserver import NatsServer
-from services.devtools.procs import ServiceProcess
-from tests.fixtures.processes import StartService
-from tests.fixtures.waiting import eventually
-from tests.integration.gateway_support import auth, command_count, gateway_env, new_tenant, query
+from tests.integration.gateway_support import command_count, last_command, query
 
 OLD, NEW, MEDUSA = "woo-2026.05", "woo-2026.11", "medusa-2026.11"
-
-
-@pytest.fixture
-def gateway(
-    nats_server: NatsServer, start_service: StartService, gateway_database: str
-) -> ServiceProcess:
-    return start_service("gateway", gateway_env(nats_server.url, gateway_database))
-
-
-@pytest.fixture
-async def acme(gateway: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    token = await new_tenant(gateway.base_url, "acme")
-    async with httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token)) as http:
-        yield http
-
-
-async def _command(js: JetStreamContext, store: str, commands: int) -> CreateStore:
-    """The store's last command, once `commands` were published in all."""
-
-    async def published() -> bool:
-        return await command_count(js) == commands
-
-    await eventually(published)
-    msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", store))
-    command = decode_command(msg.data or b"")
-    assert isinstance(command, CreateStore)
-    return command
 
 
 def _release(view: dict[str, Any]) -> tuple[str, str, bool]:
@@ -83,16 +46,16 @@ async def test_a_store_is_created_at_its_engines_default_or_a_named_release(
     default = await acme.post("/api/v1/stores", json={"id": "plain"})
     assert default.status_code == 202
     assert _release(default.json()) == (NEW, NEW, False)
-    assert (await _command(js, "plain", 1)).spec.release == NEW
+    assert (await last_command(js, "plain", 1)).spec.release == NEW
 
     medusa = await acme.post("/api/v1/stores", json={"id": "headless", "engine": "medusa"})
     assert _release(medusa.json()) == (MEDUSA, MEDUSA, False)
-    assert (await _command(js, "headless", 2)).spec.release == MEDUSA
+    assert (await last_command(js, "headless", 2)).spec.release == MEDUSA
 
     older = await acme.post("/api/v1/stores", json={"id": "vintage", "release": OLD})
     assert older.status_code == 202
     assert _release(older.json()) == (OLD, NEW, True)
-    assert (await _command(js, "vintage", 3)).spec.release == OLD
+    assert (await last_command(js, "vintage", 3)).spec.release == OLD
     listed = {s["id"]: s for s in (await acme.get("/api/v1/stores")).json()["items"]}
     assert _release(listed["vintage"]) == (OLD, NEW, True)
 
@@ -132,7 +95,7 @@ async def test_patch_release_upgrades_at_the_next_generation(
     assert (view["generation"], view["phase"], view["plan"]) == (2, "provisioning", "medium")
     assert view["message"] == f"applying release {OLD} → {NEW}"
     assert _release(view) == (NEW, NEW, False)
-    command = await _command(js, "shop", 2)
+    command = await last_command(js, "shop", 2)
     assert (command.generation, command.spec.release, command.spec.plan) == (2, NEW, "medium")
 
     same = await acme.patch("/api/v1/stores/shop", json={"release": NEW})
@@ -160,7 +123,7 @@ async def test_a_downgrade_is_refused_unless_asked_for(
     forced = await acme.patch("/api/v1/stores/shop", json={"release": OLD, "allow_downgrade": True})
     assert forced.status_code == 202
     assert _release(forced.json()) == (OLD, NEW, True)
-    assert (await _command(js, "shop", 2)).spec.release == OLD
+    assert (await last_command(js, "shop", 2)).spec.release == OLD
 
 
 async def test_a_store_from_before_releases_runs_the_legacy_release(
@@ -173,6 +136,6 @@ async def test_a_store_from_before_releases_runs_the_legacy_release(
     assert _release((await acme.get("/api/v1/stores/elder")).json()) == (NEW, NEW, False)
     resized = await acme.patch("/api/v1/stores/elder", json={"plan": "large"})
     assert resized.status_code == 202 and resized.json()["release"] == NEW
-    assert (await _command(js, "elder", 2)).spec.release == ""
+    assert (await last_command(js, "elder", 2)).spec.release == ""
     same = await acme.patch("/api/v1/stores/elder", json={"release": NEW})
     assert (same.status_code, same.json()["generation"]) == (200, 2)

@@ -2,54 +2,20 @@
 request or by itself when an upgrade fails, with audit rows (a gateway process
 on real NATS, on each database backend)."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from nats.js import JetStreamContext
 
-from services.contracts import streams
-from services.contracts.commands import CreateStore
 from services.contracts.events import StepState, StoreProgress
 from services.contracts.phases import Phase
-from services.contracts.subjects import EventKind, command_subject, event_subject
-from services.contracts.wire import decode_command, encode
-from services.devtools.natsserver import NatsServer
-from services.devtools.procs import ServiceProcess
-from tests.fixtures.processes import StartService
+from services.contracts.subjects import EventKind, event_subject
+from services.contracts.wire import encode
 from tests.fixtures.waiting import eventually
-from tests.integration.gateway_support import auth, command_count, gateway_env, new_tenant, query
+from tests.integration.gateway_support import command_count, last_command, query
 
 OLD, NEW = "woo-2026.05", "woo-2026.11"
-
-
-@pytest.fixture
-def gateway(
-    nats_server: NatsServer, start_service: StartService, gateway_database: str
-) -> ServiceProcess:
-    return start_service("gateway", gateway_env(nats_server.url, gateway_database))
-
-
-@pytest.fixture
-async def acme(gateway: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    token = await new_tenant(gateway.base_url, "acme")
-    async with httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token)) as http:
-        yield http
-
-
-async def _command(js: JetStreamContext, store: str, commands: int) -> CreateStore:
-    """The store's last command, once `commands` were published in all."""
-
-    async def published() -> bool:
-        return await command_count(js) == commands
-
-    await eventually(published)
-    msg = await js.get_last_msg(streams.COMMANDS.name, command_subject("acme", store))
-    command = decode_command(msg.data or b"")
-    assert isinstance(command, CreateStore)
-    return command
 
 
 async def _fail(js: JetStreamContext, store: str, generation: int, why: str) -> None:
@@ -96,7 +62,7 @@ async def test_rollback_returns_the_previous_spec_at_a_new_generation(
         f"rolling back to generation 1's spec: release {NEW} → {OLD}, plan medium → small, "
         "the previous name"
     )
-    command = await _command(js, "shop", 3)
+    command = await last_command(js, "shop", 3)
     assert (command.generation, command.spec.release, command.spec.plan) == (3, OLD, "small")
     assert command.spec.display_name == "Old" and command.release_changed
     assert command.actor == "tenant:acme"
@@ -145,7 +111,7 @@ async def test_a_failed_upgrade_rolls_itself_back_once(
     await acme.patch("/api/v1/stores/shop", json={"release": NEW})
     await _fail(js, "shop", 2, "ImagePullBackOff")
 
-    rolled = await _command(js, "shop", 3)
+    rolled = await last_command(js, "shop", 3)
     assert (rolled.generation, rolled.spec.release, rolled.actor) == (
         3,
         OLD,
