@@ -5,6 +5,7 @@ from enum import StrEnum
 
 import msgspec
 
+from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
 
 
@@ -80,3 +81,5 @@ class KubeEvent(msgspec.Struct, frozen=True, tag="kube-event", tag_field="type")
 
 
 Event = StoreStatus | StoreProgress | KubeEvent
+# Everything on URUMI_EVENTS: the stores' events and the platform's own.
+BusEvent = Event | FleetProgress

@@ -14,6 +14,7 @@ class EventKind(StrEnum):
     STATUS = "status"
     PROGRESS = "progress"
     KUBE = "kube"
+    FLEET = "fleet"
 
 
 def command_subject(tenant: str, store: str) -> str:
@@ -35,6 +36,15 @@ def is_reconcile_subject(subject: str) -> bool:
 
 def event_subject(tenant: str, store: str, kind: EventKind) -> str:
     return f"{PREFIX}.evt.{tenant}.{store}.{kind.value}"
+
+
+# Events of the platform itself (fleet upgrades) stand where a tenant would: no
+# tenant id can be this (ids are DNS labels), and an admin ticket names it.
+PLATFORM: Final = "_platform"
+
+
+def fleet_subject(fleet: str) -> str:
+    return event_subject(PLATFORM, fleet, EventKind.FLEET)
 
 
 def tenant_events(tenant: str) -> str:

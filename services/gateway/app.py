@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from services.gateway import metrics, releases
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
+from services.gateway.controllers.fleet import FleetController
 from services.gateway.controllers.next_steps import next_steps
 from services.gateway.controllers.releases import ReleaseController
 from services.gateway.controllers.session import SessionController
@@ -32,7 +33,14 @@ from services.gateway.errors import (
     internal_handler,
     validation_handler,
 )
-from services.gateway.models import CreateStoreRequest, CreateTenantRequest, UpdateStoreRequest
+from services.gateway.fleet_driver import run_fleets
+from services.gateway.fleet_service import FleetService
+from services.gateway.models import (
+    CreateStoreRequest,
+    CreateTenantRequest,
+    StartFleetRequest,
+    UpdateStoreRequest,
+)
 from services.gateway.outbox import OutboxRelay
 from services.gateway.pg import PgDatabase
 from services.gateway.projector import run_projector
@@ -68,7 +76,9 @@ async def _messaging(deps: GatewayDeps, stop: asyncio.Event) -> None:
     try:
         if ready:  # else stopped while waiting: nothing to relay or project
             await asyncio.gather(
-                deps.outbox.run(js, stop), run_projector(deps.db, js, stop, deps.outbox.wake)
+                deps.outbox.run(js, stop),
+                run_projector(deps.db, js, stop, deps.outbox.wake),
+                run_fleets(deps, stop),
             )
     finally:
         # Everything fetched was acked above; drain() would wait on pull
@@ -112,7 +122,7 @@ def _document_closed_bodies(app: Litestar) -> None:
     """Request bodies refuse unknown fields (a typo must not pass silently); say so
     in the schema, which Litestar does not derive from `forbid_unknown_fields`."""
     schemas = app.openapi_schema.components.schemas or {}
-    for body in (CreateStoreRequest, CreateTenantRequest, UpdateStoreRequest):
+    for body in (CreateStoreRequest, CreateTenantRequest, UpdateStoreRequest, StartFleetRequest):
         schema = schemas.get(body.__name__)
         if schema is not None:
             schema.additional_properties = False
@@ -148,6 +158,7 @@ def dependencies(deps: GatewayDeps) -> dict[str, Provide]:
         "deps": _provided(deps),
         "store_service": _provided(StoreService(deps)),
         "tenant_service": _provided(TenantService(deps)),
+        "fleet_service": _provided(FleetService(deps)),
         "tenant": Provide(require_tenant),
     }
 
@@ -163,6 +174,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             StoreController,
             ReleaseController,
             TenantController,
+            FleetController,
             SessionController,
             next_steps,
             *health_handlers(health),

@@ -5,6 +5,7 @@
 type checker sees every field where `app.state` would be an untyped bag.
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ class GatewayDeps:
     releases: Catalog = field(default_factory=load_catalog)
     # Set once NATS answers (the API serves before it does); None until then.
     nc: Client | None = None
+    # Set when a fleet upgrade starts or changes, so the driver looks at once.
+    fleet_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def store_url(self, store_id: str) -> str:
         """Where the store will be served: the URL a new store row carries."""

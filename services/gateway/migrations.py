@@ -110,4 +110,35 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         SELECT id, generation, plan, display_name, release, 'create', updated_at FROM stores
         WHERE phase NOT IN ('deleting', 'deleted');
     """,
+    # 7: fleet upgrades: every store of an engine moved to one release in waves,
+    # driven from these rows (so a restart of any service loses nothing).
+    """
+    CREATE TABLE fleets (
+        id TEXT PRIMARY KEY,
+        engine TEXT NOT NULL,
+        to_release TEXT NOT NULL,
+        wave_size INTEGER NOT NULL,
+        max_failures INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        wave INTEGER NOT NULL,
+        waves INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE fleet_members (
+        fleet_id TEXT NOT NULL REFERENCES fleets(id),
+        store_id TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        wave INTEGER NOT NULL,
+        from_release TEXT NOT NULL,
+        state TEXT NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (fleet_id, store_id)
+    );
+    CREATE INDEX fleet_members_upgrading ON fleet_members (store_id, generation)
+        WHERE state = 'upgrading';
+    """,
 )

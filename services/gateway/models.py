@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import msgspec
 
 from services.contracts.events import Condition
+from services.contracts.fleet import WAVE_PATTERN, FleetMember, FleetSummary
 from services.contracts.ids import StoreIdStr, TenantIdStr
 from services.contracts.phases import Phase
 from services.contracts.store import (
@@ -68,6 +69,36 @@ class StoreView(msgspec.Struct, frozen=True):
     release: str = ""  # the engine release the store runs (charts/releases.yaml)
     latest_release: str = ""  # the newest release of its engine
     upgrade_available: bool = False  # latest_release is newer than `release`
+
+
+class StartFleetRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Upgrade every live store of `engine` behind `to_release`, a wave at a time."""
+
+    engine: Engine
+    to_release: ReleaseName
+    wave: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=WAVE_PATTERN,
+            description='Stores per wave: a count ("10") or a share of the fleet ("10%").',
+            examples=["10%", "10"],
+        ),
+    ] = "10%"
+    max_failures: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0, le=100_000, description="Failed stores tolerated; one more halts the fleet."
+        ),
+    ] = 0
+
+
+class FleetDetail(msgspec.Struct, frozen=True):
+    fleet: FleetSummary
+    stores: list[FleetMember]  # by wave, then store id
+
+
+class FleetList(msgspec.Struct, frozen=True):
+    items: list[FleetSummary]  # newest first
 
 
 class PreviousSpecView(msgspec.Struct, frozen=True):

@@ -16,10 +16,11 @@ from nats.js import JetStreamContext
 
 from services.contracts import streams
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
+from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
 from services.contracts.store_state import StoreState
-from services.contracts.wire import decode_event
-from services.gateway import metrics, rollback, spec_changes
+from services.contracts.wire import decode_bus_event
+from services.gateway import fleet_events, metrics, rollback, spec_changes
 from services.gateway import repository as repo
 from services.gateway.models import StoreView
 from services.gateway.projection import apply
@@ -37,10 +38,12 @@ async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> N
     """Fold `msg` into its store's row; `wake` is set when that queued a command
     (an automatic rollback) for the outbox relay."""
     try:
-        event = decode_event(msg.data)
+        event = decode_bus_event(msg.data)
     except msgspec.DecodeError:
         log.warning("undecodable event dropped", extra={"subject": msg.subject})
         return
+    if isinstance(event, FleetProgress):
+        return  # the platform's own news (fleet_events), not a store's
     seq = msg.metadata.sequence.stream
     at = event.observed_at if isinstance(event, StoreStatus) else event.at
     generation = 0 if isinstance(event, KubeEvent) else event.generation
@@ -101,6 +104,7 @@ async def _after_failure(conn: Conn, store: StoreView, merged: StoreState) -> St
     back = rollback.rolled_back(failed, decision.target, decision.message)
     cause = rollback.SpecCause.AUTO_ROLLBACK
     await spec_changes.changed(conn, failed, back, rollback.AUTO_ROLLBACK_ACTOR, cause)
+    await fleet_events.upgrade_failed(conn, store.id, store.generation, decision.message)
     log.warning("failed upgrade rolled back", extra={"store": store.id, "why": decision.message})
     return None
 

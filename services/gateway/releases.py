@@ -89,15 +89,32 @@ def _newer(catalog: Catalog, engine: Engine, than: str, name: str) -> bool | Non
         return None
 
 
+def behind(catalog: Catalog, store: StoreView, target: str) -> bool:
+    """Whether moving the store to release `target` is an upgrade (from a release
+    gone from the catalog, it is)."""
+    release = current(catalog, store)
+    return target != release and _newer(catalog, store.engine, release, target) is not False
+
+
 def present(catalog: Catalog, store: StoreView) -> StoreView:
     """The view with its release, its engine's latest, and whether that is an
-    upgrade (a release gone from the catalog: moving to the latest is one)."""
-    release = current(catalog, store)
+    upgrade."""
     latest = catalog.of(store.engine).latest.name
-    newer = latest != release and _newer(catalog, store.engine, release, latest) is not False
     return msgspec.structs.replace(
-        store, release=release, latest_release=latest, upgrade_available=newer
+        store,
+        release=current(catalog, store),
+        latest_release=latest,
+        upgrade_available=behind(catalog, store, latest),
     )
+
+
+def for_fleet(catalog: Catalog, engine: Engine, name: str) -> str:
+    """The release a fleet upgrade moves `engine`'s stores to (the field is
+    `to_release`)."""
+    try:
+        return catalog.release(engine, name).name
+    except UnknownReleaseError as exc:
+        raise InvalidFieldError("to_release", str(exc)) from None
 
 
 def catalog_view(catalog: Catalog) -> CatalogView:

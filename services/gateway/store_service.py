@@ -96,7 +96,7 @@ class StoreService:
                     f"store '{store_id}' is {current.phase}; it can no longer change"
                 )
             release = releases.for_update(catalog, current, data.release, data.allow_downgrade)
-            changed = _updated(current, data, release)
+            changed = updated(current, data, release)
             if changed is None:
                 return Outcome(releases.present(catalog, current), changed=False)
             cause = rollback.SpecCause.UPDATE
@@ -204,7 +204,7 @@ def _check_recreate(
         )
 
 
-def _updated(current: StoreView, data: UpdateStoreRequest, release: str) -> StoreView | None:
+def updated(current: StoreView, data: UpdateStoreRequest, release: str) -> StoreView | None:
     """The store after `data` (and `release`, already checked) at its next
     generation; None when nothing changes."""
     plan = data.plan or current.plan

@@ -41,7 +41,7 @@ async def replay(
 
 def _decodes(data: bytes) -> bool:
     try:
-        wire.decode_event(data)
+        wire.decode_bus_event(data)
     except msgspec.DecodeError:
         log.warning("undecodable event skipped in catch-up")
         return False

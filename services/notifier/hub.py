@@ -179,7 +179,7 @@ class Hub:
             return
         try:
             # Once per event, not per socket: skip what a client could not decode.
-            wire.decode_event(msg.data)
+            wire.decode_bus_event(msg.data)
         except msgspec.DecodeError:
             log.warning("undecodable event skipped", extra={"subject": msg.subject})
             return

@@ -62,6 +62,8 @@ gateway:
       {{- include "platform.natsStreamSetup" . | nindent 6 }}
       - "urumi.cmd.>"
       - "urumi.rpc.credentials.>"
+      # Fleet upgrades' progress (services/gateway/fleet_events.py), for the admin.
+      - "urumi.evt._platform.*.fleet"
       {{- include "platform.natsDurable" (list "URUMI_EVENTS" "gateway-projector") | nindent 6 }}
   subscribe:
     allow: ["_INBOX_gateway.>"]
