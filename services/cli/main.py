@@ -7,7 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final
 
-from services.cli.stores import add_stores_parser
+from services.cli.fleet import add_fleet_parser
+from services.cli.stores import add_stores_parser, defaults
 from services.contracts.schema import asyncapi_document, message_schemas
 from services.runtime.service import run_service
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     if add_dev_parser is not None:
         add_dev_parser(sub)
     add_stores_parser(sub)
+    add_fleet_parser(sub, defaults()[0])
     return parser
 
 

@@ -15,7 +15,7 @@ from services.cli.watch import follow
 DEV_FILE = Path(".urumi/dev.json")
 
 
-def _defaults() -> tuple[str, str]:
+def defaults() -> tuple[str, str]:
     api, token = os.environ.get("URUMI_API_URL", ""), os.environ.get("URUMI_TOKEN", "")
     if DEV_FILE.exists() and (not api or not token):
         dev = json.loads(DEV_FILE.read_text())
@@ -142,7 +142,7 @@ def _release_arguments(verb: argparse.ArgumentParser, required: bool) -> None:
 
 
 def add_stores_parser(sub: Any) -> None:
-    api, token = _defaults()
+    api, token = defaults()
     stores = sub.add_parser(
         "stores", help="create, list, get, change, roll back, delete, watch stores"
     )
