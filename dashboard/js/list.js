@@ -3,6 +3,7 @@
 import { h, icon } from "./dom.js";
 import { ApiError, stores as api } from "./api.js";
 import { ENGINES, PLANS } from "./format.js";
+import { engineReleases, versions } from "./release.js";
 import { putStore, state } from "./state.js";
 import { storeIdProblem, suggestId } from "./validate.js";
 import { phaseBadge, timeAgo } from "./widgets.js";
@@ -68,6 +69,53 @@ const ENGINE_HINTS = {
   medusa: "Medusa: a headless commerce API with an admin dashboard.",
 };
 
+// The chosen engine's releases, its default preselected. The default's option
+// has the value "", which the API reads as "the engine's default": a form left
+// alone, or one whose catalog failed to load, never pins a release.
+function releasePicker(engine) {
+  const select = h("select", { id: "release", name: "release" });
+  const hint = h("span", {});
+  let shown = [];
+  const describe = () => {
+    const picked = shown.find((r) => r.value === select.value);
+    hint.textContent = picked ? `${versions(picked.release)}.` : "";
+  };
+  const load = async () => {
+    const asked = engine.value;
+    select.disabled = true;
+    select.replaceChildren(h("option", { value: "", text: "Engine default" }));
+    hint.textContent = "Loading releases…";
+    let entry = null;
+    try {
+      entry = await engineReleases(asked);
+    } catch {
+      // Left null: the form still launches, at the default.
+    }
+    if (engine.value !== asked) return; // another engine was chosen meanwhile; its load fills in
+    if (!entry) {
+      hint.textContent = "Releases could not be loaded; the store gets its engine's default.";
+      return;
+    }
+    shown = entry.releases.map((release) => {
+      const marks = [release.name === entry.default && "default", release.name === entry.latest && "latest"];
+      const named = marks.filter(Boolean).join(", ");
+      return {
+        release,
+        value: release.name === entry.default ? "" : release.name,
+        text: named ? `${release.name} (${named})` : release.name,
+      };
+    });
+    if (shown.length) select.replaceChildren(...shown.map((o) => h("option", { value: o.value, text: o.text })));
+    select.value = "";
+    select.disabled = false;
+    describe();
+  };
+  engine.addEventListener("change", load);
+  select.addEventListener("change", describe);
+  load();
+  return { select, hint };
+}
+
 function createForm() {
   const name = h("input", { id: "display_name", name: "display_name", maxlength: "80", autocomplete: "off" });
   const id = h("input", {
@@ -83,12 +131,14 @@ function createForm() {
   const addressHint = h("span", {}, "Becomes the store's address. 3–40 characters: a–z, 0–9, '-'.");
   const engineHint = h("span", {}, ENGINE_HINTS[engine.value]);
   engine.addEventListener("change", () => { engineHint.textContent = ENGINE_HINTS[engine.value]; });
+  const release = releasePicker(engine);
   const form = h("form", { class: "card create", novalidate: true, "aria-labelledby": "create-heading" },
     h("h2", { id: "create-heading", text: "Launch a store" }),
     h("div", { class: "grid" },
       field("display_name", "Store name", name, "Shown to you in Urumi; customers see the name you set in the store."),
       field("store_id", "Store id", id, addressHint),
       field("engine", "Engine", engine, engineHint),
+      field("release", "Release", release.select, release.hint),
       field("plan", "Plan", plan, "Small: up to ~1k visits a day. Medium: ~10k. Large: busy stores."),
     ),
     h("div", { class: "actions" }, submit, formError),
@@ -112,7 +162,10 @@ function createForm() {
     submit.disabled = true;
     submit.textContent = "Launching…";
     try {
-      const view = await api.create({ id: id.value, engine: engine.value, plan: plan.value, display_name: name.value.trim() });
+      const view = await api.create({
+        id: id.value, engine: engine.value, release: release.select.value, plan: plan.value,
+        display_name: name.value.trim(),
+      });
       putStore(view);
       location.hash = `#/stores/${encodeURIComponent(view.id)}`;
     } catch (err) {
@@ -137,7 +190,9 @@ function showApiError(form, formError, err) {
     setError(form, "store_id", "That id is taken. Choose another.");
     return form.querySelector("#store_id").focus();
   }
-  const known = { id: "store_id", display_name: "display_name", engine: "engine", plan: "plan" };
+  const known = {
+    id: "store_id", display_name: "display_name", engine: "engine", release: "release", plan: "plan",
+  };
   const fields = (err.errors || []).filter((e) => known[e.field]);
   fields.forEach((e) => setError(form, known[e.field], e.message));
   if (fields.length) return form.querySelector(`#${known[fields[0].field]}`).focus();

@@ -10,17 +10,20 @@ import { h } from "./dom.js";
 import { api } from "./api.js";
 import { putStore } from "./state.js";
 
-let catalog = null; // one GET /api/v1/releases per page load
+// One GET /api/v1/releases per page load, shared by the launch form and the
+// store page; a failed load is forgotten, so the next use asks again.
+let catalog = null;
 
-function releasesOf(engine) {
+/** The engine's releases (oldest first) with its `default` and `latest`. */
+export function engineReleases(engine) {
   catalog ??= api("GET", "/api/v1/releases").catch((err) => {
     catalog = null;
     throw err;
   });
-  return catalog.then((c) => (c.engines.find((e) => e.engine === engine) || { releases: [] }).releases);
+  return catalog.then((c) => c.engines.find((e) => e.engine === engine) || { releases: [] });
 }
 
-function versions(release) {
+export function versions(release) {
   return Object.entries(release?.versions || {}).map(([name, v]) => `${name} ${v}`).join(", ");
 }
 
@@ -58,7 +61,7 @@ export function releasePanel(id) {
     shown = key;
     let releases = [];
     try {
-      releases = await releasesOf(s.engine);
+      releases = (await engineReleases(s.engine)).releases;
     } catch (err) {
       error.textContent = err.message;
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, Page, Request, ViewportSize, async_playwright
+from playwright.async_api import Browser, Page, Request, ViewportSize, async_playwright, expect
 
 from services.devtools.natsserver import NatsServer
 from services.devtools.procs import ServiceProcess
@@ -99,6 +99,14 @@ async def sign_in(page: Page, stack: Stack) -> None:
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("heading", name="Your stores").wait_for()
     await page.locator("#live[data-state='live']").wait_for()
+
+
+async def launch(page: Page, name: str, store_id: str) -> None:
+    """Launch a store from the form, its id the one suggested by its name."""
+    await page.get_by_label("Store name").fill(name)
+    await expect(page.get_by_label("Store id")).to_have_value(store_id)
+    await page.get_by_role("button", name="Launch store").click()
+    await page.get_by_role("heading", name=name).wait_for()
 
 
 async def shot(page: Page, name: str) -> None:

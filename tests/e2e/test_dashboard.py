@@ -36,6 +36,7 @@ from tests.e2e.dashboard_support import (
     ApiRequests,
     Stack,
     chromium,
+    launch,
     service_env,
     shot,
     sign_in,
@@ -76,13 +77,6 @@ async def generation(stack: Stack, store: str) -> int:
     async with httpx.AsyncClient(base_url=stack.api, headers=headers) as http:
         view = (await http.get(f"/api/v1/stores/{store}")).json()
     return int(view["generation"])
-
-
-async def launch(page: Page, name: str, store_id: str) -> None:
-    await page.get_by_label("Store name").fill(name)
-    await expect(page.get_by_label("Store id")).to_have_value(store_id)
-    await page.get_by_role("button", name="Launch store").click()
-    await page.get_by_role("heading", name=name).wait_for()
 
 
 def badge(page: Page) -> Locator:
