@@ -8,6 +8,7 @@ from services.contracts import streams, subjects
 from services.contracts.commands import CreateStore, DeleteStore, ReconcileStore
 from services.contracts.credentials import CredentialsReply, CredentialsRequest
 from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
+from services.contracts.fleet import FleetProgress
 
 CONTRACT_VERSION: Final = "1.0.0"
 
@@ -18,6 +19,7 @@ MESSAGES: Final[tuple[type[msgspec.Struct], ...]] = (
     StoreStatus,
     StoreProgress,
     KubeEvent,
+    FleetProgress,
     CredentialsRequest,
     CredentialsReply,
 )
@@ -81,6 +83,12 @@ def asyncapi_document() -> dict[str, Any]:
             "kube": _channel(
                 f"{p}.evt.{{tenant}}.{{store}}.kube", "Kubernetes Events.", "KubeEvent"
             ),
+            "fleet": {
+                "address": f"{p}.evt.{subjects.PLATFORM}.{{fleet}}.fleet",
+                "description": "Fleet upgrade progress (gateway), for the platform admin.",
+                "parameters": {"fleet": {"description": "Fleet upgrade id."}},
+                "messages": {"FleetProgress": {"$ref": "#/components/messages/FleetProgress"}},
+            },
         },
         "components": {
             "messages": {

@@ -168,7 +168,7 @@ async def test_30_stores_upgrade_in_waves_of_10_and_a_failure_in_wave_2_halts_th
     assert [m["state"] for m in waves[1]] == ["upgraded"] * 10
     wave2 = {m["store"]: m["state"] for m in waves[2]}
     assert wave2 == {s: ("failed" if s == victim else "upgraded") for s in stores[10:20]}
-    assert "refuses WordPress" in members[victim]["reason"]
+    assert "denied request: drill: this store refuses" in members[victim]["reason"]
     assert members[victim]["reason"].endswith(f"rolled back to {OLD}")
     assert [m["state"] for m in waves[3]] == ["waiting"] * 10
 
