@@ -96,7 +96,7 @@ def test_urumi_runs_from_the_wheel_without_dev(unpacked: Path) -> None:
 
     helped = _urumi(unpacked, "--help")
     assert helped.returncode == 0, helped.stderr
-    assert "{gateway,provisioner,watcher,notifier,schema,stores}" in helped.stdout
+    assert "{gateway,provisioner,watcher,notifier,schema,stores,fleet}" in helped.stdout
 
     dev = _urumi(unpacked, "dev", "--no-cluster")
     assert dev.returncode == 2
@@ -106,4 +106,4 @@ def test_urumi_runs_from_the_wheel_without_dev(unpacked: Path) -> None:
 
 def test_the_checkout_offers_urumi_dev() -> None:
     help_text = cli.build_parser().format_help()
-    assert "{gateway,provisioner,watcher,notifier,schema,dev,stores}" in help_text
+    assert "{gateway,provisioner,watcher,notifier,schema,dev,stores,fleet}" in help_text
