@@ -110,4 +110,10 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         SELECT id, generation, plan, display_name, release, 'create', updated_at FROM stores
         WHERE phase NOT IN ('deleting', 'deleted');
     """,
+    # 7: sleeping stores. 1 while the store's spec has it asleep (its workloads
+    # at zero replicas, its host on the platform's "asleep" page); a sleep or a
+    # wake is a generation of its own, not a spec change a rollback returns to.
+    """
+    ALTER TABLE stores ADD COLUMN asleep INTEGER NOT NULL DEFAULT 0;
+    """,
 )
