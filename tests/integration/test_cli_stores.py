@@ -53,3 +53,21 @@ async def test_update_changes_the_plan_and_says_what_is_wrong(
     assert "nothing to change: pass --plan, --name, --release" in nothing.stderr
     missing = _run(gateway.base_url, token, "update", "no-such-shop", "--name", "X")
     assert missing.returncode == 1 and "404: no store 'no-such-shop'" in missing.stderr
+
+
+async def test_sleep_and_wake_say_what_the_store_is_now(
+    nats_server: NatsServer, start_service: StartService, tmp_path: Path
+) -> None:
+    gateway = start_service("gateway", gateway_env(nats_server.url, str(tmp_path / "g.db")))
+    token = await new_tenant(gateway.base_url, "acme")
+    await create_stores(gateway.base_url, token, ["shop"])
+
+    slept = _stores(gateway.base_url, token, "sleep", "shop").splitlines()
+    assert slept[0].split()[:4] == ["shop", "woocommerce", "small", "provisioning"]
+    assert "  asleep: no pod runs, its data is kept; `urumi stores wake shop`" in slept
+    again = json.loads(_stores(gateway.base_url, token, "--json", "sleep", "shop"))
+    assert (again["asleep"], again["generation"]) == (True, 2)
+    woken = json.loads(_stores(gateway.base_url, token, "--json", "wake", "shop"))
+    assert (woken["asleep"], woken["generation"]) == (False, 3)
+    missing = _run(gateway.base_url, token, "wake", "no-such-shop")
+    assert missing.returncode == 1 and "404: no store 'no-such-shop'" in missing.stderr
