@@ -352,7 +352,7 @@ CASES: dict[str, Case] = {
     # sleep: workloads at zero replicas; asleep once no pod runs
     "asleep, pods still stopping → provisioning (falling asleep)": Case(
         store(namespace=ns(asleep=True), **ASLEEP, pods=(pod(name="wordpress-1", deleting=True),)),
-        prev(Phase.READY), Phase.PROVISIONING, "FallingAsleep", "pods to stop: wordpress-1", "TTTTT",
+        prev(Phase.READY), Phase.PROVISIONING, "FallingAsleep", "stop: wordpress-1", "TTTTT",
     ),
     "asleep, only a finished setup pod left → asleep": Case(
         store(namespace=ns(asleep=True), **ASLEEP, pods=(pod("setup", phase="Succeeded"),)),
