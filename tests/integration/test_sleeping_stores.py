@@ -3,6 +3,7 @@ provisioner and the watcher together. Asleep, no pod runs, the volumes stay and
 the store's host is routed to the gateway's "asleep" page; woken, it is ready
 at the next generation on the same volumes."""
 
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
-from tests.integration.gateway_support import auth, gateway_env, new_tenant
+from tests.integration.gateway_support import auth, gateway_env, new_tenant, store_at
 from tests.integration.watcher_support import watcher_env
 
 
@@ -61,9 +62,8 @@ async def test_sleep_stops_every_pod_keeps_the_volumes_and_wake_brings_the_store
         httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token), timeout=15) as http,
     ):
 
-        async def at(generation: int, phase: str) -> dict[str, Any] | None:
-            view: dict[str, Any] = (await http.get(f"/api/v1/stores/{store}")).json()
-            return view if (view["generation"], view["phase"]) == (generation, phase) else None
+        def at(generation: int, phase: str) -> Coroutine[Any, Any, dict[str, Any] | None]:
+            return store_at(http, store, generation, phase)
 
         created = await http.post("/api/v1/stores", json={"id": store})
         assert created.status_code == 202, created.text
