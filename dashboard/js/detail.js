@@ -1,6 +1,6 @@
 // One store: live phase, what to do on failure, progress checklist, timeline,
 // Visit store, admin credentials on demand, change of plan, the software release
-// and its upgrade (release.js), delete with typed confirmation.
+// and its upgrade (release.js), sleep and wake, delete with typed confirmation.
 
 import { h, icon } from "./dom.js";
 import { stores as api } from "./api.js";
@@ -19,6 +19,7 @@ export function renderDetail(main, id) {
   const credentials = credentialsPanel(id);
   const plan = planPanel(id);
   const release = releasePanel(id);
+  const sleep = sleepPanel(id);
   const danger = deletePanel(id);
   main.replaceChildren(backLink(), parts.head, parts.alert,
     h("div", { class: "detail-grid" },
@@ -26,7 +27,7 @@ export function renderDetail(main, id) {
         h("h2", { id: "activity-heading", text: "Activity" }),
         h("p", { class: "hint", text: "Steps and Kubernetes events appear here as they happen." }),
         parts.timeline),
-      h("div", { class: "side" }, parts.progress, credentials, plan.form, release.form, danger)));
+      h("div", { class: "side" }, parts.progress, credentials, plan.form, release.form, sleep.form, danger)));
   const update = () => {
     const s = state.stores.get(id);
     renderHead(parts.head, s, id);
@@ -36,6 +37,7 @@ export function renderDetail(main, id) {
     danger.hidden = !s || s.phase === "deleted" || s.phase === "deleting";
     plan.show(s, danger.hidden);
     release.show(s, danger.hidden);
+    sleep.show(s, danger.hidden);
   };
   const missing = !state.stores.has(id);
   update();
@@ -215,6 +217,39 @@ function planPanel(id) {
       putStore(await api.update(id, { plan: select.value }));
     } catch (err) {
       error.textContent = err.message;
+      button.disabled = false;
+    }
+  });
+  return { form, show };
+}
+
+// Asleep: no pod runs (no CPU or memory used), the data stays, and visitors see
+// the platform's "asleep" page until the store is woken.
+function sleepPanel(id) {
+  const hint = h("p", { id: "sleep-hint", class: "hint" });
+  const button = h("button", { type: "submit", class: "btn", "aria-describedby": "sleep-hint" });
+  const error = h("p", { class: "form-error", role: "alert" });
+  const form = h("form", { class: "card", "aria-labelledby": "sleep-heading" },
+    h("h2", { id: "sleep-heading", text: "Sleep" }), hint, button, error);
+  let asleep = false;
+  const show = (s, hidden) => {
+    form.hidden = hidden || !s;
+    if (!s) return;
+    asleep = Boolean(s.asleep);
+    button.textContent = asleep ? "Wake this store" : "Put this store to sleep";
+    hint.textContent = asleep
+      ? "This store is asleep: nothing runs and visitors see an “asleep” page. Waking it starts it again with all its data."
+      : "A sleeping store uses no CPU or memory and keeps all its data; visitors see an “asleep” page until you wake it.";
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      putStore(await (asleep ? api.wake(id) : api.sleep(id)));
+    } catch (err) {
+      error.textContent = err.message;
+    } finally {
       button.disabled = false;
     }
   });

@@ -5,6 +5,7 @@ export const PHASES = {
   provisioning: { label: "Provisioning", hint: "Being set up" },
   ready: { label: "Ready", hint: "Open for business" },
   degraded: { label: "Degraded", hint: "Running, but something is wrong" },
+  asleep: { label: "Asleep", hint: "Asleep: no pod runs, its data is kept" },
   failed: { label: "Failed", hint: "Could not be set up" },
   deleting: { label: "Deleting", hint: "Being removed" },
   deleted: { label: "Deleted", hint: "Removed" },

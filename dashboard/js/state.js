@@ -86,7 +86,7 @@ async function learnAbout(id) {
 // a reload agree: newest generation wins, and a few moves are not allowed.
 // tests/vectors/store_state.json holds this and the Python fold to the same rules.
 const AFTER_DELETING = new Set(["deleting", "deleted"]);
-const AFTER_FAILED = new Set(["failed", "ready", "degraded", "deleting", "deleted"]);
+const AFTER_FAILED = new Set(["failed", "ready", "degraded", "asleep", "deleting", "deleted"]);
 
 function allowed(current, next) {
   if (current === "deleted") return false;

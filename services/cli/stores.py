@@ -37,6 +37,8 @@ def _print_store(args: argparse.Namespace, store: dict[str, Any]) -> None:
         return
     print(_row(store))
     print(release_line(store))
+    if store.get("asleep"):
+        print(f"  asleep: no pod runs, its data is kept; `urumi stores wake {store['id']}`")
     if store.get("reason"):
         print(f"  reason: {store['reason']}: {store['message']}")
 
@@ -102,6 +104,20 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return _follow(args, args.id) if args.wait else 0
 
 
+def cmd_sleep(args: argparse.Namespace) -> int:
+    return _set_asleep(args, "sleep")
+
+
+def cmd_wake(args: argparse.Namespace) -> int:
+    return _set_asleep(args, "wake")
+
+
+def _set_asleep(args: argparse.Namespace, verb: str) -> int:
+    """POST …/sleep or …/wake (a store already so is shown as it is)."""
+    _print_store(args, call(args, "POST", f"/api/v1/stores/{args.id}/{verb}"))
+    return _follow(args, args.id) if args.wait else 0
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
     _print_store(args, call(args, "DELETE", f"/api/v1/stores/{args.id}"))
     return _follow(args, args.id) if args.wait else 0
@@ -144,7 +160,7 @@ def _release_arguments(verb: argparse.ArgumentParser, required: bool) -> None:
 def add_stores_parser(sub: Any) -> None:
     api, token = defaults()
     stores = sub.add_parser(
-        "stores", help="create, list, get, change, roll back, delete, watch stores"
+        "stores", help="create, list, get, change, roll back, sleep, wake, delete, watch stores"
     )
     stores.add_argument("--api", default=api, help="gateway URL (env URUMI_API_URL)")
     stores.add_argument("--token", default=token, help="tenant token (env URUMI_TOKEN)")
@@ -178,6 +194,16 @@ def add_stores_parser(sub: Any) -> None:
     back.add_argument("id")
     back.add_argument("--wait", action="store_true", help="follow until ready again")
     back.set_defaults(func=_run(cmd_rollback))
+    asleep = verbs.add_parser(
+        "sleep", help="stop a store's pods, keeping its data; its host shows an asleep page"
+    )
+    asleep.add_argument("id")
+    asleep.add_argument("--wait", action="store_true", help="follow until asleep")
+    asleep.set_defaults(func=_run(cmd_sleep))
+    wake = verbs.add_parser("wake", help="start a sleeping store again on the same data")
+    wake.add_argument("id")
+    wake.add_argument("--wait", action="store_true", help="follow until ready again")
+    wake.set_defaults(func=_run(cmd_wake))
     releases = verbs.add_parser("releases", help="the engine releases stores can run")
     releases.add_argument("--engine", choices=["woocommerce", "medusa"])
     releases.set_defaults(func=_run(cmd_releases))

@@ -1,6 +1,6 @@
 """Live store progress in the terminal, from the notifier's websocket.
 
-``follow`` backs ``urumi stores watch [ID]`` and ``urumi stores create|delete --wait``:
+``follow`` backs ``urumi stores watch [ID]`` and the ``--wait`` of every change:
 it asks the gateway for a ticket, connects, prints phase changes, provisioning steps
 and Kubernetes events as they arrive, reconnects with ``after=<last seq>`` when the
 connection drops, and (``until_settled``) ends with the store's URL or the reason it
@@ -35,7 +35,7 @@ from services.contracts.phases import Phase
 from services.contracts.store_state import StoreState, fold
 from services.runtime.backoff import Backoff, BackoffPolicy
 
-SETTLED: Final = frozenset({Phase.READY, Phase.FAILED, Phase.DEGRADED, Phase.DELETED})
+SETTLED: Final = frozenset({Phase.READY, Phase.FAILED, Phase.DEGRADED, Phase.ASLEEP, Phase.DELETED})
 
 
 def socket_url(api_url: str, ticket: dict[str, Any], after: int | None) -> str:
@@ -104,6 +104,7 @@ PHASE_COLOR: Final = {
     Phase.PROVISIONING: "blue",
     Phase.READY: "green",
     Phase.DEGRADED: "yellow",
+    Phase.ASLEEP: "cyan",
     Phase.FAILED: "red",
     Phase.DELETING: "yellow",
     Phase.DELETED: "dim",
@@ -151,6 +152,11 @@ class Printer:
             msg = f"{self.paint('✓', 'green')} {store} is ready: {self.paint(state.url, 'bold')}"
         elif state.phase == Phase.DELETED:
             msg = f"{self.paint('✓', 'green')} {store} is deleted"
+        elif state.phase == Phase.ASLEEP:
+            msg = (
+                f"{self.paint('✓', 'green')} {store} is asleep: no pod runs, its data is kept; "
+                f"`urumi stores wake {store}` brings it back"
+            )
         else:
             word = "failed" if state.phase == Phase.FAILED else state.phase.value
             why = " — ".join(p for p in (state.reason, state.message) if p) or "no reason given"

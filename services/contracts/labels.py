@@ -25,6 +25,10 @@ HOST: Final = "urumi.dev/host"
 # `setup.enabled: false`): nothing is left to wait for to call the store configured.
 SETUP: Final = "urumi.dev/setup"
 SETUP_DISABLED: Final = "disabled"
+# Set to ASLEEP_VALUE while the store is asleep (its spec `asleep`): no pod
+# should run, and its ingress routes to the platform's "asleep" page.
+SLEEP: Final = "urumi.dev/sleep"
+ASLEEP_VALUE: Final = "asleep"
 
 
 class Component:

@@ -15,6 +15,8 @@ class Phase(StrEnum):
     PROVISIONING = "provisioning"
     READY = "ready"
     DEGRADED = "degraded"
+    # Put to sleep by its tenant: no pod runs, volumes and data are kept.
+    ASLEEP = "asleep"
     FAILED = "failed"
     DELETING = "deleting"
     DELETED = "deleted"
@@ -28,9 +30,9 @@ LIVE: Final = frozenset(set(Phase) - {Phase.DELETED})
 # may report them as provisioning or degraded; those must not undo `deleting`.
 _AFTER_DELETING: Final = frozenset({Phase.DELETING, Phase.DELETED})
 # A failure the provisioner reported (the cluster never saw it) stays until the
-# cluster shows the store working, or it is deleted.
+# cluster shows the store working (or asleep, as asked), or it is deleted.
 _AFTER_FAILED: Final = frozenset(
-    {Phase.FAILED, Phase.READY, Phase.DEGRADED, Phase.DELETING, Phase.DELETED}
+    {Phase.FAILED, Phase.READY, Phase.DEGRADED, Phase.ASLEEP, Phase.DELETING, Phase.DELETED}
 )
 
 

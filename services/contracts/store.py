@@ -53,6 +53,9 @@ class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     `release` names the engine release (its software versions) in the
     platform's catalog; a new one is an upgrade at the next generation.
+
+    `asleep`: the store's workloads run no pod (its volumes stay) and its host
+    answers with the platform's "asleep" page, until a spec wakes it.
     """
 
     id: StoreIdStr
@@ -62,6 +65,7 @@ class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     display_name: DisplayName = ""
     storage_plan: Plan | None = None
     release: SpecRelease = ""
+    asleep: bool = False
 
     @property
     def volumes_plan(self) -> Plan:

@@ -47,6 +47,7 @@ from services.gateway.projector import run_projector
 from services.gateway.ratelimit import Limiter, LocalRateLimiter, RateLimiter
 from services.gateway.settings import GatewaySettings
 from services.gateway.sql import Backend
+from services.gateway.store_hosts import StoreHostMiddleware
 from services.gateway.store_service import StoreService
 from services.gateway.tenant_service import TenantService
 from services.runtime import bus
@@ -187,7 +188,11 @@ def create_app(settings: GatewaySettings) -> Litestar:
             DomainError: domain_handler,
             Exception: internal_handler,
         },
-        middleware=[DefineMiddleware(AuditMiddleware, db=db), metrics.HTTP.middleware],
+        middleware=[
+            DefineMiddleware(StoreHostMiddleware, db=db, base_domain=settings.base_domain),
+            DefineMiddleware(AuditMiddleware, db=db),
+            metrics.HTTP.middleware,
+        ],
         lifespan=[lifespan(deps)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

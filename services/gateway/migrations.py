@@ -141,4 +141,10 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX fleet_members_upgrading ON fleet_members (store_id, generation)
         WHERE state = 'upgrading';
     """,
+    # 8: sleeping stores. 1 while the store's spec has it asleep (its workloads
+    # at zero replicas, its host on the platform's "asleep" page); a sleep or a
+    # wake is a generation of its own, not a spec change a rollback returns to.
+    """
+    ALTER TABLE stores ADD COLUMN asleep INTEGER NOT NULL DEFAULT 0;
+    """,
 )

@@ -69,6 +69,9 @@ class StoreView(msgspec.Struct, frozen=True):
     release: str = ""  # the engine release the store runs (charts/releases.yaml)
     latest_release: str = ""  # the newest release of its engine
     upgrade_available: bool = False  # latest_release is newer than `release`
+    # Put to sleep by its tenant (POST …/sleep): its phase goes `asleep` once no
+    # pod runs; POST …/wake brings it back at the next generation.
+    asleep: bool = False
 
 
 class StartFleetRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

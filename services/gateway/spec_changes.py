@@ -1,6 +1,6 @@
 """A store's new spec at its next generation, written the one way: the store
-row, the spec history, the command in the outbox and, for an upgrade or a
-rollback, an audit row, in the caller's transaction."""
+row, the spec history, the command in the outbox and, for an upgrade, a
+rollback, a sleep or a wake, an audit row, in the caller's transaction."""
 
 import uuid_utils
 
@@ -12,6 +12,7 @@ from services.contracts.wire import encode
 from services.gateway import repository as repo
 from services.gateway.models import StoreView
 from services.gateway.rollback import SpecCause, SpecRecord, shown
+from services.gateway.sleep import verb
 from services.gateway.sql import Conn
 
 # The status an audit row of a change made here records: its command was queued.
@@ -54,6 +55,15 @@ async def changed(
     await repo.add_audit(conn, actor, action, after.id, "", _QUEUED, "ok")
 
 
+async def slept(conn: Conn, after: StoreView, actor: str) -> None:
+    """The store at `after`'s generation, put to sleep or woken (`after.asleep`).
+    Not a spec change: the spec history, which rollbacks read, stays as it is."""
+    await repo.save_spec(conn, after)
+    await queue(conn, create_command(after, actor, release_changed=False))
+    action = f"{verb(after.asleep)} store at generation {after.generation}"
+    await repo.add_audit(conn, actor, action, after.id, "", _QUEUED, "ok")
+
+
 async def timeline(conn: Conn, store: StoreView, state: StepState, message: str) -> None:
     """A `rollback` step in the store's timeline at its generation, shaped as the
     provisioner's steps are (so every reader shows it), from the gateway."""
@@ -86,6 +96,7 @@ def create_command(view: StoreView, actor: str, release_changed: bool) -> Create
         display_name=view.display_name,
         storage_plan=view.storage_plan,
         release=view.release,
+        asleep=view.asleep,
     )
     return CreateStore(
         command_id=str(uuid_utils.uuid7()),

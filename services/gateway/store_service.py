@@ -1,4 +1,5 @@
-"""The store rules: quota, idempotent create, lifecycle transitions, ownership.
+"""The store rules: quota, idempotent create, lifecycle transitions (sleep and
+wake among them), ownership.
 
 Controllers translate HTTP to these calls; refusals are domain errors
 (`domain_errors`), which one exception handler answers. Every change writes the
@@ -14,7 +15,7 @@ import uuid_utils
 from services.contracts.commands import DeleteStore
 from services.contracts.credentials import CredentialsReply
 from services.contracts.phases import Phase
-from services.gateway import releases, rollback, spec_changes
+from services.gateway import releases, rollback, sleep, spec_changes
 from services.gateway import repository as repo
 from services.gateway.credentials import ask_credentials
 from services.gateway.deps import GatewayDeps
@@ -127,6 +128,19 @@ class StoreService:
             await spec_changes.changed(conn, current, back, _actor(tenant), cause)
         self._deps.outbox.wake.set()
         return releases.present(catalog, back)
+
+    async def set_asleep(self, tenant: TenantView, store_id: str, asleep: bool) -> Outcome:
+        """The store put to sleep (`asleep`) or woken at its next generation; as it
+        is when it already was."""
+        catalog = self._deps.releases
+        async with self._deps.db.transaction() as conn:
+            current = await _owned(conn, store_id, tenant)
+            after = sleep.toggled(current, asleep)
+            if after is None:
+                return Outcome(releases.present(catalog, current), changed=False)
+            await spec_changes.slept(conn, after, _actor(tenant))
+        self._deps.outbox.wake.set()
+        return Outcome(releases.present(catalog, after), changed=True)
 
     async def delete(self, tenant: TenantView, store_id: str) -> StoreView:
         """The store, deleting (already deleting or deleted: as it is)."""

@@ -71,13 +71,18 @@ def still_at_live_generation(namespace: Manifest, live_ns: dict[str, Any] | None
     """The Namespace as first applied: naming the generation the cluster already
     has. The watcher judges a generation by the objects once the Namespace names
     it, so naming a new one before its objects are applied would report the old
-    objects as the new generation (`ready`, then `degraded` as they roll)."""
+    objects as the new generation (`ready`, then `degraded` as they roll).
+    Asleep or awake as that generation is, for the same reason: a wake's running
+    objects are not yet applied."""
     notes = ((live_ns or {}).get("metadata") or {}).get("annotations") or {}
     kept = {k: notes[k] for k in (labels.GENERATION, labels.APPLIED_AT) if k in notes}
     if not kept:
         return namespace
     metadata = namespace["metadata"]
     annotations = {**metadata.get("annotations", {}), **kept}
+    annotations.pop(labels.SLEEP, None)
+    if labels.SLEEP in notes:
+        annotations[labels.SLEEP] = notes[labels.SLEEP]
     return {**namespace, "metadata": {**metadata, "annotations": annotations}}
 
 
@@ -104,7 +109,8 @@ class Provisioner:
             cmd,
             "provision",
             StepState.STARTED,
-            f"applying generation {cmd.generation} (release {release.name})",
+            f"applying generation {cmd.generation} (release {release.name}"
+            f"{'; asleep: no pod runs' if spec.asleep else ''})",
             phase=Phase.PROVISIONING,
         )
         engine = engine_for(spec.engine)

@@ -23,6 +23,11 @@ class ProvisionerSettings(Settings, frozen=True):
     # Where the ingress controller runs: the only namespace allowed to reach a
     # store's web tier.
     ingress_namespace: str = "ingress-nginx"
+    # Where a sleeping store's ingress sends its visitors: the gateway, which
+    # answers with the "asleep" page (a DNS name: the platform chart sets the
+    # gateway Service's; `urumi dev` runs the gateway on this host).
+    sleep_page_host: str = "localhost"
+    sleep_page_port: Port = 8080
     # An optional directory of operator overrides for store charts (images,
     # storage class, network policy): `all.yaml` for every engine, `<engine>.yaml`
     # for one (it wins); per-store values win over both.

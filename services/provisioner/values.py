@@ -14,8 +14,9 @@ Values = dict[str, Any]
 
 class StoreIngress(msgspec.Struct, frozen=True):
     """How every store is reached, from the platform's settings: its host under
-    base_domain, the ingress class and port, TLS, and the ingress controller's
-    namespace (the only one its network policy lets in)."""
+    base_domain, the ingress class and port, TLS, the ingress controller's
+    namespace (the only one its network policy lets in), and where a sleeping
+    store's visitors are sent instead (the gateway's "asleep" page)."""
 
     base_domain: str
     ingress_class: str = "nginx"
@@ -23,6 +24,8 @@ class StoreIngress(msgspec.Struct, frozen=True):
     tls_mode: str = "none"  # none | http01 | wildcard (ProvisionerSettings.store_tls)
     ingress_namespace: str = "ingress-nginx"
     store_port: int = 0
+    sleep_page_host: str = "localhost"
+    sleep_page_port: int = 8080
 
     @classmethod
     def from_settings(cls, settings: ProvisionerSettings) -> "StoreIngress":
@@ -33,6 +36,8 @@ class StoreIngress(msgspec.Struct, frozen=True):
             tls_mode=settings.store_tls(),
             ingress_namespace=settings.ingress_namespace,
             store_port=settings.store_port,
+            sleep_page_host=settings.sleep_page_host,
+            sleep_page_port=settings.sleep_page_port,
         )
 
 
@@ -195,12 +200,13 @@ def common_values(
     preset: Isolation,
     volumes: Isolation,
 ) -> Values:
-    """The values every store chart takes alike: identity, isolation, routing.
-    Compute comes from the plan's `preset`; storage from the `volumes` plan's."""
+    """The values every store chart takes alike: identity, isolation, routing,
+    sleep. Compute comes from the plan's `preset` (none while the store is
+    asleep); storage from the `volumes` plan's."""
     return {
         "store": _store(spec, generation, applied_at, ingress),
         "plan": spec.plan.value,
-        "quota": _quota(preset, volumes),
+        "quota": _quota(preset, volumes, spec.asleep),
         "limitRange": _limit_range(preset, volumes),
         "ingress": {
             "className": ingress.ingress_class,
@@ -208,6 +214,10 @@ def common_values(
             "tls": {"mode": ingress.tls_mode, "clusterIssuer": ingress.tls_issuer},
         },
         "networkPolicy": {"ingressController": {"namespace": ingress.ingress_namespace}},
+        "sleep": {
+            "asleep": spec.asleep,
+            "page": {"host": ingress.sleep_page_host, "port": ingress.sleep_page_port},
+        },
     }
 
 
@@ -223,12 +233,14 @@ def _store(spec: StoreSpec, generation: int, applied_at: datetime, ingress: Stor
     }
 
 
-def _quota(preset: Isolation, volumes: Isolation) -> Values:
+def _quota(preset: Isolation, volumes: Isolation, asleep: bool) -> Values:
+    """The namespace's totals: a sleeping store reserves no CPU or memory (and
+    can run no pod that asks for any), only its volumes' storage."""
     return {
-        "requestsCpu": preset.quota_cpu_requests,
-        "requestsMemory": preset.quota_memory_requests,
-        "limitsCpu": preset.quota_cpu_limits,
-        "limitsMemory": preset.quota_memory_limits,
+        "requestsCpu": "0" if asleep else preset.quota_cpu_requests,
+        "requestsMemory": "0" if asleep else preset.quota_memory_requests,
+        "limitsCpu": "0" if asleep else preset.quota_cpu_limits,
+        "limitsMemory": "0" if asleep else preset.quota_memory_limits,
         "requestsStorage": volumes.quota_storage,
     }
 
@@ -248,6 +260,7 @@ SETTING_FOR_VALUE: Final = {
     "/ingress/tls/mode": "URUMI_TLS_MODE",
     "/store/host": "URUMI_BASE_DOMAIN",
     "/networkPolicy/ingressController/namespace": "URUMI_INGRESS_NAMESPACE",
+    "/sleep/page/host": "URUMI_SLEEP_PAGE_HOST",
 }
 
 

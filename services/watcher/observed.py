@@ -26,6 +26,7 @@ class NamespaceObs(msgspec.Struct, frozen=True):
     host: str = ""
     terminating: bool = False
     setup_disabled: bool = False  # the chart runs no setup Job for this store
+    asleep: bool = False  # the store's spec has it asleep: no pod should run
 
 
 class WorkloadObs(msgspec.Struct, frozen=True):
@@ -181,6 +182,7 @@ def parse_namespace(raw: Raw) -> NamespaceObs | None:
         terminating=bool(meta.get("deletionTimestamp"))
         or _dig(raw, "status", "phase") == "Terminating",
         setup_disabled=ann.get(labels.SETUP) == labels.SETUP_DISABLED,
+        asleep=ann.get(labels.SLEEP) == labels.ASLEEP_VALUE,
     )
 
 

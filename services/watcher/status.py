@@ -14,6 +14,8 @@ Phase, first rule that holds wins:
 
     namespace gone                         → deleted
     namespace terminating                  → deleting
+    asleep, no pod left running            → asleep
+    asleep, pods still running             → provisioning (FallingAsleep)
     every condition True                   → ready
     was ready in this generation           → degraded (why: first unmet condition)
     setup Job failed / pod down with a
@@ -138,6 +140,8 @@ def decide_phase(
         return Phase.DELETED, "", f"namespace {ns.name} is gone"
     if ns.terminating:
         return Phase.DELETING, "Terminating", f"namespace {ns.name} is being deleted"
+    if ns.asleep:
+        return sleep_phase(objs.pods)
     unmet = [c for c in conditions if c.status != TRUE]
     if not unmet:
         return Phase.READY, "", ""
@@ -155,6 +159,18 @@ def decide_phase(
     if objs.empty():
         return Phase.PENDING, "Applying", f"namespace {ns.name} exists; waiting for its objects"
     return Phase.PROVISIONING, *why
+
+
+def sleep_phase(pods: Iterable[PodObs]) -> tuple[Phase, str, str]:
+    """A store put to sleep is asleep once no pod of it runs (a finished Job's
+    pod runs nothing); until then it is falling asleep."""
+    running = sorted(p.name for p in pods if p.phase not in ("Succeeded", "Failed"))
+    if running:
+        shown = ", ".join(running[:3]) + (
+            f" and {len(running) - 3} more" if len(running) > 3 else ""
+        )
+        return Phase.PROVISIONING, "FallingAsleep", f"waiting for pods to stop: {shown}"
+    return Phase.ASLEEP, "", "asleep: no pod runs; volumes are kept"
 
 
 def past_deadline(objs: StoreObjects, now: datetime, deadline_s: float) -> bool:

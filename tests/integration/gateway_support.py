@@ -81,3 +81,12 @@ async def last_command(js: JetStreamContext, store: str, commands: int) -> Creat
     command = decode_command(msg.data or b"")
     assert isinstance(command, CreateStore)
     return command
+
+
+async def store_at(
+    http: httpx.AsyncClient, store: str, generation: int, phase: str
+) -> dict[str, Any] | None:
+    """The store's view once it is at `generation` in `phase`, else None (for
+    `eventually`)."""
+    view: dict[str, Any] = (await http.get(f"/api/v1/stores/{store}")).json()
+    return view if (view["generation"], view["phase"]) == (generation, phase) else None

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.integration.gateway_support import create_stores, gateway_env, new_tenant
@@ -37,19 +39,40 @@ async def test_list_shows_every_store_beyond_one_page(
     assert sorted(s["id"] for s in listed) == ids
 
 
-async def test_update_changes_the_plan_and_says_what_is_wrong(
+@pytest.fixture
+async def shop(
     nats_server: NatsServer, start_service: StartService, tmp_path: Path
-) -> None:
+) -> tuple[str, str]:
+    """A gateway process (its URL) and tenant acme (its token) with the store `shop`."""
     gateway = start_service("gateway", gateway_env(nats_server.url, str(tmp_path / "g.db")))
     token = await new_tenant(gateway.base_url, "acme")
     await create_stores(gateway.base_url, token, ["shop"])
+    return gateway.base_url, token
 
-    row = _stores(gateway.base_url, token, "update", "shop", "--plan", "large").split()
+
+async def test_update_changes_the_plan_and_says_what_is_wrong(shop: tuple[str, str]) -> None:
+    api, token = shop
+
+    row = _stores(api, token, "update", "shop", "--plan", "large").split()
     assert row[:4] == ["shop", "woocommerce", "large", "provisioning"]
-    view = json.loads(_stores(gateway.base_url, token, "--json", "get", "shop"))
+    view = json.loads(_stores(api, token, "--json", "get", "shop"))
     assert (view["plan"], view["storage_plan"], view["generation"]) == ("large", "small", 2)
-    nothing = _run(gateway.base_url, token, "update", "shop")
+    nothing = _run(api, token, "update", "shop")
     assert nothing.returncode == 1
     assert "nothing to change: pass --plan, --name, --release" in nothing.stderr
-    missing = _run(gateway.base_url, token, "update", "no-such-shop", "--name", "X")
+    missing = _run(api, token, "update", "no-such-shop", "--name", "X")
+    assert missing.returncode == 1 and "404: no store 'no-such-shop'" in missing.stderr
+
+
+async def test_sleep_and_wake_say_what_the_store_is_now(shop: tuple[str, str]) -> None:
+    api, token = shop
+
+    slept = _stores(api, token, "sleep", "shop").splitlines()
+    assert slept[0].split()[:4] == ["shop", "woocommerce", "small", "provisioning"]
+    assert "  asleep: no pod runs, its data is kept; `urumi stores wake shop`" in slept
+    again = json.loads(_stores(api, token, "--json", "sleep", "shop"))
+    assert (again["asleep"], again["generation"]) == (True, 2)
+    woken = json.loads(_stores(api, token, "--json", "wake", "shop"))
+    assert (woken["asleep"], woken["generation"]) == (False, 3)
+    missing = _run(api, token, "wake", "no-such-shop")
     assert missing.returncode == 1 and "404: no store 'no-such-shop'" in missing.stderr

@@ -25,6 +25,7 @@ from tests.integration.gateway_support import (
     auth,
     command_count,
     gateway_env,
+    last_command,
     new_tenant,
     query,
 )
@@ -325,3 +326,62 @@ async def test_bad_changes_are_refused_and_name_the_field(
     assert late.status_code == 409 and "deleting" in late.json()["detail"]
     store = (await acme.get("/api/v1/stores/fixed")).json()
     assert (store["plan"], store["phase"]) == ("small", "deleting")
+
+
+async def test_sleep_and_wake_are_202_then_200_and_refused_once_deleting(
+    acme: httpx.AsyncClient,
+    globex: httpx.AsyncClient,
+    js: JetStreamContext,
+    gateway_database: str,
+) -> None:
+    await acme.post("/api/v1/stores", json={"id": "nap"})
+    slept = await acme.post("/api/v1/stores/nap/sleep")
+    assert slept.status_code == 202, slept.text
+    view = slept.json()
+    assert (view["asleep"], view["generation"], view["phase"]) == (True, 2, "provisioning")
+    assert view["reason"] == "FallingAsleep"
+    command = await last_command(js, "nap", 2)
+    assert (command.generation, command.spec.asleep, command.release_changed) == (2, True, False)
+    again = await acme.post("/api/v1/stores/nap/sleep")
+    assert (again.status_code, again.json()["generation"]) == (200, 2)
+    assert (await globex.post("/api/v1/stores/nap/sleep")).status_code == 404
+
+    status = StoreStatus("acme", "nap", Phase.ASLEEP, 2, datetime.now(UTC))
+    await js.publish(event_subject("acme", "nap", EventKind.STATUS), encode(status))
+
+    async def asleep() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await acme.get("/api/v1/stores/nap")).json()
+        return body if body["phase"] == "asleep" else None
+
+    assert (await eventually(asleep))["asleep"] is True
+    woken = await acme.post("/api/v1/stores/nap/wake")
+    assert (woken.status_code, woken.json()["generation"], woken.json()["asleep"]) == (
+        202,
+        3,
+        False,
+    )
+    assert (await last_command(js, "nap", 3)).spec.asleep is False
+    assert (await acme.post("/api/v1/stores/nap/wake")).status_code == 200
+
+    await acme.delete("/api/v1/stores/nap")
+    for verb in ("sleep", "wake"):
+        late = await acme.post(f"/api/v1/stores/nap/{verb}")
+        assert late.status_code == 409, late.text
+        assert late.json()["detail"] == f"store 'nap' is deleting; it can no longer {verb}"
+    rows = await query(
+        gateway_database,
+        "SELECT action, status_code FROM audit WHERE target = 'nap' AND action NOT LIKE '%/stores' "
+        "ORDER BY id",
+    )
+    assert rows == [
+        ("sleep store at generation 2", 202),  # in the change's own transaction
+        ("POST /api/v1/stores/nap/sleep", 202),
+        ("POST /api/v1/stores/nap/sleep", 200),
+        ("POST /api/v1/stores/nap/sleep", 404),  # globex's
+        ("wake store at generation 3", 202),
+        ("POST /api/v1/stores/nap/wake", 202),
+        ("POST /api/v1/stores/nap/wake", 200),
+        ("DELETE /api/v1/stores/nap", 202),
+        ("POST /api/v1/stores/nap/sleep", 409),
+        ("POST /api/v1/stores/nap/wake", 409),
+    ]

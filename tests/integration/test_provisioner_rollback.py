@@ -3,6 +3,7 @@ provisioner and the watcher together. kwok's pods are always ready, so the
 upgrade fails another way: its release's values make the chart refuse to
 render, and the provisioner reports the store failed."""
 
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from services.devtools.natsserver import NatsServer
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.integration import provisioner_support as ps
-from tests.integration.gateway_support import auth, gateway_env, new_tenant
+from tests.integration.gateway_support import auth, gateway_env, new_tenant, store_at
 from tests.integration.watcher_support import watcher_env
 
 GOOD, BROKEN = "woo-2026.11", "woo-2026.12-broken"
@@ -55,9 +56,8 @@ async def test_a_failed_upgrade_rolls_back_and_ends_ready_at_the_old_release(
         httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token), timeout=15) as http,
     ):
 
-        async def at(generation: int, phase: str) -> dict[str, Any] | None:
-            view: dict[str, Any] = (await http.get(f"/api/v1/stores/{store}")).json()
-            return view if (view["generation"], view["phase"]) == (generation, phase) else None
+        def at(generation: int, phase: str) -> Coroutine[Any, Any, dict[str, Any] | None]:
+            return store_at(http, store, generation, phase)
 
         created = await http.post("/api/v1/stores", json={"id": store, "release": GOOD})
         assert created.status_code == 202, created.text

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from services.contracts.commands import CreateStore
 from services.contracts.phases import Phase
 from services.contracts.store import Engine, Plan
+from services.contracts.wire import decode_command
 from services.gateway import repository as repo
 from services.gateway.db import Database
 from services.gateway.deps import GatewayDeps
@@ -103,6 +105,42 @@ async def test_another_tenants_store_is_not_found(service: StoreService) -> None
         await service.get(GLOBEX, "shop")
     with pytest.raises(ConflictError, match="once the store is ready"):
         await service.credentials(ACME, "shop")
+
+
+async def _queued_asleep(db: Database) -> list[bool]:
+    """The `asleep` of every CreateStore queued, oldest first."""
+    rows = await db.reader.fetchall("SELECT payload FROM outbox ORDER BY id")
+    commands = [decode_command(bytes(r["payload"])) for r in rows]
+    return [c.spec.asleep for c in commands if isinstance(c, CreateStore)]
+
+
+async def test_sleep_and_wake_are_generations_of_their_own_that_keep_the_spec(
+    service: StoreService, db: Database
+) -> None:
+    await service.create(ACME, CreateStoreRequest(id="shop"))
+    await service.update(ACME, "shop", UpdateStoreRequest(plan=Plan.MEDIUM))
+    slept = await service.set_asleep(ACME, "shop", asleep=True)
+    assert slept.changed and (slept.store.asleep, slept.store.generation) == (True, 3)
+    assert not (await service.set_asleep(ACME, "shop", asleep=True)).changed
+    # A change while asleep stays asleep; a rollback returns to the spec before
+    # the last change (not to before the sleep) and stays asleep too.
+    named = await service.update(ACME, "shop", UpdateStoreRequest(display_name="Teas"))
+    assert named.store.asleep and named.store.generation == 4
+    back = await service.rollback(ACME, "shop")
+    assert (back.plan, back.display_name, back.asleep) == (Plan.MEDIUM, "", True)
+    woken = await service.set_asleep(ACME, "shop", asleep=False)
+    assert woken.changed and (woken.store.asleep, woken.store.plan) == (False, Plan.MEDIUM)
+    assert (await service.get(ACME, "shop")).asleep is False
+    assert await _queued_asleep(db) == [False, False, True, True, True, False]
+    audit = await db.reader.fetchall("SELECT actor, action FROM audit ORDER BY id")
+    assert [(r["actor"], r["action"].split(":")[0]) for r in audit] == [
+        ("tenant:acme", "sleep store at generation 3"),
+        ("tenant:acme", "rollback store to generation 5"),
+        ("tenant:acme", "wake store at generation 6"),
+    ]
+    await service.delete(ACME, "shop")
+    with pytest.raises(ConflictError, match="is deleting; it can no longer sleep"):
+        await service.set_asleep(ACME, "shop", asleep=True)
 
 
 @pytest.mark.parametrize(

@@ -313,6 +313,18 @@ def test_self_healing_settings_reach_the_watcher_and_the_provisioner() -> None:
     assert env(tuned, "provisioner")["URUMI_SELFHEAL_FIGHT_LIMIT"] == "3"
 
 
+def test_sleeping_stores_route_to_the_gateway_service() -> None:
+    """A sleeping store's ExternalName Service must name the gateway's Service
+    (in the platform's namespace, on the port it serves): the "asleep" page."""
+    manifests = render_chart(release="shop", namespace="platform")
+    env = env_of(
+        deployment(manifests, "provisioner", "shop")["spec"]["template"]["spec"]["containers"][0]
+    )
+    gateway = find(manifests, "Service", "shop-gateway")
+    assert env["URUMI_SLEEP_PAGE_HOST"] == "shop-gateway.platform.svc.cluster.local"
+    assert int(env["URUMI_SLEEP_PAGE_PORT"]) == gateway["spec"]["ports"][0]["port"]
+
+
 # -- Kubernetes identity and RBAC -------------------------------------------------
 
 PROVISIONER_RULES = [

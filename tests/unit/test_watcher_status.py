@@ -97,6 +97,17 @@ HEALTHY: dict[str, Any] = {
 }
 
 
+# A sleeping store's objects: every workload at zero replicas, the setup done.
+ASLEEP: dict[str, Any] = {
+    "workloads": (
+        WorkloadObs("StatefulSet", "mariadb", "database", replicas=0),
+        WorkloadObs("Deployment", "wordpress", "web", 0, 0, 0, True, True),
+    ),
+    "jobs": (job(complete=True),),
+    "ingresses": (ing(),),
+}
+
+
 def store(namespace: NamespaceObs | None = None, **kw: Any) -> StoreObjects:
     return StoreObjects(namespace=namespace or ns(), **kw)
 
@@ -337,6 +348,23 @@ CASES: dict[str, Case] = {
     ),
     "wildcard TLS (no issuer on the ingress) → ready without a certificate": Case(
         healthy(ingresses=(ing(tls=True),)), None, Phase.READY, "", "", "TTTTT",
+    ),
+    # sleep: workloads at zero replicas; asleep once no pod runs
+    "asleep, pods still stopping → provisioning (falling asleep)": Case(
+        store(namespace=ns(asleep=True), **ASLEEP, pods=(pod(name="wordpress-1", deleting=True),)),
+        prev(Phase.READY), Phase.PROVISIONING, "FallingAsleep", "stop: wordpress-1", "TTTTT",
+    ),
+    "asleep, only a finished setup pod left → asleep": Case(
+        store(namespace=ns(asleep=True), **ASLEEP, pods=(pod("setup", phase="Succeeded"),)),
+        prev(Phase.PROVISIONING), Phase.ASLEEP, "", "no pod runs", "TTTTT",
+    ),
+    "asleep past the deadline with a crashing pod: still falling asleep, not failed": Case(
+        store(namespace=ns(asleep=True, applied_s=5000), **ASLEEP, pods=(pod("web", 300, CRASH),)),
+        None, Phase.PROVISIONING, "FallingAsleep", "pods to stop: web-0", "TTTTT",
+    ),
+    "asleep and terminating → deleting": Case(
+        store(namespace=ns(asleep=True, terminating=True), **ASLEEP), prev(Phase.ASLEEP),
+        Phase.DELETING, "Terminating", "being deleted", "FTTTT",
     ),
     # deletion
     "namespace terminating": Case(

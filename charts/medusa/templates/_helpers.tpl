@@ -190,3 +190,15 @@ tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
+
+{{/* A workload's replicas: `n`, or none while the store is asleep:
+     `include "medusa.replicas" (list . n)`. */}}
+{{- define "medusa.replicas" -}}
+{{ if (index . 0).Values.sleep.asleep }}0{{ else }}{{ index . 1 }}{{ end }}
+{{- end }}
+
+{{/* The Service the Ingress routes to: the tier's own, or the platform's
+     "asleep" page (templates/sleep.yaml) while the store is asleep. */}}
+{{- define "medusa.backend" -}}
+{{ if (index . 0).Values.sleep.asleep }}sleep-page{{ else }}{{ index . 1 }}{{ end }}
+{{- end }}

@@ -105,3 +105,15 @@ tolerations:
 {{- fail (printf "setup.woocommerceVersion %s needs WordPress %s or newer; images.wordpress.tag is %s" $woo $needs .Values.images.wordpress.tag) -}}
 {{- end -}}
 {{- end }}
+
+{{/* A workload's replicas: `n`, or none while the store is asleep:
+     `include "woocommerce.replicas" (list . n)`. */}}
+{{- define "woocommerce.replicas" -}}
+{{ if (index . 0).Values.sleep.asleep }}0{{ else }}{{ index . 1 }}{{ end }}
+{{- end }}
+
+{{/* The Service the Ingress routes to: the tier's own, or the platform's
+     "asleep" page (templates/sleep.yaml) while the store is asleep. */}}
+{{- define "woocommerce.backend" -}}
+{{ if (index . 0).Values.sleep.asleep }}sleep-page{{ else }}{{ index . 1 }}{{ end }}
+{{- end }}

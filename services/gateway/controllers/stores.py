@@ -1,4 +1,5 @@
-"""/api/v1/stores: create, list, get, change, roll back, events, credentials, delete."""
+"""/api/v1/stores: create, list, get, change, roll back, sleep, wake, events,
+credentials, delete."""
 
 from typing import Annotated
 
@@ -132,6 +133,51 @@ class StoreController(Controller):
     ) -> StoreView:
         request.state.audit_target = store_id
         return await store_service.rollback(tenant, store_id)
+
+    @post(
+        "/{store_id:str}/sleep",
+        status_code=202,
+        summary="Put a store to sleep",
+        description="The store's workloads stop (no pod runs, no CPU or memory is "
+        'reserved) and its volumes stay; its host answers with the platform\'s "asleep" '
+        "page. The store goes `provisioning` at the next generation, then `asleep` once "
+        "no pod runs. 409 when the store is being deleted.",
+        responses={
+            200: _same_store("The store is already asleep: as it is"),
+            **errors(404, 409),
+        },
+    )
+    async def sleep_store(
+        self,
+        request: AnyRequest,
+        store_id: FromPath[str],
+        tenant: NamedDependency[TenantView],
+        store_service: NamedDependency[StoreService],
+    ) -> Response[StoreView]:
+        request.state.audit_target = store_id
+        return _answer(await store_service.set_asleep(tenant, store_id, asleep=True))
+
+    @post(
+        "/{store_id:str}/wake",
+        status_code=202,
+        summary="Wake a sleeping store",
+        description="The store's workloads start again on the same volumes: it goes "
+        "`provisioning` at the next generation, then `ready`. 409 when the store is being "
+        "deleted.",
+        responses={
+            200: _same_store("The store is awake already: as it is"),
+            **errors(404, 409),
+        },
+    )
+    async def wake_store(
+        self,
+        request: AnyRequest,
+        store_id: FromPath[str],
+        tenant: NamedDependency[TenantView],
+        store_service: NamedDependency[StoreService],
+    ) -> Response[StoreView]:
+        request.state.audit_target = store_id
+        return _answer(await store_service.set_asleep(tenant, store_id, asleep=False))
 
     @get(
         "/{store_id:str}/events",

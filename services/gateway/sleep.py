@@ -1,0 +1,48 @@
+"""Sleeping stores: what a sleep or a wake makes of a store. Pure: the store row
+in, the store at its next generation (or a refusal) out; `spec_changes` writes it.
+
+A sleep or a wake is a generation of its own, applied the usual way (the
+provisioner scales the store's workloads to zero, or back), but not a spec
+change: the store's release, plan and name stay, and a rollback returns to the
+spec before the last change of those, asleep or awake as the store is."""
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from services.contracts.phases import Phase
+from services.gateway.domain_errors import ConflictError
+from services.gateway.models import StoreView
+
+_ENDED = (Phase.DELETING, Phase.DELETED)
+
+
+def verb(asleep: bool) -> str:
+    return "sleep" if asleep else "wake"
+
+
+def toggled(current: StoreView, asleep: bool) -> StoreView | None:
+    """`current` put to sleep (`asleep`) or woken at its next generation; None
+    when it already is so. A store being deleted is refused."""
+    if current.phase in _ENDED:
+        raise ConflictError(
+            f"store '{current.id}' is {current.phase}; it can no longer {verb(asleep)}"
+        )
+    if current.asleep == asleep:
+        return None
+    if asleep:
+        reason, message = (
+            "FallingAsleep",
+            "putting the store to sleep: its pods stop, its data stays",
+        )
+    else:
+        reason, message = "Waking", "waking the store: its pods start again on the same data"
+    return msgspec.structs.replace(
+        current,
+        asleep=asleep,
+        phase=Phase.PROVISIONING,
+        generation=current.generation + 1,
+        reason=reason,
+        message=message,
+        updated_at=datetime.now(UTC),
+    )

@@ -1,0 +1,76 @@
+"""The page a sleeping store's host answers with. Pure: a Host header and the
+store row in, an HTTP answer out (`store_hosts` serves it).
+
+While a store is asleep the provisioner points its Ingress at the gateway
+(through an ExternalName Service in the store's namespace), so the ingress
+controller sends the shopper's request here with the store's own Host."""
+
+import html
+from typing import Final, NamedTuple
+
+from services.contracts.ids import store_id_problem
+from services.contracts.phases import Phase
+from services.gateway.models import StoreView
+
+# How long a client should wait before asking again: a sleeping store stays so
+# until its owner wakes it; a waking one is routed back within a minute or two.
+ASLEEP_RETRY_S: Final = 3600
+WAKING_RETRY_S: Final = 30
+
+
+class Page(NamedTuple):
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def store_of_host(host: str, base_domain: str) -> str | None:
+    """The store id a request's Host names (`<id>.<base_domain>`, any port), or
+    None when it names no store: the platform's own host, an address."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    suffix = f".{base_domain.lower()}"
+    name = name.lower().rstrip(".")
+    if not base_domain or not name.endswith(suffix):
+        return None
+    label = name.removesuffix(suffix)
+    return label if store_id_problem(label) is None else None
+
+
+def page(store_id: str, store: StoreView | None) -> Page:
+    """What the store's host answers while the ingress sends it here."""
+    if store is None or store.phase in (Phase.DELETING, Phase.DELETED):
+        return _page(404, "No store here", f"There is no store at {store_id}.", retry_s=0)
+    name = store.display_name or store.id
+    if store.asleep:
+        return _page(
+            503,
+            f"{name} is asleep",
+            f"{name} is asleep for now. Its owner can wake it; please come back later.",
+            retry_s=ASLEEP_RETRY_S,
+        )
+    return _page(
+        503,
+        f"{name} is waking up",
+        f"{name} is waking up. This page reloads by itself in a moment.",
+        retry_s=WAKING_RETRY_S,
+    )
+
+
+def _page(status: int, title: str, text: str, retry_s: int) -> Page:
+    refresh = f'<meta http-equiv="refresh" content="{retry_s}">' if 0 < retry_s <= 60 else ""
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="robots" content="noindex">{refresh}<title>{html.escape(title)}</title>'
+        "<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:20vh auto;"
+        "padding:0 1rem;color:#222}h1{font-size:1.6rem}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    )
+    headers = [
+        ("content-type", "text/html; charset=utf-8"),
+        # Never cached: the store's own pages replace this one once it is awake.
+        ("cache-control", "no-store"),
+    ]
+    if retry_s:
+        headers.append(("retry-after", str(retry_s)))
+    return Page(status, headers, body.encode())

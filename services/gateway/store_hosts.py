@@ -1,0 +1,53 @@
+"""Requests for a store's host: the ingress sends a sleeping store's traffic to
+the gateway, which answers every path of it with the "asleep" page
+(`sleep_page`); every other request goes on to the API."""
+
+from typing import Any
+
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
+
+from services.gateway import repository as repo
+from services.gateway.sleep_page import page, store_of_host
+from services.gateway.sql import Backend
+
+
+class StoreHostMiddleware:
+    def __init__(self, app: ASGIApp, db: Backend, base_domain: str) -> None:
+        self.app = app
+        self.db = db
+        self.base_domain = base_domain
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw: dict[str, Any] = scope  # type: ignore[assignment]
+        store_id = store_of_host(_host(raw), self.base_domain) if raw["type"] == "http" else None
+        if store_id is None:
+            await self.app(scope, receive, send)
+            return
+        answer = page(store_id, await repo.get_store(self.db.reader, store_id))
+        headers = [(k.encode(), v.encode()) for k, v in answer.headers]
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": answer.status,
+            "headers": headers,
+        }
+        await send(start)
+        body: HTTPResponseBodyEvent = {
+            "type": "http.response.body",
+            "body": b"" if raw.get("method") == "HEAD" else answer.body,
+            "more_body": False,
+        }
+        await send(body)
+
+
+def _host(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers") or ():
+        if name == b"host":
+            return str(value.decode("latin-1"))
+    return ""
