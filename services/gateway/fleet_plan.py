@@ -58,6 +58,9 @@ def settle(member: FleetMember, store: StoreView | None, to_release: str) -> Fle
     at_target = store.release == to_release
     if at_target and store.phase is Phase.READY:
         return _moved(member, MemberState.UPGRADED, "")
+    if at_target and store.phase is Phase.ASLEEP:
+        # Its workloads stay at zero: the new release's setup runs when it wakes.
+        return _moved(member, MemberState.UPGRADED, "asleep: its setup runs when it wakes")
     if store.phase is Phase.FAILED:
         return _moved(member, MemberState.FAILED, store.message or store.reason or "failed")
     if not at_target:

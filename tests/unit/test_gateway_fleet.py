@@ -212,3 +212,24 @@ async def test_refusals_name_the_field_or_say_why(deps: GatewayDeps) -> None:
     assert first.counts.waiting == 2  # the store already at the target is not in it
     with pytest.raises(ConflictError, match=f"'{first.id}' of woocommerce is still active"):
         await fleets.start("admin", StartFleetRequest(Engine.WOOCOMMERCE, NEW))
+
+
+async def test_an_asleep_store_is_upgraded_and_its_setup_waits_for_the_wake(
+    deps: GatewayDeps,
+) -> None:
+    stores = await _stores(deps, 1)
+    await StoreService(deps).set_asleep(ACME, stores[0], asleep=True)
+    await _becomes(deps, stores[0], Phase.ASLEEP)
+    fleets = FleetService(deps)
+    fleet = await fleets.start("admin", StartFleetRequest(Engine.WOOCOMMERCE, NEW))
+    await drive(deps, fleet.id)
+    await _becomes(deps, stores[0], Phase.ASLEEP)  # at the upgrade's generation
+    await drive(deps, fleet.id)
+    detail = await fleets.get(fleet.id)
+    assert detail.fleet.state is FleetState.DONE
+    assert (detail.stores[0].state, detail.stores[0].reason) == (
+        MemberState.UPGRADED,
+        "asleep: its setup runs when it wakes",
+    )
+    view = await repo.get_store(deps.db.reader, stores[0])
+    assert view is not None and (view.release, view.asleep) == (NEW, True)
