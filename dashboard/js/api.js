@@ -1,7 +1,5 @@
 // The gateway's HTTP API with the signed-in token.
 
-const TOKEN_KEY = "urumi.token";
-
 export class ApiError extends Error {
   constructor(status, detail, errors = []) {
     super(detail);
@@ -10,15 +8,23 @@ export class ApiError extends Error {
   }
 }
 
-export const session = {
-  get token() {
-    return sessionStorage.getItem(TOKEN_KEY) || "";
-  },
-  set token(value) {
-    if (value) sessionStorage.setItem(TOKEN_KEY, value);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  },
-};
+// A token in sessionStorage: gone with the tab.
+function kept(key) {
+  return {
+    get token() {
+      return sessionStorage.getItem(key) || "";
+    },
+    set token(value) {
+      if (value) sessionStorage.setItem(key, value);
+      else sessionStorage.removeItem(key);
+    },
+  };
+}
+
+export const session = kept("urumi.token");
+// The platform admin's token, kept apart: signing in as the admin leaves a
+// tenant's session as it was.
+export const adminSession = kept("urumi.admin");
 
 export async function api(method, path, body, token = session.token) {
   let response;
@@ -56,4 +62,16 @@ export const stores = {
   credentials: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}/credentials`),
   ticket: () => api("POST", "/api/v1/tickets"),
   nextSteps: () => api("GET", "/api/v1/next-steps"),
+};
+
+const FLEETS = "/api/v1/fleet-upgrades";
+const admin = (method, path, body) => api(method, path, body, adminSession.token);
+
+export const fleets = {
+  check: (token) => api("GET", `${FLEETS}?limit=1`, undefined, token),
+  list: () => admin("GET", FLEETS),
+  get: (id) => admin("GET", `${FLEETS}/${encodeURIComponent(id)}`),
+  start: (spec) => admin("POST", FLEETS, spec),
+  control: (id, action) => admin("POST", `${FLEETS}/${encodeURIComponent(id)}/${action}`),
+  ticket: () => admin("POST", "/api/v1/admin/tickets"),
 };

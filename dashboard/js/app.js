@@ -1,5 +1,7 @@
 // Boot: sign-in gate, hash router, and the live connection feeding the state.
+// #/admin… is the platform admin's area (admin.js), with its own session.
 
+import { leaveAdmin, routeAdmin, signOutAdmin } from "./admin.js";
 import { session, stores as api } from "./api.js";
 import { renderDetail } from "./detail.js";
 import { useNextSteps } from "./format.js";
@@ -7,24 +9,15 @@ import { renderList } from "./list.js";
 import { Live } from "./live.js";
 import { renderSignIn } from "./signin.js";
 import { applyFrame, loadStores, state, subscribe } from "./state.js";
-import { refreshTimes } from "./widgets.js";
+import { focusHeading, refreshTimes, showLive } from "./widgets.js";
 
 const main = document.getElementById("main");
 const sessionBar = document.getElementById("session");
 let live = null;
 let unsubscribe = () => {};
 
-const LIVE_TEXT = {
-  connecting: "Connecting…",
-  live: "Live",
-  offline: "Reconnecting…",
-  unauthorized: "Signed out",
-};
-
 function setLive(status) {
-  const el = document.getElementById("live");
-  el.dataset.state = status;
-  el.querySelector(".live-text").textContent = LIVE_TEXT[status] || status;
+  showLive(status);
   if (status === "unauthorized") signOut();
 }
 
@@ -48,33 +41,53 @@ async function start(me) {
   }
 }
 
-function signOut() {
-  session.token = "";
+// The tenant's page is left (for the admin's area): its token stays.
+function stopTenant() {
   if (live) live.stop();
   live = null;
+  unsubscribe();
+}
+
+function signOut() {
+  session.token = "";
+  stopTenant();
   state.stores.clear();
   state.timelines.clear();
   state.loaded = false;
   sessionBar.hidden = true;
-  unsubscribe();
   location.hash = "#/";
   renderSignIn(main, start);
 }
 
 function route() {
+  if (location.hash.startsWith("#/admin")) {
+    stopTenant();
+    return routeAdmin(main);
+  }
+  if (leaveAdmin()) return enterTenant();
   if (!live) return;
   unsubscribe();
   const match = location.hash.match(/^#\/stores\/([^/]+)$/);
   const onChange = match ? renderDetail(main, decodeURIComponent(match[1])) : renderList(main);
   unsubscribe = subscribe(onChange);
   document.title = match ? `${decodeURIComponent(match[1])} — Urumi` : "Urumi — your stores";
-  // Move focus to the new page's heading so keyboard and screen reader users follow.
-  const heading = main.querySelector("h1");
-  if (heading && document.activeElement !== document.body) heading.focus({ preventScroll: false });
+  focusHeading(main);
+}
+
+async function enterTenant() {
+  if (!session.token) return renderSignIn(main, start);
+  try {
+    await start(await api.me());
+  } catch {
+    signOut();
+  }
 }
 
 window.addEventListener("hashchange", route);
-document.getElementById("signout").addEventListener("click", signOut);
+document.getElementById("signout").addEventListener("click", () => {
+  if (location.hash.startsWith("#/admin")) signOutAdmin(main);
+  else signOut();
+});
 setInterval(() => refreshTimes(main), 30_000);
 
 async function boot() {
@@ -83,12 +96,8 @@ async function boot() {
   } catch {
     // Without the table a failed store still shows its reason and message.
   }
-  if (!session.token) return renderSignIn(main, start);
-  try {
-    await start(await api.me());
-  } catch {
-    signOut();
-  }
+  if (location.hash.startsWith("#/admin")) return routeAdmin(main);
+  await enterTenant();
 }
 
 boot();

@@ -6,7 +6,7 @@ import { ENGINES, PLANS } from "./format.js";
 import { engineReleases, versions } from "./release.js";
 import { putStore, state } from "./state.js";
 import { storeIdProblem, suggestId } from "./validate.js";
-import { phaseBadge, timeAgo } from "./widgets.js";
+import { field, phaseBadge, setError, showFieldErrors, timeAgo } from "./widgets.js";
 
 export function renderList(main) {
   const list = h("div", { id: "store-list" });
@@ -55,13 +55,6 @@ function row(s) {
       : h("span", { class: "muted", text: s.phase === "failed" ? "Not available" : "Address appears when ready" })),
     h("div", { class: "store-created muted" }, "Created ", timeAgo(s.created_at)),
   );
-}
-
-function field(id, label, control, hint) {
-  const error = h("p", { class: "field-error", id: `${id}-error`, "aria-live": "polite" });
-  control.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
-  return h("div", { class: "field" }, h("label", { for: id, text: label }), control,
-    h("p", { class: "hint", id: `${id}-hint` }, hint), error);
 }
 
 const ENGINE_HINTS = {
@@ -178,13 +171,6 @@ function createForm() {
   return form;
 }
 
-function setError(form, fieldId, message) {
-  const input = form.querySelector(`#${fieldId}`);
-  form.querySelector(`#${fieldId}-error`).textContent = message || "";
-  if (message) input.setAttribute("aria-invalid", "true");
-  else input.removeAttribute("aria-invalid");
-}
-
 function showApiError(form, formError, err) {
   if (err instanceof ApiError && err.status === 409) {
     setError(form, "store_id", "That id is taken. Choose another.");
@@ -193,8 +179,5 @@ function showApiError(form, formError, err) {
   const known = {
     id: "store_id", display_name: "display_name", engine: "engine", release: "release", plan: "plan",
   };
-  const fields = (err.errors || []).filter((e) => known[e.field]);
-  fields.forEach((e) => setError(form, known[e.field], e.message));
-  if (fields.length) return form.querySelector(`#${known[fields[0].field]}`).focus();
-  formError.textContent = err.message;
+  if (!showFieldErrors(form, known, err)) formError.textContent = err.message;
 }

@@ -19,10 +19,12 @@ export function socketUrl(ticket, after) {
 }
 
 export class Live {
-  /** onFrame(frame) for every frame; onState("connecting"|"live"|"offline") */
-  constructor(onFrame, onState) {
+  /** onFrame(frame) for every frame; onState("connecting"|"live"|"offline");
+   * ticket() asks for a ticket: the tenant's, or the admin's for the platform's events. */
+  constructor(onFrame, onState, ticket = stores.ticket) {
     this.onFrame = onFrame;
     this.onState = onState;
+    this.ticket = ticket;
     this.after = null;
     this.attempt = 0;
     this.socket = null;
@@ -55,7 +57,7 @@ export class Live {
     this.onState(this.attempt === 0 ? "connecting" : "offline");
     let ticket;
     try {
-      ticket = await stores.ticket();
+      ticket = await this.ticket();
     } catch (err) {
       if (err.status === 401) return this.onState("unauthorized");
       return this.reconnectSoon();

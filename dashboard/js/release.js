@@ -14,9 +14,10 @@ import { putStore } from "./state.js";
 // store page; a failed load is forgotten, so the next use asks again.
 let catalog = null;
 
-/** The engine's releases (oldest first) with its `default` and `latest`. */
-export function engineReleases(engine) {
-  catalog ??= api("GET", "/api/v1/releases").catch((err) => {
+/** The engine's releases (oldest first) with its `default` and `latest`; any
+ * token may read them (the tenant's, or the admin's on the fleet page). */
+export function engineReleases(engine, token = undefined) {
+  catalog ??= api("GET", "/api/v1/releases", undefined, token).catch((err) => {
     catalog = null;
     throw err;
   });

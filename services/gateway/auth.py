@@ -65,6 +65,15 @@ async def require_admin(request: AnyRequest, deps: NamedDependency[GatewayDeps])
     return "admin"
 
 
+async def require_reader(request: AnyRequest, deps: NamedDependency[GatewayDeps]) -> str:
+    """A tenant's token or the admin's, for what both may read (the release
+    catalog: tenants pick releases, the admin upgrades fleets to them)."""
+    if _is_admin(deps, _bearer(request)):
+        return await require_admin(request, deps)
+    tenant = await require_tenant(request, deps)
+    return tenant.id
+
+
 def _is_admin(deps: GatewayDeps, token: str) -> bool:
     admin = deps.settings.admin_token
     return bool(admin) and hmac.compare_digest(token.encode(), admin.encode())

@@ -6,7 +6,8 @@ from typing import Any
 import httpx
 from nats.js import JetStreamContext
 
-from tests.integration.gateway_support import command_count, last_command, query
+from services.devtools.procs import ServiceProcess
+from tests.integration.gateway_support import ADMIN, auth, command_count, last_command, query
 
 OLD, NEW, MEDUSA = "woo-2026.05", "woo-2026.11", "medusa-2026.11"
 
@@ -38,6 +39,17 @@ async def test_the_catalog_lists_each_engines_releases_oldest_first(
         MEDUSA,
         None,
     ]
+
+
+async def test_the_admin_reads_the_catalog_too_and_nobody_without_a_token(
+    gateway: ServiceProcess, acme: httpx.AsyncClient
+) -> None:
+    async with httpx.AsyncClient(base_url=gateway.base_url) as anonymous:
+        assert (await anonymous.get("/api/v1/releases")).status_code == 401
+        # The fleet upgrades page picks the target release from it.
+        admin = await anonymous.get("/api/v1/releases", headers=auth(ADMIN))
+    assert admin.status_code == 200
+    assert admin.json() == (await acme.get("/api/v1/releases")).json()
 
 
 async def test_a_store_is_created_at_its_engines_default_or_a_named_release(

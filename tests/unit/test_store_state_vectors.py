@@ -4,8 +4,6 @@ and the dashboard's (dashboard/js/state.js, run by Node.js), so a store reads th
 same in the terminal, on the live page and after a reload."""
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any, Final
 
@@ -15,10 +13,10 @@ import pytest
 from services.contracts.events import StoreProgress, StoreStatus
 from services.contracts.next_steps import NEXT_STEPS, next_step
 from services.contracts.store_state import StoreState, fold
+from tests.unit.dashboard_js import run_dashboard_js
 
 TESTS: Final = Path(__file__).resolve().parents[1]
 VECTORS: Final = json.loads((TESTS / "vectors" / "store_state.json").read_text())
-RUNNER: Final = TESTS / "unit" / "js" / "fold_store_state.mjs"
 # Every reason the table knows, and ones it does not.
 REASONS: Final = [*NEXT_STEPS.reasons, "", "Evicted"]
 NAMES: Final = [v["name"] for v in VECTORS["vectors"]]
@@ -43,24 +41,14 @@ def expected_fields(vector: dict[str, Any], folded: dict[str, Any]) -> dict[str,
 def dashboard() -> dict[str, Any]:
     """What the dashboard's JavaScript makes of the vectors, given the table the
     gateway serves."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node (Node.js) is not on PATH: it runs the dashboard's fold on the vectors")
     given = {
         "vectors": VECTORS,
         "next_steps": json.loads(msgspec.json.encode(NEXT_STEPS)),
         "reasons": REASONS,
     }
-    done = subprocess.run(
-        [node, str(RUNNER)],
-        input=json.dumps(given),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result: dict[str, Any] = run_dashboard_js(
+        "fold_store_state.mjs", given, "the dashboard's fold on the vectors"
     )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 

@@ -4,16 +4,8 @@
 // vector's resulting store view and what format.js tells the user to do about
 // every reason asked for.
 
+import "./dashboard_modules.mjs";
 import { readFileSync } from "node:fs";
-import { register } from "node:module";
-
-// The dashboard's files are ES modules named .js with no package.json to say so
-// (the gateway serves that directory as it is): tell Node, as a browser knows
-// from <script type="module">.
-const HOOKS = `export async function load(url, context, next) {
-  return next(url, url.includes("/dashboard/js/") ? { ...context, format: "module" } : context);
-}`;
-register(`data:text/javascript,${encodeURIComponent(HOOKS)}`);
 
 const { nextStep, useNextSteps } = await import("../../../dashboard/js/format.js");
 const { applyFrame, state } = await import("../../../dashboard/js/state.js");
