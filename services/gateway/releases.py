@@ -142,7 +142,8 @@ def catalog_view(catalog: Catalog) -> CatalogView:
 def document(schemas: Mapping[str, Schema | Reference], catalog: Catalog) -> None:
     """Name in the OpenAPI document the releases this gateway takes (its catalog,
     an operator's included): a create's `release` is one of its engine's (no
-    `engine`: WooCommerce's) or "", a change's one of the catalog's."""
+    `engine`: WooCommerce's) or "", a change's one of the catalog's, a fleet
+    upgrade's `to_release` one of its engine's."""
     create, update = schemas.get("CreateStoreRequest"), schemas.get("UpdateStoreRequest")
     if isinstance(create, Schema):
         create.any_of = [
@@ -158,3 +159,14 @@ def document(schemas: Mapping[str, Schema | Reference], catalog: Catalog) -> Non
     release = (update.properties or {}).get("release") if isinstance(update, Schema) else None
     if isinstance(release, Schema):
         release.enum = [*(name for e in Engine for name in catalog.of(e).names()), None]
+    fleet = schemas.get("StartFleetRequest")
+    if isinstance(fleet, Schema):
+        fleet.any_of = [
+            Schema(
+                properties={
+                    "engine": Schema(enum=[engine.value]),
+                    "to_release": Schema(enum=list(catalog.of(engine).names())),
+                },
+            )
+            for engine in Engine
+        ]
