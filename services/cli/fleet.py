@@ -49,6 +49,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         "to_release": args.to,
         "wave": args.wave,
         "max_failures": args.max_failures,
+        "store_timeout_s": args.store_timeout,
     }
     fleet = call(args, "POST", FLEETS, body)
     _print_fleet(args, fleet)
@@ -143,6 +144,12 @@ def add_fleet_parser(sub: Any, api: str) -> None:
     upgrade.add_argument("--wave", default="10%", help='stores per wave: "10" or "10%%"')
     upgrade.add_argument(
         "--max-failures", type=int, default=0, help="failed stores tolerated before halting"
+    )
+    upgrade.add_argument(
+        "--store-timeout",
+        type=int,
+        default=1800,
+        help="seconds a store may take to be ready after its upgrade before it counts failed",
     )
     upgrade.add_argument("--wait", action="store_true", help="follow until it ends")
     upgrade.set_defaults(func=_run(cmd_upgrade))

@@ -49,6 +49,7 @@ class FleetMember(msgspec.Struct, frozen=True):
     state: MemberState = MemberState.WAITING
     generation: int = 0  # the upgrade's generation, once started
     reason: str = ""
+    started_at: datetime | None = None  # when its upgrade was queued
 
 
 class FleetCounts(msgspec.Struct, frozen=True):
@@ -67,6 +68,7 @@ class FleetSummary(msgspec.Struct, frozen=True):
     to_release: str
     wave_size: int
     max_failures: int
+    store_timeout_s: int  # a store not ready this long after its upgrade counts failed
     state: FleetState
     wave: int  # the latest wave started (0: none yet)
     waves: int

@@ -50,8 +50,9 @@ async def drive(deps: GatewayDeps, fleet_id: str) -> bool:
             return False
         fleet, members = found
         changed: dict[str, FleetMember] = {}
+        now = repo.now()
         for m in members:
-            settled = fleet_plan.settle(m, await repo.get_store(conn, m.store), fleet.to_release)
+            settled = fleet_plan.settle(m, await repo.get_store(conn, m.store), fleet, now)
             if settled != m:
                 changed[m.store] = settled
         step = _next(fleet, members, changed)
@@ -61,9 +62,9 @@ async def drive(deps: GatewayDeps, fleet_id: str) -> bool:
                 if m.wave == step.wave and m.state is MemberState.WAITING:
                     changed[m.store] = await _start(deps, conn, fleet, m)
             step = _next(fleet, members, changed)
-        now = [changed.get(m.store, m) for m in members]
+        latest = [changed.get(m.store, m) for m in members]
         after = msgspec.structs.replace(
-            fleet, state=step.state, message=step.message, counts=fleet_plan.counts(now)
+            fleet, state=step.state, message=step.message, counts=fleet_plan.counts(latest)
         )
         if not changed and after == fleet:
             return False
@@ -98,5 +99,9 @@ async def _start(
     actor = f"fleet:{fleet.id}"
     await spec_changes.changed(conn, store, upgrade, actor, SpecCause.UPDATE)
     return msgspec.structs.replace(
-        member, state=MemberState.UPGRADING, generation=upgrade.generation, reason=""
+        member,
+        state=MemberState.UPGRADING,
+        generation=upgrade.generation,
+        reason="",
+        started_at=upgrade.updated_at,
     )

@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from enum import Enum
 from typing import NamedTuple
 
@@ -45,10 +46,15 @@ def members(stores: Sequence[StoreView], size: int) -> list[FleetMember]:
     ]
 
 
-def settle(member: FleetMember, store: StoreView | None, to_release: str) -> FleetMember:
+def settle(
+    member: FleetMember, store: StoreView | None, fleet: FleetSummary, now: datetime
+) -> FleetMember:
     """An upgrading store's state now that its row says `store`. A failure the
     projector rolled back is marked there, with its reason; this catches the
-    rest: a failed store not rolled back, and a store deleted or changed since."""
+    rest: a failed store not rolled back, a store deleted or changed since, and
+    one not ready within the fleet's `store_timeout_s` (left as it is: it may
+    still become ready, but its wave no longer waits for it)."""
+    to_release = fleet.to_release
     if member.state is not MemberState.UPGRADING:
         return member
     if store is None or store.phase in _ENDED:
@@ -65,6 +71,12 @@ def settle(member: FleetMember, store: StoreView | None, to_release: str) -> Fle
         return _moved(member, MemberState.FAILED, store.message or store.reason or "failed")
     if not at_target:
         why = f"changed outside this upgrade: now at {store.release or 'its old release'}"
+        return _moved(member, MemberState.FAILED, why)
+    started = member.started_at or now
+    if (now - started).total_seconds() > fleet.store_timeout_s:
+        minutes = f"{fleet.store_timeout_s / 60:g} min"
+        why = f"not ready within {minutes} of its upgrade (now {store.phase}"
+        why += f": {store.message})" if store.message else ")"
         return _moved(member, MemberState.FAILED, why)
     return member
 

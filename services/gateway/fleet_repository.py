@@ -34,6 +34,7 @@ def _summary(row: Row, members: Sequence[FleetMember]) -> FleetSummary:
         to_release=row["to_release"],
         wave_size=row["wave_size"],
         max_failures=row["max_failures"],
+        store_timeout_s=row["store_timeout_s"],
         state=FleetState(row["state"]),
         wave=row["wave"],
         waves=row["waves"],
@@ -54,6 +55,7 @@ def _member(row: Row) -> FleetMember:
         state=MemberState(row["state"]),
         generation=row["generation"],
         reason=row["reason"],
+        started_at=datetime.fromisoformat(row["started_at"]) if row["started_at"] else None,
     )
 
 
@@ -74,14 +76,15 @@ async def active_fleet(conn: Conn, engine: Engine) -> str | None:
 
 async def add_fleet(conn: Conn, fleet: FleetSummary, all_members: Sequence[FleetMember]) -> None:
     await conn.execute(
-        "INSERT INTO fleets (id, engine, to_release, wave_size, max_failures, state, wave, "
-        "waves, actor, message, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO fleets (id, engine, to_release, wave_size, max_failures, store_timeout_s, "
+        "state, wave, waves, actor, message, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         fleet.id,
         fleet.engine.value,
         fleet.to_release,
         fleet.wave_size,
         fleet.max_failures,
+        fleet.store_timeout_s,
         fleet.state.value,
         fleet.wave,
         fleet.waves,
@@ -146,11 +149,12 @@ async def save_fleet(conn: Conn, fleet: FleetSummary) -> None:
 
 async def save_member(conn: Conn, fleet_id: str, m: FleetMember) -> None:
     await conn.execute(
-        "UPDATE fleet_members SET state = ?, generation = ?, reason = ? "
+        "UPDATE fleet_members SET state = ?, generation = ?, reason = ?, started_at = ? "
         "WHERE fleet_id = ? AND store_id = ?",
         m.state.value,
         m.generation,
         m.reason,
+        m.started_at.isoformat() if m.started_at else None,
         fleet_id,
         m.store,
     )

@@ -50,6 +50,7 @@ class FleetService:
                 to_release=target,
                 wave_size=size,
                 max_failures=data.max_failures,
+                store_timeout_s=data.store_timeout_s,
                 state=FleetState.RUNNING,
                 wave=0,
                 waves=members[-1].wave,

@@ -119,6 +119,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         to_release TEXT NOT NULL,
         wave_size INTEGER NOT NULL,
         max_failures INTEGER NOT NULL,
+        store_timeout_s INTEGER NOT NULL,
         state TEXT NOT NULL,
         wave INTEGER NOT NULL,
         waves INTEGER NOT NULL,
@@ -136,6 +137,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         state TEXT NOT NULL,
         generation INTEGER NOT NULL DEFAULT 0,
         reason TEXT NOT NULL DEFAULT '',
+        started_at TEXT,
         PRIMARY KEY (fleet_id, store_id)
     );
     CREATE INDEX fleet_members_upgrading ON fleet_members (store_id, generation)

@@ -93,6 +93,15 @@ class StartFleetRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
             ge=0, le=100_000, description="Failed stores tolerated; one more halts the fleet."
         ),
     ] = 0
+    store_timeout_s: Annotated[
+        int,
+        msgspec.Meta(
+            ge=60,
+            le=7 * 24 * 3600,
+            description="A store not ready this many seconds after its upgrade counts failed "
+            "(it is left as it is).",
+        ),
+    ] = 1800
 
 
 class FleetDetail(msgspec.Struct, frozen=True):

@@ -40,6 +40,7 @@ def summary(
         to_release="woo-2026.11",
         wave_size=2,
         max_failures=0,
+        store_timeout_s=1800,
         state=state,
         wave=1,
         waves=2,

@@ -3,7 +3,7 @@ a real SQLite database, with store rows moved the way the projector moves them."
 
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -233,3 +233,26 @@ async def test_an_asleep_store_is_upgraded_and_its_setup_waits_for_the_wake(
     )
     view = await repo.get_store(deps.db.reader, stores[0])
     assert view is not None and (view.release, view.asleep) == (NEW, True)
+
+
+async def test_a_store_not_ready_in_time_counts_failed_and_stays_as_it_is(
+    deps: GatewayDeps,
+) -> None:
+    stores = await _stores(deps, 2)
+    fleets = FleetService(deps)
+    request = StartFleetRequest(Engine.WOOCOMMERCE, NEW, wave="1", store_timeout_s=60)
+    fleet = await fleets.start("admin", request)
+    await drive(deps, fleet.id)
+    await _becomes(deps, stores[0], Phase.DEGRADED, message="1 of 2 pods not ready")
+    async with deps.db.transaction() as conn:  # its upgrade started two minutes ago
+        started = (repo.now() - timedelta(minutes=2)).isoformat()
+        await conn.execute("UPDATE fleet_members SET started_at = ?", started)
+    await drive(deps, fleet.id)
+    detail = await fleets.get(fleet.id)
+    assert detail.fleet.state is FleetState.HALTED
+    assert (detail.stores[0].state, detail.stores[0].reason) == (
+        MemberState.FAILED,
+        "not ready within 1 min of its upgrade (now degraded: 1 of 2 pods not ready)",
+    )
+    view = await repo.get_store(deps.db.reader, stores[0])
+    assert view is not None and (view.generation, view.release) == (2, NEW)
