@@ -3,9 +3,9 @@ where a restore or a clone reads from.
 
 A backup is a Job in the store's namespace named `backup-…` (its id): the
 database's dump and the store's files, written to the platform's object storage
-under `<prefix>/<store>/<backup id>/`. On-demand backups are named
-`backup-<UTC time>` by the gateway; scheduled ones by their CronJob
-(`backup-daily-<minutes since the epoch>`).
+under `<prefix>/<store>/<backup id>/` (`database.sql.gz`, `files.tar.gz`).
+On-demand backups are named `backup-<UTC time>` by the gateway; scheduled ones
+by their CronJob (`backup-daily-<minutes since the epoch>`).
 """
 
 import re
@@ -30,9 +30,6 @@ BackupId = Annotated[
 ]
 # The CronJob of a store's scheduled backups; its Jobs are `<name>-<minutes>`.
 SCHEDULED_PREFIX: Final = "backup-daily"
-# Where a backup's files land under `<prefix>/<store>/<backup id>/`.
-DATABASE_FILE: Final = "database.sql.gz"
-FILES_FILE: Final = "files.tar.gz"
 # How long a plan keeps its backups (scheduled daily, so "keep 7" on small): the
 # provisioner's backup Jobs delete older files, the gateway lists them expired.
 RETENTION_DAYS: Final[dict[Plan, int]] = {Plan.SMALL: 7, Plan.MEDIUM: 14, Plan.LARGE: 30}

@@ -203,9 +203,6 @@ tolerations:
 {{ if (index . 0).Values.sleep.asleep }}sleep-page{{ else }}{{ index . 1 }}{{ end }}
 {{- end }}
 
-{{/* Backups: the files a backup writes under <prefix>/<store>/<backup>/
-     (services/contracts/backups.py names the same): database.sql.gz and: */}}
-{{- define "medusa.backupFilesFile" -}}files.tar.gz{{- end }}
 
 {{/* rclone's remote `store:` from the environment: the platform's object
      storage, its keys from the Secret the provisioner copies into the store's
@@ -298,7 +295,7 @@ printf '{"size_bytes": %s}' "${size:-0}" > /dev/termination-log
       \endif
       SQL
       find /files -mindepth 1 -delete
-      tar -xzf /restore/{{ include "medusa.backupFilesFile" . }} -C /files
+      tar -xzf /restore/files.tar.gz -C /files
       echo "restored {{ $r.store }}/{{ $r.backup }}"
   terminationMessagePolicy: FallbackToLogsOnError
   env:
