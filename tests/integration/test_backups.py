@@ -5,7 +5,10 @@ restore or clone makes in the cluster and how their states flow to the API;
 tests/integration/test_object_storage.py proves the server keeps what rclone
 sends."""
 
+import asyncio
 import base64
+import subprocess
+import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,16 @@ PREFIX = "urumi/stores"
 
 def _env(container: Any) -> dict[str, Any]:
     return {e.name: e.value if e.value is not None else e.value_from for e in container.env or ()}
+
+
+async def _urumi(api: str, token: str, *args: str) -> str:
+    """`urumi stores …` as a person runs it; its output."""
+    cli = [sys.executable, "-m", "services.cli.main", "stores", "--api", api, "--token", token]
+    done = await asyncio.to_thread(
+        subprocess.run, [*cli, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 async def _setup_job(batch: BatchV1Api, namespace: str) -> V1Job:
@@ -123,6 +136,9 @@ async def test_a_backup_is_a_job_whose_state_reaches_the_api_and_restore_and_clo
 
         done = await eventually(backed_up, within=90, what="the backup succeeded")
         assert done["id"] == backup_id and done["completed_at"] and done["expires_at"]
+        listed = await _urumi(gateway.base_url, token, "backups", store)
+        (line,) = [row for row in listed.splitlines() if row.startswith(backup_id)]
+        assert line.split()[1:3] == ["manual", "succeeded"], listed
         job = await batch.read_namespaced_job(backup_id, namespace)
         assert job.spec.template.spec.containers[0].args == upload.args
         timeline = (await http.get(f"/api/v1/stores/{store}/events")).json()["items"]
@@ -147,12 +163,12 @@ async def test_a_backup_is_a_job_whose_state_reaches_the_api_and_restore_and_clo
             f"/api/v1/stores/{store}/clone", json={"id": store, "backup": backup_id}
         )
         assert taken.status_code == 409, taken.text
-        cloned = await http.post(
-            f"/api/v1/stores/{store}/clone", json={"id": copy, "backup": backup_id}
+        said = await _urumi(
+            gateway.base_url, token, "clone", store, "--backup", backup_id, "--to", copy
         )
-        assert cloned.status_code == 202, cloned.text
-        assert (cloned.json()["engine"], cloned.json()["display_name"]) == ("medusa", "Live")
-        await eventually(lambda: at(copy, 1, "ready"), within=120, what="the clone ready")
+        assert said.split()[:2] == [copy, "medusa"], said
+        clone = await eventually(lambda: at(copy, 1, "ready"), within=120, what="the clone ready")
+        assert clone["display_name"] == "Live"
         clone_setup = (await _setup_job(batch, f"store-{copy}")).spec.template.spec
         fetch, load = (_env(c) for c in clone_setup.init_containers)
         assert fetch["SOURCE_PATH"] == f"store:{object_storage.bucket}/{PREFIX}/{store}/{backup_id}"
