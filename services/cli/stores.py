@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +67,25 @@ def all_stores(args: argparse.Namespace) -> list[dict[str, Any]]:
             return items
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    items = all_stores(args)
+def _table(
+    args: argparse.Namespace,
+    items: list[dict[str, Any]],
+    header: str,
+    row: Callable[[dict[str, Any]], str],
+) -> int:
+    """`items` as JSON (--json), else `header` and a `row(item)` line each."""
     if args.json:
         print(json.dumps(items, indent=2))
         return 0
-    print(f"{'ID':<28} {'ENGINE':<12} {'PLAN':<7} {'PHASE':<13} {RELEASE_HEADER} URL")
-    for store in items:
-        print(_row(store))
+    print(header)
+    for item in items:
+        print(row(item))
     return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    header = f"{'ID':<28} {'ENGINE':<12} {'PLAN':<7} {'PHASE':<13} {RELEASE_HEADER} URL"
+    return _table(args, all_stores(args), header, _row)
 
 
 def cmd_get(args: argparse.Namespace) -> int:
@@ -144,13 +155,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_backups(args: argparse.Namespace) -> int:
     items = call(args, "GET", f"/api/v1/stores/{args.id}/backups")["items"]
-    if args.json:
-        print(json.dumps(items, indent=2))
-        return 0
-    print(f"{'BACKUP':<34} {'TRIGGER':<10} {'STATE':<10} {'SIZE':>10}  TIME")
-    for backup in items:
-        print(_backup_row(backup))
-    return 0
+    header = f"{'BACKUP':<34} {'TRIGGER':<10} {'STATE':<10} {'SIZE':>10}  TIME"
+    return _table(args, items, header, _backup_row)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
