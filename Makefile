@@ -1,4 +1,4 @@
-.PHONY: dev test test-unit lint install devcluster realnode system-deps clean
+.PHONY: dev test test-unit lint install devcluster realnode s3 system-deps clean
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -16,7 +16,7 @@ dev: $(STAMP)
 	$(VENV)/bin/urumi dev
 
 ## make test: lint, build (or reuse) the devcluster and the real node, run the whole suite
-test: $(STAMP) system-deps lint devcluster realnode
+test: $(STAMP) system-deps lint devcluster realnode s3
 	$(VENV)/bin/pytest
 
 test-unit: $(STAMP)
@@ -35,6 +35,10 @@ devcluster:
 realnode: devcluster
 	deploy/realnode/build.sh >/dev/null
 	deploy/realnode/images/build.sh >/dev/null
+
+## the S3-compatible server backups are tested against (versitygw; cached by version)
+s3:
+	deploy/s3/build.sh >/dev/null
 
 system-deps:
 	scripts/system-deps.sh

@@ -4,7 +4,8 @@
 # (containerd, runc, the CNI plugins, iptables) and builds its images with
 # (mmdebstrap, umoci, jq, busybox-static, a C compiler for the pause binary),
 # plus dig for its DNS checks, and the PostgreSQL server the gateway's tests start
-# as a child process (tests/fixtures/postgres.py). Installs only what is missing.
+# as a child process (tests/fixtures/postgres.py), and rclone, the S3 client the
+# backup tests upload with (tests/fixtures/s3.py). Installs only what is missing.
 set -euo pipefail
 PACKAGES=(
   chromium
@@ -12,6 +13,7 @@ PACKAGES=(
   mmdebstrap debootstrap umoci jq busybox-static gcc libc6-dev
   bind9-dnsutils
   postgresql
+  rclone
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -140,6 +140,12 @@ function entry(e) {
       h("span", { class: "ev-title" }, `${e.object_kind}/${e.object_name} · ${e.reason}`, e.count > 1 ? ` ×${e.count}` : ""),
       h("span", { class: "ev-msg" }, e.message));
   }
+  if (e.type === "backup-status") {
+    const mark = { succeeded: "check", failed: "cross" }[e.state] || "dot";
+    return h("li", { class: `ev ev-step step-${e.state}` }, icon(mark, 16), when,
+      h("span", { class: "ev-title" }, `Backup ${e.backup} · ${e.state}`),
+      e.message ? h("span", { class: "ev-msg" }, e.message) : null);
+  }
   const label = PHASES[e.phase]?.label || e.phase;
   return h("li", { class: `ev ev-phase ev-${e.phase}` }, icon("dot", 16), when,
     h("span", { class: "ev-title" }, e.reason ? `${label} · ${e.reason}` : label),

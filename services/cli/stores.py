@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +67,25 @@ def all_stores(args: argparse.Namespace) -> list[dict[str, Any]]:
             return items
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    items = all_stores(args)
+def _table(
+    args: argparse.Namespace,
+    items: list[dict[str, Any]],
+    header: str,
+    row: Callable[[dict[str, Any]], str],
+) -> int:
+    """`items` as JSON (--json), else `header` and a `row(item)` line each."""
     if args.json:
         print(json.dumps(items, indent=2))
         return 0
-    print(f"{'ID':<28} {'ENGINE':<12} {'PLAN':<7} {'PHASE':<13} {RELEASE_HEADER} URL")
-    for store in items:
-        print(_row(store))
+    print(header)
+    for item in items:
+        print(row(item))
     return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    header = f"{'ID':<28} {'ENGINE':<12} {'PLAN':<7} {'PHASE':<13} {RELEASE_HEADER} URL"
+    return _table(args, all_stores(args), header, _row)
 
 
 def cmd_get(args: argparse.Namespace) -> int:
@@ -116,6 +127,48 @@ def _set_asleep(args: argparse.Namespace, verb: str) -> int:
     """POST …/sleep or …/wake (a store already so is shown as it is)."""
     _print_store(args, call(args, "POST", f"/api/v1/stores/{args.id}/{verb}"))
     return _follow(args, args.id) if args.wait else 0
+
+
+def _size(n: int) -> str:
+    """`n` bytes for people: 512 B, 4.0 KiB, 1.5 GiB."""
+    size, units = float(n), ["B", "KiB", "MiB", "GiB", "TiB"]
+    while size >= 1024 and len(units) > 1:
+        size /= 1024
+        units.pop(0)
+    return f"{n} B" if units[0] == "B" else f"{size:.1f} {units[0]}"
+
+
+def _backup_row(b: dict[str, Any]) -> str:
+    when = b["completed_at"] or b["created_at"]
+    return f"{b['id']:<34} {b['trigger']:<10} {b['state']:<10} {_size(b['size_bytes']):>10}  {when}"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    backup = call(args, "POST", f"/api/v1/stores/{args.id}/backups")
+    if args.json:
+        print(json.dumps(backup, indent=2))
+        return 0
+    print(_backup_row(backup))
+    print(f"  `urumi stores backups {args.id}` shows its state; `urumi stores watch` follows it")
+    return 0
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    items = call(args, "GET", f"/api/v1/stores/{args.id}/backups")["items"]
+    header = f"{'BACKUP':<34} {'TRIGGER':<10} {'STATE':<10} {'SIZE':>10}  TIME"
+    return _table(args, items, header, _backup_row)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    body = {"backup": args.backup}
+    _print_store(args, call(args, "POST", f"/api/v1/stores/{args.id}/restore", body))
+    return _follow(args, args.id) if args.wait else 0
+
+
+def cmd_clone(args: argparse.Namespace) -> int:
+    body = {"id": args.to, "backup": args.backup, "plan": args.plan, "display_name": args.name}
+    _print_store(args, call(args, "POST", f"/api/v1/stores/{args.id}/clone", body))
+    return _follow(args, args.to) if args.wait else 0
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -160,7 +213,9 @@ def _release_arguments(verb: argparse.ArgumentParser, required: bool) -> None:
 def add_stores_parser(sub: Any) -> None:
     api, token = defaults()
     stores = sub.add_parser(
-        "stores", help="create, list, get, change, roll back, sleep, wake, delete, watch stores"
+        "stores",
+        help="create, list, get, change, roll back, sleep, wake, back up, restore, clone, "
+        "delete, watch stores",
     )
     stores.add_argument("--api", default=api, help="gateway URL (env URUMI_API_URL)")
     stores.add_argument("--token", default=token, help="tenant token (env URUMI_TOKEN)")
@@ -207,6 +262,25 @@ def add_stores_parser(sub: Any) -> None:
     releases = verbs.add_parser("releases", help="the engine releases stores can run")
     releases.add_argument("--engine", choices=["woocommerce", "medusa"])
     releases.set_defaults(func=_run(cmd_releases))
+    backup = verbs.add_parser("backup", help="back a store up now (database and files)")
+    backup.add_argument("id")
+    backup.set_defaults(func=_run(cmd_backup))
+    listed = verbs.add_parser("backups", help="a store's backups: time, size, state")
+    listed.add_argument("id")
+    listed.set_defaults(func=_run(cmd_backups))
+    restore = verbs.add_parser("restore", help="restore a store from one of its backups")
+    restore.add_argument("id")
+    restore.add_argument("--backup", required=True, help="a backup id (`urumi stores backups`)")
+    restore.add_argument("--wait", action="store_true", help="follow until ready again")
+    restore.set_defaults(func=_run(cmd_restore))
+    clone = verbs.add_parser("clone", help="a new store from a backup of this one")
+    clone.add_argument("id")
+    clone.add_argument("--backup", required=True, help="a backup id (`urumi stores backups`)")
+    clone.add_argument("--to", required=True, help="the new store's id")
+    clone.add_argument("--plan", choices=["small", "medium", "large"], help="default: the source's")
+    clone.add_argument("--name", help="display name (default: the source's)")
+    clone.add_argument("--wait", action="store_true", help="follow until the clone is ready")
+    clone.set_defaults(func=_run(cmd_clone))
     remove = verbs.add_parser("delete", help="delete a store and everything in it")
     remove.add_argument("id")
     remove.add_argument("--wait", action="store_true", help="follow until deleted")

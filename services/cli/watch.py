@@ -20,6 +20,7 @@ import httpx
 import websockets
 
 from services.cli.api import list_path
+from services.contracts.backups import BackupState, BackupStatus
 from services.contracts.events import Event, KubeEvent, StoreProgress, StoreStatus
 from services.contracts.frames import (
     CLOSE_BAD_REQUEST,
@@ -68,7 +69,7 @@ class Tracker:
 
     def apply(self, event: Event) -> StoreState | None:
         """The store's new state when its phase changed, else None."""
-        if isinstance(event, KubeEvent):
+        if isinstance(event, KubeEvent | BackupStatus):
             return None
         old = self.stores.get(event.store)
         # A store first seen in an event: any generation it reports is newer.
@@ -146,6 +147,11 @@ class Printer:
             mark = self.paint("⚠", "yellow") if warn else self.paint("⎈", "dim")
             obj = f"{event.object_kind}/{event.object_name}"
             self.line(event.store, f"  {mark} {obj} {event.reason}: {event.message}", event.at)
+        elif isinstance(event, BackupStatus):
+            failed = event.state is BackupState.FAILED
+            mark = self.paint("✗" if failed else "⛁", "red" if failed else "cyan")
+            text = f"  {mark} {'backup':<12} {event.backup} {event.state.value} {event.message}"
+            self.line(event.store, text.rstrip(), event.observed_at)
 
     def outcome(self, store: str, state: StoreState) -> None:
         if state.phase == Phase.READY:

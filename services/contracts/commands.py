@@ -5,6 +5,7 @@ from typing import Final
 
 import msgspec
 
+from services.contracts.backups import BackupStore, RestoreFrom
 from services.contracts.ids import StoreIdStr, TenantIdStr
 from services.contracts.store import StoreSpec
 
@@ -21,6 +22,9 @@ class CreateStore(msgspec.Struct, frozen=True, tag="create-store", tag_field="ty
     # This generation runs another release than the one before (an upgrade or a
     # rollback): the setup step dumps the database before the release touches it.
     release_changed: bool = False
+    # This generation starts from a backup (a restore, or a clone's first
+    # generation): the setup step loads it before anything else runs.
+    restore: RestoreFrom | None = None
 
     @property
     def tenant(self) -> str:
@@ -59,4 +63,4 @@ class ReconcileStore(msgspec.Struct, frozen=True, tag="reconcile-store", tag_fie
     reason: str = ""  # what the asker saw, e.g. "Deployment/wordpress deleted"
 
 
-Command = CreateStore | DeleteStore | ReconcileStore
+Command = CreateStore | DeleteStore | ReconcileStore | BackupStore

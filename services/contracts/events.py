@@ -5,6 +5,7 @@ from enum import StrEnum
 
 import msgspec
 
+from services.contracts.backups import BackupStatus
 from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
 
@@ -80,6 +81,6 @@ class KubeEvent(msgspec.Struct, frozen=True, tag="kube-event", tag_field="type")
     count: int = 1
 
 
-Event = StoreStatus | StoreProgress | KubeEvent
+Event = StoreStatus | StoreProgress | KubeEvent | BackupStatus
 # Everything on URUMI_EVENTS: the stores' events and the platform's own.
 BusEvent = Event | FleetProgress

@@ -5,6 +5,7 @@ from typing import Any, Final
 import msgspec
 
 from services.contracts import streams, subjects
+from services.contracts.backups import BackupStatus, BackupStore
 from services.contracts.commands import CreateStore, DeleteStore, ReconcileStore
 from services.contracts.credentials import CredentialsReply, CredentialsRequest
 from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
@@ -16,9 +17,11 @@ MESSAGES: Final[tuple[type[msgspec.Struct], ...]] = (
     CreateStore,
     DeleteStore,
     ReconcileStore,
+    BackupStore,
     StoreStatus,
     StoreProgress,
     KubeEvent,
+    BackupStatus,
     FleetProgress,
     CredentialsRequest,
     CredentialsReply,
@@ -65,7 +68,11 @@ def asyncapi_document() -> dict[str, Any]:
         },
         "channels": {
             "commands": _channel(
-                f"{p}.cmd.{{tenant}}.{{store}}", "Store commands.", "CreateStore", "DeleteStore"
+                f"{p}.cmd.{{tenant}}.{{store}}",
+                "Store commands.",
+                "CreateStore",
+                "DeleteStore",
+                "BackupStore",
             ),
             "reconcile": _channel(
                 f"{p}.cmd.{{tenant}}.{{store}}.reconcile",
@@ -82,6 +89,11 @@ def asyncapi_document() -> dict[str, Any]:
             ),
             "kube": _channel(
                 f"{p}.evt.{{tenant}}.{{store}}.kube", "Kubernetes Events.", "KubeEvent"
+            ),
+            "backup": _channel(
+                f"{p}.evt.{{tenant}}.{{store}}.backup",
+                "A backup's state (watcher; provisioner when its Job was never made).",
+                "BackupStatus",
             ),
             "fleet": {
                 "address": f"{p}.evt.{subjects.PLATFORM}.{{fleet}}.fleet",

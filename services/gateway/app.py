@@ -18,6 +18,8 @@ from litestar.static_files import create_static_files_router
 from services.gateway import metrics, releases
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
+from services.gateway.backup_service import BackupService
+from services.gateway.controllers.backups import BackupController
 from services.gateway.controllers.fleet import FleetController
 from services.gateway.controllers.next_steps import next_steps
 from services.gateway.controllers.releases import ReleaseController
@@ -155,9 +157,11 @@ def _provided(value: T) -> Provide:
 
 def dependencies(deps: GatewayDeps) -> dict[str, Provide]:
     """What handlers and guards may name as parameters."""
+    stores = StoreService(deps)
     return {
         "deps": _provided(deps),
-        "store_service": _provided(StoreService(deps)),
+        "store_service": _provided(stores),
+        "backup_service": _provided(BackupService(deps, stores)),
         "tenant_service": _provided(TenantService(deps)),
         "fleet_service": _provided(FleetService(deps)),
         "tenant": Provide(require_tenant),
@@ -173,6 +177,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
     app = Litestar(
         route_handlers=[
             StoreController,
+            BackupController,
             ReleaseController,
             TenantController,
             FleetController,

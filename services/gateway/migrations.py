@@ -149,4 +149,24 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE stores ADD COLUMN asleep INTEGER NOT NULL DEFAULT 0;
     """,
+    # 9: store backups, one row per backup Job (its name is the id): asked for
+    # here (pending) or first seen by the watcher (scheduled), then as the watcher
+    # reports it. Kept when the store is deleted, so it can still be cloned.
+    """
+    CREATE TABLE backups (
+        store_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        state TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        host TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        completed_at TEXT,
+        observed_at TEXT NOT NULL,
+        PRIMARY KEY (store_id, id)
+    );
+    """,
 )

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from services.contracts.backups import BackupId, BackupState, BackupTrigger
 from services.contracts.events import Condition
 from services.contracts.fleet import WAVE_PATTERN, FleetMember, FleetSummary
 from services.contracts.ids import StoreIdStr, TenantIdStr
@@ -212,3 +213,39 @@ class ErrorBody(msgspec.Struct, frozen=True):
     status_code: int
     detail: str
     errors: list[FieldError] = []
+
+
+class BackupView(msgspec.Struct, frozen=True):
+    """One backup of a store: the database's dump and its files in object storage."""
+
+    id: str
+    store: str
+    trigger: BackupTrigger
+    state: BackupState
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    size_bytes: int = 0
+    message: str = ""
+    expires_at: datetime | None = None  # when it succeeded: past this, it is expired
+
+
+class BackupList(msgspec.Struct, frozen=True):
+    items: list[BackupView]  # newest first
+
+
+class RestoreRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    backup: BackupId
+
+
+class CloneStoreRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A new store `id` from a backup of the store in the path: its plan and name
+    default to the source's."""
+
+    id: StoreIdStr
+    backup: BackupId
+    plan: Plan | None = None
+    display_name: DisplayName | None = None
+
+    def __post_init__(self) -> None:
+        check_store_id(self.id)

@@ -15,6 +15,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 
 from services.contracts import streams
+from services.contracts.backups import BackupStatus
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
 from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
@@ -22,6 +23,7 @@ from services.contracts.store_state import StoreState
 from services.contracts.wire import decode_bus_event
 from services.gateway import fleet_events, metrics, rollback, spec_changes
 from services.gateway import repository as repo
+from services.gateway.backup_service import record_report
 from services.gateway.models import StoreView
 from services.gateway.projection import apply
 from services.gateway.sql import Backend, Conn
@@ -31,7 +33,12 @@ from services.runtime.shutdown import sleep_or_stop
 log = logging.getLogger(__name__)
 
 KEEP_EVENTS_PER_STORE = 1000
-_KIND = {StoreStatus: "status", StoreProgress: "progress", KubeEvent: "kube"}
+_KIND = {
+    StoreStatus: "status",
+    StoreProgress: "progress",
+    KubeEvent: "kube",
+    BackupStatus: "backup",
+}
 
 
 async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> None:
@@ -45,8 +52,8 @@ async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> N
     if isinstance(event, FleetProgress):
         return  # the platform's own news (fleet_events), not a store's
     seq = msg.metadata.sequence.stream
-    at = event.observed_at if isinstance(event, StoreStatus) else event.at
-    generation = 0 if isinstance(event, KubeEvent) else event.generation
+    at = event.observed_at if isinstance(event, StoreStatus | BackupStatus) else event.at
+    generation = event.generation if isinstance(event, StoreStatus | StoreProgress) else 0
     first_ready: StoreView | None = None
     rolled_back = False
     async with db.transaction() as conn:
@@ -65,6 +72,9 @@ async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> N
         if fresh:
             metrics.EVENTS_PROJECTED.labels(_KIND[type(event)]).inc()
         if not fresh or isinstance(event, KubeEvent):
+            return
+        if isinstance(event, BackupStatus):
+            await record_report(conn, event)
             return
         if await repo.newer_event_folded(conn, event.store, seq):
             return

@@ -35,6 +35,10 @@ class GatewaySettings(Settings, frozen=True):
     # Signs the notifier's tickets; the notifier verifies them with the same secret.
     ticket_secret: str = ""
     ticket_ttl_s: Seconds = 300.0
+    # The object storage's bucket the provisioner writes store backups to:
+    # backups are offered while it is set (its endpoint and keys are the
+    # provisioner's alone).
+    backup_bucket: str = ""
 
     def store_tls(self) -> str:
         return store_tls(self.tls_mode, self.tls_issuer)

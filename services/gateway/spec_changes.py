@@ -4,6 +4,7 @@ rollback, a sleep or a wake, an audit row, in the caller's transaction."""
 
 import uuid_utils
 
+from services.contracts.backups import BackupStore, RestoreFrom
 from services.contracts.commands import CreateStore, DeleteStore
 from services.contracts.events import StepState, StoreProgress
 from services.contracts.store import StoreSpec
@@ -29,10 +30,25 @@ def record_of(view: StoreView, cause: SpecCause) -> SpecRecord:
     )
 
 
-async def created(conn: Conn, view: StoreView, actor: str) -> None:
-    """A new store (or a deleted one's id reused) at its first generation."""
+async def created(
+    conn: Conn, view: StoreView, actor: str, restore: RestoreFrom | None = None
+) -> None:
+    """A new store (or a deleted one's id reused) at its first generation; a
+    clone of another store's backup `restore`."""
     await repo.add_spec(conn, view.id, record_of(view, SpecCause.CREATE))
-    await queue(conn, create_command(view, actor, release_changed=False))
+    await queue(conn, create_command(view, actor, release_changed=False, restore=restore))
+    if restore is not None:
+        action = f"clone store from {restore.store} backup {restore.backup}"
+        await repo.add_audit(conn, actor, action, view.id, "", _QUEUED, "ok")
+
+
+async def restored(conn: Conn, after: StoreView, actor: str, restore: RestoreFrom) -> None:
+    """The store at `after`'s generation, starting from its backup `restore`. Not
+    a spec change: the spec history, which rollbacks read, stays as it is."""
+    await repo.save_spec(conn, after)
+    await queue(conn, create_command(after, actor, release_changed=False, restore=restore))
+    action = f"restore store at generation {after.generation} from backup {restore.backup}"
+    await repo.add_audit(conn, actor, action, after.id, "", _QUEUED, "ok")
 
 
 async def changed(
@@ -80,14 +96,17 @@ async def timeline(conn: Conn, store: StoreView, state: StepState, message: str)
     await repo.add_own_event(conn, entry)
 
 
-async def queue(conn: Conn, command: CreateStore | DeleteStore) -> None:
+async def queue(conn: Conn, command: CreateStore | DeleteStore | BackupStore) -> None:
     """The command into the outbox, in the caller's transaction."""
     subject = command_subject(command.tenant, command.store)
     await repo.add_outbox(conn, command.command_id, subject, encode(command))
 
 
-def create_command(view: StoreView, actor: str, release_changed: bool) -> CreateStore:
-    """Bring the store to `view`'s spec at its generation (a create or a change)."""
+def create_command(
+    view: StoreView, actor: str, release_changed: bool, restore: RestoreFrom | None = None
+) -> CreateStore:
+    """Bring the store to `view`'s spec at its generation (a create or a change),
+    from the backup `restore` if any."""
     spec = StoreSpec(
         id=view.id,
         tenant=view.tenant,
@@ -105,4 +124,5 @@ def create_command(view: StoreView, actor: str, release_changed: bool) -> Create
         actor=actor,
         spec=spec,
         release_changed=release_changed,
+        restore=restore,
     )

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import msgspec
 import uuid_utils
 
+from services.contracts.backups import RestoreFrom
 from services.contracts.commands import DeleteStore
 from services.contracts.credentials import CredentialsReply
 from services.contracts.phases import Phase
@@ -44,14 +45,18 @@ class StoreService:
     def __init__(self, deps: GatewayDeps) -> None:
         self._deps = deps
 
-    async def create(self, tenant: TenantView, data: CreateStoreRequest) -> Outcome:
+    async def create(
+        self, tenant: TenantView, data: CreateStoreRequest, restore: RestoreFrom | None = None
+    ) -> Outcome:
         """A new store (or a deleted one's id reused); an identical re-create of a
-        live store is no change."""
+        live store is no change. `restore`: a clone, starting from that backup."""
         catalog = self._deps.releases
         release = releases.for_create(catalog, data.engine, data.release)
         async with self._deps.db.transaction() as conn:
             existing = await repo.get_store(conn, data.id)
             if existing is not None and existing.phase is not Phase.DELETED:
+                if restore is not None:
+                    raise ConflictError(f"store id '{data.id}' is taken; choose another id")
                 same = releases.same_for_recreate(catalog, existing, data.release)
                 _check_recreate(existing, tenant, data, same)
                 return Outcome(releases.present(catalog, existing), changed=False)
@@ -65,7 +70,7 @@ class StoreService:
             url = self._deps.store_url(data.id)
             view = _new_view(data, tenant.id, generation, url, release)
             await repo.upsert_store(conn, view, first_generation=generation)
-            await spec_changes.created(conn, view, _actor(tenant))
+            await spec_changes.created(conn, view, actor(tenant), restore)
         self._deps.outbox.wake.set()
         return Outcome(releases.present(catalog, view), changed=True)
 
@@ -84,14 +89,14 @@ class StoreService:
         return await repo.count_live_stores(self._deps.db.reader, tenant.id)
 
     async def get(self, tenant: TenantView, store_id: str) -> StoreView:
-        store = await _owned(self._deps.db.reader, store_id, tenant)
+        store = await owned(self._deps.db.reader, store_id, tenant)
         return releases.present(self._deps.releases, store)
 
     async def update(self, tenant: TenantView, store_id: str, data: UpdateStoreRequest) -> Outcome:
         """The store at its next generation with the new plan, name or release."""
         catalog = self._deps.releases
         async with self._deps.db.transaction() as conn:
-            current = await _owned(conn, store_id, tenant)
+            current = await owned(conn, store_id, tenant)
             if current.phase in _ENDED:
                 raise ConflictError(
                     f"store '{store_id}' is {current.phase}; it can no longer change"
@@ -101,14 +106,14 @@ class StoreService:
             if changed is None:
                 return Outcome(releases.present(catalog, current), changed=False)
             cause = rollback.SpecCause.UPDATE
-            await spec_changes.changed(conn, current, changed, _actor(tenant), cause)
+            await spec_changes.changed(conn, current, changed, actor(tenant), cause)
         self._deps.outbox.wake.set()
         return Outcome(releases.present(catalog, changed), changed=True)
 
     async def previous(self, tenant: TenantView, store_id: str) -> PreviousSpecView:
         """What `rollback` would return the store to (its refusals when none)."""
         reader = self._deps.db.reader
-        current = await _owned(reader, store_id, tenant)
+        current = await owned(reader, store_id, tenant)
         to = rollback.target(current, await repo.spec_history(reader, store_id))
         release = to.release or self._deps.releases.of(current.engine).legacy.name
         return PreviousSpecView(
@@ -120,12 +125,12 @@ class StoreService:
         (an older release included: this is the explicit way back)."""
         catalog = self._deps.releases
         async with self._deps.db.transaction() as conn:
-            current = await _owned(conn, store_id, tenant)
+            current = await owned(conn, store_id, tenant)
             to = rollback.target(current, await repo.spec_history(conn, store_id))
             releases.still_shipped(catalog, current.engine, to.release)
             back = rollback.rolled_back(current, to, rollback.describe(current, to))
             cause = rollback.SpecCause.ROLLBACK
-            await spec_changes.changed(conn, current, back, _actor(tenant), cause)
+            await spec_changes.changed(conn, current, back, actor(tenant), cause)
         self._deps.outbox.wake.set()
         return releases.present(catalog, back)
 
@@ -134,18 +139,18 @@ class StoreService:
         is when it already was."""
         catalog = self._deps.releases
         async with self._deps.db.transaction() as conn:
-            current = await _owned(conn, store_id, tenant)
+            current = await owned(conn, store_id, tenant)
             after = sleep.toggled(current, asleep)
             if after is None:
                 return Outcome(releases.present(catalog, current), changed=False)
-            await spec_changes.slept(conn, after, _actor(tenant))
+            await spec_changes.slept(conn, after, actor(tenant))
         self._deps.outbox.wake.set()
         return Outcome(releases.present(catalog, after), changed=True)
 
     async def delete(self, tenant: TenantView, store_id: str) -> StoreView:
         """The store, deleting (already deleting or deleted: as it is)."""
         async with self._deps.db.transaction() as conn:
-            current = await _owned(conn, store_id, tenant)
+            current = await owned(conn, store_id, tenant)
             if current.phase in _ENDED:
                 return releases.present(self._deps.releases, current)
             generation = current.generation + 1
@@ -154,7 +159,7 @@ class StoreService:
                 command_id=str(uuid_utils.uuid7()),
                 generation=generation,
                 issued_at=datetime.now(UTC),
-                actor=_actor(tenant),
+                actor=actor(tenant),
                 tenant=tenant.id,
                 store=store_id,
             )
@@ -167,12 +172,12 @@ class StoreService:
     async def events(self, tenant: TenantView, store_id: str, limit: int) -> list[EventView]:
         """The latest `limit` events since the store's current life began."""
         reader = self._deps.db.reader
-        await _owned(reader, store_id, tenant)
+        await owned(reader, store_id, tenant)
         since = await repo.first_generation(reader, store_id)
         return await repo.list_events(reader, store_id, since, limit)
 
     async def credentials(self, tenant: TenantView, store_id: str) -> CredentialsReply:
-        store = await _owned(self._deps.db.reader, store_id, tenant)
+        store = await owned(self._deps.db.reader, store_id, tenant)
         if store.phase not in _SERVING:
             raise ConflictError(
                 f"credentials are available once the store is ready (now {store.phase})"
@@ -181,11 +186,11 @@ class StoreService:
         return await ask_credentials(self._deps.nc, tenant.id, store_id, timeout)
 
 
-def _actor(tenant: TenantView) -> str:
+def actor(tenant: TenantView) -> str:
     return f"tenant:{tenant.id}"
 
 
-async def _owned(conn: Conn, store_id: str, tenant: TenantView) -> StoreView:
+async def owned(conn: Conn, store_id: str, tenant: TenantView) -> StoreView:
     """The tenant's store; another tenant's store is indistinguishable from none."""
     store = await repo.get_store(conn, store_id)
     if store is None or store.tenant != tenant.id:

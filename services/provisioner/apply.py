@@ -28,6 +28,7 @@ REQUEST_TIMEOUT: Final = aiohttp.ClientTimeout(total=30, sock_connect=5)
 # Secrets are absent on purpose: the generated one is never pruned.
 PRUNE_KINDS: Final = (
     ("networking.k8s.io/v1", "Ingress"),
+    ("batch/v1", "CronJob"),
     ("batch/v1", "Job"),
     ("apps/v1", "Deployment"),
     ("apps/v1", "StatefulSet"),
@@ -165,6 +166,17 @@ class Applier:
                 raise classify(exc, doing) from exc
             await asyncio.sleep(0.5)
         raise TransientError(f"{doing}: still letting go of its pods after {ORPHANING_S:.0f}s")
+
+    async def read(self, probe: Manifest, name: str) -> dict[str, Any] | None:
+        """The live object `name` of `probe`'s kind and namespace; None when absent."""
+        doing = f"read {probe['kind']}/{name}"
+        path = await self._path(probe, name)
+        try:
+            return await self._call("GET", path, doing)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise classify(exc, doing) from exc
 
     async def create_once(self, manifest: Manifest) -> bool:
         """Create; an existing object is kept as it is. True when created."""

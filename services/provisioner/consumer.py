@@ -12,6 +12,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 
+from services.contracts.backups import BackupStore
 from services.contracts.commands import Command, CreateStore, DeleteStore, ReconcileStore
 from services.contracts.events import StepState
 from services.contracts.phases import Phase
@@ -146,7 +147,10 @@ class CommandConsumer:
 
     async def _locked(self, cmd: Command, msg: Msg, lock: StoreLock) -> None:
         newest = await self.generations.newest(cmd.store)
-        skip = newest.skips(cmd.generation, cmd.command_id)
+        # A backup changes no generation: it runs whatever the store's is now.
+        skip = (
+            None if isinstance(cmd, BackupStore) else newest.skips(cmd.generation, cmd.command_id)
+        )
         if skip is not None:
             log.info(
                 f"{skip} command dropped",
@@ -173,7 +177,8 @@ class CommandConsumer:
         except Exception as exc:
             await self._retry(cmd, msg, classify(exc, "provision"))
         else:
-            await self.generations.record(cmd.store, Handled(cmd.generation, cmd.command_id))
+            if not isinstance(cmd, BackupStore):
+                await self.generations.record(cmd.store, Handled(cmd.generation, cmd.command_id))
             OUTCOMES.labels("done").inc()
             await msg.ack_sync()
 
@@ -184,11 +189,19 @@ class CommandConsumer:
         elif isinstance(cmd, DeleteStore):
             await self.provisioner.delete(cmd)
             await self.healer.forget(cmd.store)
+        elif isinstance(cmd, BackupStore):
+            await self.provisioner.backup(cmd)
         else:
             await self.healer.reconcile(cmd)
 
     async def _failed(self, cmd: Command, msg: Msg, message: str) -> None:
         log.warning("command failed", extra={"store": cmd.store, "error": message})
+        if isinstance(cmd, BackupStore):  # a failed backup, not a failed store
+            await self.provisioner.progress.step(cmd, "backup", StepState.FAILED, message)
+            await self.provisioner.backup_failed(cmd, message)
+            OUTCOMES.labels("failed").inc()
+            await msg.ack_sync()
+            return
         await self.provisioner.progress.step(
             cmd, _step(cmd), StepState.FAILED, message, phase=Phase.FAILED
         )
@@ -217,6 +230,8 @@ class CommandConsumer:
 def _step(cmd: Command) -> str:
     if isinstance(cmd, ReconcileStore):
         return "restore"
+    if isinstance(cmd, BackupStore):
+        return "backup"
     return "provision" if isinstance(cmd, CreateStore) else "delete"
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 
+from services.contracts.backups import BackupStatus
 from services.contracts.commands import Command
 from services.contracts.events import StepState, StoreProgress
 from services.contracts.phases import Phase
@@ -58,3 +59,8 @@ class Progress:
                 "detail": message,
             },
         )
+
+    async def backup(self, status: BackupStatus) -> None:
+        """A backup's state the cluster will never show (its Job was never made)."""
+        subject = event_subject(status.tenant, status.store, EventKind.BACKUP)
+        await self.js.publish(subject, encode(status))

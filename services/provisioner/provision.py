@@ -5,12 +5,19 @@ from datetime import datetime
 from typing import Any
 
 from services.contracts import labels
+from services.contracts.backups import SCHEDULED_PREFIX, BackupState, BackupStatus, BackupStore
 from services.contracts.commands import CreateStore, DeleteStore
 from services.contracts.events import StepState
 from services.contracts.ids import namespace_for
 from services.contracts.phases import Phase
 from services.contracts.store import StoreSpec
 from services.provisioner.apply import Applier, describe
+from services.provisioner.backup_values import (
+    BackupStorage,
+    backup_values,
+    job_from_schedule,
+    storage_secret,
+)
 from services.provisioner.engines import (
     SECRET_NAME,
     EngineDef,
@@ -97,6 +104,7 @@ class Provisioner:
     ) -> None:
         self.settings = settings
         self.ingress = StoreIngress.from_settings(settings)
+        self.storage = BackupStorage.from_settings(settings)
         self.releases = releases or load_catalog(settings.charts_dir, settings.releases_file)
         self.applier = applier
         self.progress = progress
@@ -128,6 +136,8 @@ class Provisioner:
             StepState.SUCCEEDED,
             "credentials generated" if created else "existing credentials kept",
         )
+        if self.storage.bucket:
+            await self.applier.server_side_apply(storage_secret(spec, self.settings))
         for manifest in manifests[1:]:
             await self.applier.server_side_apply(manifest)
             await self.progress.step(cmd, "apply", StepState.SUCCEEDED, describe(manifest))
@@ -153,6 +163,7 @@ class Provisioner:
         release = store_release(self.releases, spec)
         values = labelled(engine.values(spec, cmd.generation, started, self.ingress), release)
         values = dumped_first(values, release, cmd.release_changed)
+        values = backup_values(values, self.storage, spec, cmd.restore)
         chart = chart_path(self.settings, engine)
         operator = operator_values(self.settings.store_values_dir, engine.chart)
         try:
@@ -165,6 +176,45 @@ class Provisioner:
         manifests = apply_order(rendered)
         check_manifests(manifests, ns, spec.id)
         return manifests
+
+    async def backup(self, cmd: BackupStore) -> None:
+        """Start the backup `cmd.backup`: a Job from the store's backup CronJob's
+        template (an existing one is kept: a redelivered command starts nothing).
+        What the cluster cannot take is a failed backup, never a failed store."""
+        ns = namespace_for(cmd.store)
+        await self.progress.step(cmd, "backup", StepState.STARTED, f"starting {cmd.backup}")
+        if not self.storage.bucket:
+            raise PermanentError(
+                "backups need the platform's object storage: the operator sets "
+                "URUMI_BACKUP_BUCKET (and its endpoint and keys) for the provisioner"
+            )
+        cronjob = await self.applier.read(
+            {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"namespace": ns}},
+            SCHEDULED_PREFIX,
+        )
+        if cronjob is None:
+            raise PermanentError(
+                f"store {cmd.store} has no backup CronJob {SCHEDULED_PREFIX} in {ns}: "
+                "it is not applied yet, or is being deleted; try again once it is ready"
+            )
+        created = await self.applier.create_once(job_from_schedule(cronjob, cmd.backup))
+        said = "Job created" if created else "Job already exists"
+        await self.progress.step(cmd, "backup", StepState.SUCCEEDED, f"{cmd.backup}: {said}")
+
+    async def backup_failed(self, cmd: BackupStore, message: str) -> None:
+        """Say that `cmd`'s backup never started (the watcher reports the rest)."""
+        at = self.clock()
+        await self.progress.backup(
+            BackupStatus(
+                tenant=cmd.tenant,
+                store=cmd.store,
+                backup=cmd.backup,
+                state=BackupState.FAILED,
+                observed_at=at,
+                completed_at=at,
+                message=message,
+            )
+        )
 
     async def delete(self, cmd: DeleteStore) -> None:
         ns = namespace_for(cmd.store)

@@ -1,9 +1,13 @@
 """The provisioner's `URUMI_*` settings (the common ones in `services.runtime.settings`)."""
 
+from typing import ClassVar
+
 from services.runtime.settings import Port, Positive, Seconds, Settings, TlsMode, store_tls
 
 
 class ProvisionerSettings(Settings, frozen=True):
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"backup_secret_access_key"})
+
     # Empty: the pod's service account, else $KUBECONFIG or ~/.kube/config.
     kubeconfig: str = ""
     provision_concurrency: Positive = 8
@@ -36,6 +40,17 @@ class ProvisionerSettings(Settings, frozen=True):
     # fight_window_s, and say so (the watcher asks for the restores).
     selfheal_fight_limit: Positive = 5
     selfheal_fight_window_s: Seconds = 600.0
+    # The platform's object storage, where store backups go (S3-compatible;
+    # backups are off while backup_bucket is empty): each store's under
+    # <backup_prefix>/<store>/. The keys are copied into every store's
+    # namespace as the Secret its backup Jobs read (the platform chart takes
+    # them from the operator's Secret); never values, logs or events.
+    backup_endpoint: str = ""
+    backup_bucket: str = ""
+    backup_prefix: str = ""
+    backup_region: str = ""
+    backup_access_key_id: str = ""
+    backup_secret_access_key: str = ""
 
     def store_tls(self) -> str:
         return store_tls(self.tls_mode, self.tls_issuer)

@@ -19,6 +19,7 @@ from services.contracts.ids import namespace_for
 from services.contracts.phases import Phase
 from services.runtime.shutdown import sleep_or_stop
 from services.watcher import metrics
+from services.watcher.backups import backup_reports
 from services.watcher.cache import StoreCache
 from services.watcher.events import RateLimiter, dedupe_id, to_kube_event
 from services.watcher.history import last_statuses
@@ -146,6 +147,7 @@ class Controller:
             status = evaluate(objs, self.publisher.previous(name), now, self.policy)
             try:
                 await self.publisher.status(name, status, force=name in self._force)
+                await self.publisher.backups(backup_reports(objs, now))
             except Exception as exc:  # NATS away: keep the rest for the next round
                 log.warning(
                     "publish failed", extra={"store": objs.namespace.store, "error": str(exc)}

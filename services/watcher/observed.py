@@ -51,6 +51,8 @@ class JobObs(msgspec.Struct, frozen=True):
     message: str = ""
     active: int = 0
     failed_pods: int = 0
+    started: datetime | None = None
+    completed: datetime | None = None  # when it succeeded or failed
 
 
 class ContainerObs(msgspec.Struct, frozen=True):
@@ -75,6 +77,9 @@ class PodObs(msgspec.Struct, frozen=True):
     # a problem's age, where the pod's own age would make an old pod that just
     # began crashing look as if it had crashed all its life.
     down_since: datetime | None = None
+    job: str = ""  # the Job that made it
+    # What its containers that ended said (their termination messages), in order.
+    results: tuple[str, ...] = ()
 
 
 class IngressObs(msgspec.Struct, frozen=True):
@@ -234,6 +239,9 @@ def parse_job(raw: Raw) -> JobObs:
         message=str((failed or {}).get("message") or ""),
         active=_int(status.get("active")),
         failed_pods=_int(status.get("failed")),
+        started=parse_time(status.get("startTime")),
+        completed=parse_time(status.get("completionTime"))
+        or parse_time((failed or {}).get("lastTransitionTime")),
     )
 
 
@@ -307,6 +315,12 @@ def parse_pod(raw: Raw) -> PodObs:
         unschedulable=unschedulable,
         containers=containers,
         down_since=_down_since(raw, created),
+        job=str((meta.get("labels") or {}).get("batch.kubernetes.io/job-name") or ""),
+        results=tuple(
+            str(message)
+            for c in status.get("containerStatuses") or ()
+            if (message := _dig(c, "state", "terminated", "message"))
+        ),
     )
 
 

@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from nats.js import JetStreamContext
 
 from services.contracts import wire
+from services.contracts.backups import BackupStatus
 from services.contracts.events import KubeEvent, StoreStatus
 from services.contracts.ids import namespace_for
 from services.contracts.streams import EVENTS
 from services.contracts.subjects import EventKind, event_subject
 from services.watcher import metrics
+from services.watcher.backups import same_report
 from services.watcher.status import same_status
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ class Publisher:
     def __init__(self, js: JetStreamContext) -> None:
         self.js = js
         self._last: dict[str, StoreStatus] = {}  # namespace → last status acknowledged
+        self._backups: dict[tuple[str, str], BackupStatus] = {}  # (store, backup) → last sent
 
     def previous(self, namespace: str) -> StoreStatus | None:
         return self._last.get(namespace)
@@ -64,3 +67,20 @@ class Publisher:
             timeout=PUBLISH_TIMEOUT_S,
             headers={"Nats-Msg-Id": msg_id},
         )
+
+    async def backups(self, reports: Iterable[BackupStatus]) -> None:
+        """Publish each backup's report that changed since the last one sent (after
+        a restart or a take-over, each once more: the gateway's fold ignores repeats)."""
+        for report in reports:
+            key = (report.store, report.backup)
+            if same_report(self._backups.get(key), report):
+                continue
+            subject = event_subject(report.tenant, report.store, EventKind.BACKUP)
+            await self.js.publish(
+                subject, wire.encode(report), stream=EVENTS.name, timeout=PUBLISH_TIMEOUT_S
+            )
+            self._backups[key] = report
+            log.info(
+                "backup",
+                extra={"store": report.store, "backup": report.backup, "state": report.state.value},
+            )

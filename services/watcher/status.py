@@ -365,8 +365,8 @@ def pod_problems(pods: Iterable[PodObs], now: datetime, grace_s: float) -> list[
     grace period, however old it is (one restart of a long-lived pod is not fatal)."""
     out = []
     for pod in sorted(pods, key=lambda p: p.name):
-        if pod.deleting or pod.phase in ("Succeeded", "Failed"):
-            continue
+        if pod.deleting or pod.phase in ("Succeeded", "Failed") or pod.component == "backup":
+            continue  # a backup's trouble is the backup's (services/watcher/backups.py)
         down = (now - pod.down_since).total_seconds() if pod.down_since else 0.0
         for reason, message in _pod_issues(pod):
             out.append(Problem(reason, message, pod.component, fatal=down >= grace_s))

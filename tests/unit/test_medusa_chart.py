@@ -324,20 +324,21 @@ async def test_network_policies(helm: str) -> None:
     ]
     assert rule["ports"] == [{"protocol": "TCP", "port": 9000}]
 
-    for name, component, port in (
-        ("database-from-app", "database", 5432),
-        ("cache-from-app", "cache", 6379),
+    # Backups dump the database too.
+    for name, component, port, clients in (
+        ("database-from-app", "database", 5432, [*APP, "backup"]),
+        ("cache-from-app", "cache", 6379, APP),
     ):
         spec = policies[name]
         assert spec["policyTypes"] == ["Ingress"]
         assert spec["podSelector"]["matchLabels"][labels.COMPONENT] == component
         (rule,) = spec["ingress"]
-        assert rule["from"][0]["podSelector"]["matchExpressions"][0]["values"] == APP
+        assert rule["from"][0]["podSelector"]["matchExpressions"][0]["values"] == clients
         assert rule["ports"] == [{"protocol": "TCP", "port": port}]
 
     egress = policies["app-egress"]
     assert egress["policyTypes"] == ["Egress"]
-    assert egress["podSelector"]["matchExpressions"][0]["values"] == APP
+    assert egress["podSelector"]["matchExpressions"][0]["values"] == [*APP, "backup"]
     to_db, to_cache, dns = egress["egress"]
     assert to_db["to"][0]["podSelector"]["matchLabels"][labels.COMPONENT] == "database"
     assert to_db["ports"] == [{"protocol": "TCP", "port": 5432}]

@@ -336,6 +336,13 @@ PROVISIONER_RULES = [
         "resourceNames": ["store-credentials"],
         "verbs": ["get"],
     },
+    {
+        "apiGroups": [""],
+        "resources": ["secrets"],
+        "resourceNames": ["backup-storage"],
+        "verbs": ["patch"],
+    },
+    {"apiGroups": ["batch"], "resources": ["cronjobs"], "verbs": ["get"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
     {
         "apiGroups": [""],
@@ -358,7 +365,11 @@ PROVISIONER_RULES = [
         "resources": ["deployments", "statefulsets"],
         "verbs": ["create", "patch", "list", "delete"],
     },
-    {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create", "patch", "list", "delete"]},
+    {
+        "apiGroups": ["batch"],
+        "resources": ["cronjobs", "jobs"],
+        "verbs": ["create", "patch", "list", "delete"],
+    },
     {
         "apiGroups": ["networking.k8s.io"],
         "resources": ["ingresses", "networkpolicies"],

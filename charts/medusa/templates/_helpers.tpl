@@ -202,3 +202,113 @@ tolerations:
 {{- define "medusa.backend" -}}
 {{ if (index . 0).Values.sleep.asleep }}sleep-page{{ else }}{{ index . 1 }}{{ end }}
 {{- end }}
+
+
+{{/* rclone's remote `store:` from the environment: the platform's object
+     storage, its keys from the Secret the provisioner copies into the store's
+     namespace (never a value). */}}
+{{- define "medusa.backupStorageEnv" -}}
+{{- $s := .Values.backup.storage -}}
+- name: HOME
+  value: /tmp
+- name: RCLONE_CONFIG
+  value: /tmp/rclone.conf
+- name: RCLONE_CONFIG_STORE_TYPE
+  value: s3
+- name: RCLONE_CONFIG_STORE_PROVIDER
+  value: Other
+- name: RCLONE_CONFIG_STORE_ENDPOINT
+  value: {{ $s.endpoint | quote }}
+- name: RCLONE_CONFIG_STORE_REGION
+  value: {{ $s.region | quote }}
+- name: RCLONE_CONFIG_STORE_FORCE_PATH_STYLE
+  value: "true"
+- name: RCLONE_CONFIG_STORE_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef: {name: {{ $s.secretName }}, key: access-key-id}
+- name: RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ $s.secretName }}, key: secret-access-key}
+- name: STORE_PATH
+  value: {{ printf "store:%s/%s" $s.bucket (include "medusa.backupPath" (list . .Values.store.id)) | quote }}
+{{- end }}
+
+{{/* A store's backups under the bucket: `include "medusa.backupPath" (list . id)`. */}}
+{{- define "medusa.backupPath" -}}
+{{- $prefix := trimAll "/" (index . 0).Values.backup.storage.prefix -}}
+{{ if $prefix }}{{ $prefix }}/{{ end }}{{ index . 1 }}
+{{- end }}
+
+{{/* Upload the backup, say its size (the Job's termination message, which the
+     watcher reports), then drop what is past the plan's retention. */}}
+{{- define "medusa.uploadScript" -}}
+set -eu
+rclone copy --s3-no-check-bucket /backup "$STORE_PATH/$BACKUP"
+size=$(rclone size --json "$STORE_PATH/$BACKUP" | sed -n 's/.*"bytes":\([0-9]*\).*/\1/p')
+echo "uploaded $BACKUP: ${size:-0} bytes"
+rclone delete --min-age {{ .Values.backup.retentionDays }}d "$STORE_PATH" || echo "expired backups not removed"
+rclone rmdirs --leave-root "$STORE_PATH" || true
+printf '{"size_bytes": %s}' "${size:-0}" > /dev/termination-log
+{{- end }}
+
+{{/* A restore (or a clone's first generation): the setup Job's first steps
+     fetch the backup, load its dump in place of the database (the dump drops
+     what it re-creates) and unpack its files, then rewrite the address the
+     uploaded files were stored with; migrations run after, as usual. */}}
+{{- define "medusa.restoreInit" -}}
+{{- $r := .Values.backup.restore -}}
+{{- $db := .Values.database -}}
+- name: fetch-backup
+  image: {{ include "medusa.image" .Values.images.rclone }}
+  imagePullPolicy: {{ .Values.images.pullPolicy }}
+  command: [/bin/sh, -c]
+  args:
+    - rclone copy --s3-no-check-bucket "$SOURCE_PATH" /restore && ls -l /restore
+  terminationMessagePolicy: FallbackToLogsOnError
+  env:
+    {{- include "medusa.backupStorageEnv" . | nindent 4 }}
+    - name: SOURCE_PATH
+      value: {{ printf "store:%s/%s/%s" .Values.backup.storage.bucket (include "medusa.backupPath" (list . $r.store)) $r.backup | quote }}
+  resources:
+    {{- toYaml .Values.backup.resources | nindent 4 }}
+  securityContext:
+    {{- include "medusa.containerSecurity" . | nindent 4 }}
+  volumeMounts:
+    - {name: restore, mountPath: /restore}
+    - {name: tmp, mountPath: /tmp}
+- name: restore-data
+  image: {{ include "medusa.image" .Values.images.postgres }}
+  imagePullPolicy: {{ .Values.images.pullPolicy }}
+  command: [/bin/sh, -c]
+  args:
+    - |
+      set -eu
+      until pg_isready --host=postgres --username={{ $db.user | squote }} --dbname={{ $db.name | squote }}; do sleep 2; done
+      gunzip -c /restore/database.sql.gz \
+        | psql --quiet --set ON_ERROR_STOP=1 --host=postgres --username={{ $db.user | squote }} --dbname={{ $db.name | squote }}
+      psql --set ON_ERROR_STOP=1 --host=postgres --username={{ $db.user | squote }} --dbname={{ $db.name | squote }} \
+        --set old="$OLD_URL" --set new="$NEW_URL" <<'SQL'
+      SELECT to_regclass('public.image') IS NOT NULL AS has_image \gset
+      \if :has_image
+      UPDATE image SET url = replace(url, :'old', :'new');
+      UPDATE product SET thumbnail = replace(thumbnail, :'old', :'new');
+      \endif
+      SQL
+      find /files -mindepth 1 -delete
+      tar -xzf /restore/files.tar.gz -C /files
+      echo "restored {{ $r.store }}/{{ $r.backup }}"
+  terminationMessagePolicy: FallbackToLogsOnError
+  env:
+    {{- include "medusa.secretEnv" (list "PGPASSWORD" . .Values.secretKeys.databasePassword) | nindent 4 }}
+    - name: OLD_URL
+      value: {{ replace .Values.store.host $r.host (include "medusa.url" .) | quote }}
+    - name: NEW_URL
+      value: {{ include "medusa.url" . | quote }}
+  resources:
+    {{- toYaml .Values.backup.resources | nindent 4 }}
+  securityContext:
+    {{- include "medusa.containerSecurity" . | nindent 4 }}
+  volumeMounts:
+    - {name: restore, mountPath: /restore}
+    - {name: uploads, mountPath: /files}
+{{- end }}

@@ -180,3 +180,17 @@ checksum/config: {{ include (print .Template.BasePath "/config.yaml") . | sha256
 {{- define "platform.gatewayPostgres" -}}
 {{- if or .Values.gateway.database.url .Values.gateway.database.existingSecret }}true{{ end }}
 {{- end }}
+
+{{/* Where store backups go (stores.backups), for the provisioner. */}}
+{{- define "platform.backupEnv" -}}
+{{- with .Values.stores.backups }}
+- name: URUMI_BACKUP_ENDPOINT
+  value: {{ .endpoint | quote }}
+- name: URUMI_BACKUP_BUCKET
+  value: {{ .bucket | quote }}
+- name: URUMI_BACKUP_PREFIX
+  value: {{ .prefix | quote }}
+- name: URUMI_BACKUP_REGION
+  value: {{ .region | quote }}
+{{- end }}
+{{- end }}
