@@ -58,4 +58,6 @@ def woken_by_visit(store: StoreView | None, plans: frozenset[Plan]) -> StoreView
     nothing (no store, awake, being deleted, or a plan that waits for its owner)."""
     if store is None or not store.asleep or store.phase in _ENDED or store.plan not in plans:
         return None
-    return toggled(store, asleep=False)
+    woken = toggled(store, asleep=False)
+    message = "a shopper's visit wakes the store: its pods start again on the same data"
+    return None if woken is None else msgspec.structs.replace(woken, message=message)

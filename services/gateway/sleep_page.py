@@ -66,8 +66,8 @@ def page(store_id: str, store: StoreView | None) -> Page:
     return _page(
         503,
         f"{name} is waking up",
-        f"{name} is waking up. This page opens the shop by itself once it answers, "
-        "usually within a minute or two.",
+        "It is starting again with all its data. This page opens the shop by itself "
+        "once it answers, usually within a minute or two.",
         retry_s=WAKING_RETRY_S,
         head=_RELOAD_WHEN_AWAKE,
     )

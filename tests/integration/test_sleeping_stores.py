@@ -196,6 +196,8 @@ async def test_a_burst_of_visits_wakes_a_store_whose_plan_allows_it_once(
     js: JetStreamContext,
     gateway_database: str,
 ) -> None:
+    me = (await acme.get("/api/v1/me")).json()
+    assert me["wake_on_visit_plans"] == ["medium", "large"]  # the default: the dashboard says so
     await _asleep(acme, "busy", "medium")
     await last_command(js, "busy", 2)
     host = f"busy.{DEFAULT_BASE_DOMAIN}"

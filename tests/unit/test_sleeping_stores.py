@@ -189,6 +189,7 @@ def test_a_visit_wakes_a_sleeping_store_of_a_plan_that_wakes_on_visits(phase: Ph
     assert woken is not None
     assert (woken.asleep, woken.generation, woken.phase) == (False, 3, Phase.PROVISIONING)
     assert woken.reason == "Waking"
+    assert woken.message.startswith("a shopper's visit wakes the store")
 
 
 @pytest.mark.parametrize(
