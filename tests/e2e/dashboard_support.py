@@ -71,10 +71,12 @@ def _require_chromium() -> None:
 
 
 @contextlib.asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+async def chromium(*args: str) -> AsyncIterator[Browser]:
+    """Chromium with CHROMIUM_ARGS and `args`."""
     _require_chromium()
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = [*CHROMIUM_ARGS, *args]
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=launched)
         try:
             yield browser
         finally:
