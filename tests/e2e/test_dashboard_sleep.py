@@ -12,19 +12,20 @@ from urllib.parse import urlsplit
 
 import pytest
 from kubernetes_asyncio.client import ApiClient, CoreV1Api
-from playwright.async_api import Page, Request, expect
+from playwright.async_api import Request, expect
 
-from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.devcluster import DevCluster
 from services.devtools.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     DESKTOP,
     Stack,
     chromium,
     launch,
-    service_env,
+    record_phases,
+    recorded_phases,
     shot,
     sign_in,
-    start_web,
+    start_on_devcluster,
 )
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
@@ -33,20 +34,6 @@ from tests.integration.provisioner_support import drop_namespaces
 pytestmark = pytest.mark.e2e
 BASE_DOMAIN = "shops.test"
 STORE = "corner-shop"
-# The badge of the store's page, each time it changes, without reloading.
-PHASE_RECORDER = """
-() => {
-  window.__phases = [];
-  const record = () => {
-    const el = document.querySelector('.head-status .badge');
-    const text = el && el.textContent.trim();
-    if (text && window.__phases[window.__phases.length - 1] !== text) window.__phases.push(text);
-  };
-  new MutationObserver(record).observe(document.body, {subtree: true, childList: true,
-                                                       characterData: true});
-  record();
-}
-"""
 
 
 @pytest.fixture
@@ -57,26 +44,14 @@ async def stack(
     devcluster: DevCluster,
     kube: ApiClient,
 ) -> AsyncIterator[Stack]:
-    platform = {
-        "URUMI_KUBECONFIG": str(devcluster.kubeconfig),
-        "URUMI_HELM_BINARY": str(helm_binary()),
-        "URUMI_BASE_DOMAIN": BASE_DOMAIN,
-    }
-    env = service_env(nats_server, tmp_path, platform)
-    start_service("provisioner", env)
-    start_service("watcher", env)
-    yield start_web(start_service, env)
+    domain = {"URUMI_BASE_DOMAIN": BASE_DOMAIN}
+    yield start_on_devcluster(start_service, nats_server, tmp_path, devcluster, domain)
     await drop_namespaces(kube, [STORE])
 
 
 async def running_pods(kube: ApiClient) -> int:
     pods = (await CoreV1Api(kube).list_namespaced_pod(f"store-{STORE}")).items
     return sum(p.status.phase not in ("Succeeded", "Failed") for p in pods)
-
-
-async def phases(page: Page) -> list[str]:
-    seen: list[str] = await page.evaluate("window.__phases")
-    return seen
 
 
 async def test_the_sleep_panel_and_a_shoppers_visit_wake_a_store_live(
@@ -92,7 +67,7 @@ async def test_the_sleep_panel_and_a_shoppers_visit_wake_a_store_live(
         await launch(page, "Corner Shop", STORE)
         badge = page.locator(".head-status .badge")
         await expect(badge).to_have_text("Ready", timeout=120_000)
-        await page.evaluate(PHASE_RECORDER)
+        await record_phases(page, STORE)
         loaded = len(loads)
 
         sleep = page.get_by_role("form", name="Sleep")
@@ -114,7 +89,13 @@ async def test_the_sleep_panel_and_a_shoppers_visit_wake_a_store_live(
         assert await running_pods(kube) > 0
         await expect(sleep.get_by_role("button", name="Put this store to sleep")).to_be_enabled()
         await expect(progress).to_contain_text("Web server running")
-        assert await phases(page) == ["Ready", "Provisioning", "Asleep", "Provisioning", "Ready"]
+        assert await recorded_phases(page) == [
+            "Ready",
+            "Provisioning",
+            "Asleep",
+            "Provisioning",
+            "Ready",
+        ]
 
         # Asleep again; a shopper opens the store's address in another tab.
         await sleep.get_by_role("button", name="Put this store to sleep").click()

@@ -82,10 +82,12 @@ async def platform(
 
 
 async def _ready_then_asleep(
-    http: httpx.AsyncClient, kube: ApiClient, store: str, plan: str
+    http: httpx.AsyncClient, kube: ApiClient, stores: list[str], store: str, plan: str
 ) -> dict[str, str]:
-    """The store created ready, then put to sleep by its owner: asleep at
-    generation 2, no pod running, its ingress on the asleep page. Its volumes."""
+    """The store created ready (and dropped after the test), then put to sleep by
+    its owner: asleep at generation 2, no pod running, its ingress on the asleep
+    page. Its volumes."""
+    stores.append(store)
     core, net = CoreV1Api(kube), NetworkingV1Api(kube)
     namespace = f"store-{store}"
     created = await http.post("/api/v1/stores", json={"id": store, "plan": plan})
@@ -121,12 +123,10 @@ async def _awake_on_the_same_volumes(kube: ApiClient, store: str, volumes: dict[
 async def test_sleep_stops_every_pod_keeps_the_volumes_and_wake_brings_the_store_back(
     platform: Platform, kube: ApiClient, stores: list[str]
 ) -> None:
-    http = platform.http
-    store = ps.store_id("nap")
-    stores.append(store)
+    http, store = platform.http, ps.store_id("nap")
+    volumes = await _ready_then_asleep(http, kube, stores, store, "small")
     namespace = f"store-{store}"
     core = CoreV1Api(kube)
-    volumes = await _ready_then_asleep(http, kube, store, "small")
     page = await core.read_namespaced_service("sleep-page", namespace)
     assert (page.spec.type, page.spec.external_name) == (
         "ExternalName",
@@ -158,10 +158,8 @@ async def test_sleep_stops_every_pod_keeps_the_volumes_and_wake_brings_the_store
 async def test_a_shoppers_visit_wakes_a_medium_store_to_ready(
     platform: Platform, kube: ApiClient, stores: list[str]
 ) -> None:
-    http = platform.http
-    store = ps.store_id("visited")
-    stores.append(store)
-    volumes = await _ready_then_asleep(http, kube, store, "medium")
+    http, store = platform.http, ps.store_id("visited")
+    volumes = await _ready_then_asleep(http, kube, stores, store, "medium")
 
     shopper = await _visit(platform.gateway, f"{store}.{ps.BASE_DOMAIN}", "/product/tea/")
     assert shopper.status_code == 503
