@@ -91,7 +91,9 @@ function renderAlert(el, s) {
 
 function renderProgress(el, s) {
   if (!s || s.phase === "deleted") return el.replaceChildren();
-  const conditions = s.conditions || [];
+  // Asleep, its workloads are at zero replicas: "ready" by their own count, but
+  // nothing runs, so no checklist says "running".
+  const conditions = s.phase === "asleep" ? [] : s.conditions || [];
   const note = PHASES[s.phase]?.hint || "";
   el.replaceChildren(h("section", { class: "card", "aria-labelledby": "progress-heading" },
     h("h2", { id: "progress-heading", text: "Progress" }),
@@ -103,7 +105,9 @@ function renderProgress(el, s) {
           h("span", {}, conditionLabel(c.type)),
           h("span", { class: "sr-only", text: ok ? " — done" : " — not yet" }));
       }))
-      : h("p", { class: "hint", text: "Details appear once the cluster reports on this store." })));
+      : h("p", { class: "hint", text: s.phase === "asleep"
+        ? "Waking it starts its database and web server again."
+        : "Details appear once the cluster reports on this store." })));
 }
 
 function renderTimeline(el, id) {
@@ -230,7 +234,8 @@ function planPanel(id) {
 }
 
 // Asleep: no pod runs (no CPU or memory used), the data stays, and visitors see
-// the platform's "asleep" page until the store is woken.
+// the platform's "asleep" page until the store is woken, or, when its plan
+// allows it (`wake_on_visit_plans` of /me), the first visit wakes it.
 function sleepPanel(id) {
   const hint = h("p", { id: "sleep-hint", class: "hint" });
   const button = h("button", { type: "submit", class: "btn", "aria-describedby": "sleep-hint" });
@@ -242,10 +247,15 @@ function sleepPanel(id) {
     form.hidden = hidden || !s;
     if (!s) return;
     asleep = Boolean(s.asleep);
+    const byVisit = (state.me?.wake_on_visit_plans || []).includes(s.plan);
     button.textContent = asleep ? "Wake this store" : "Put this store to sleep";
     hint.textContent = asleep
-      ? "This store is asleep: nothing runs and visitors see an “asleep” page. Waking it starts it again with all its data."
-      : "A sleeping store uses no CPU or memory and keeps all its data; visitors see an “asleep” page until you wake it.";
+      ? (byVisit
+        ? "This store is asleep: nothing runs. A shopper's first visit wakes it (they see a “waking up” page until it is ready), or wake it now; all its data is kept."
+        : "This store is asleep: nothing runs and visitors see an “asleep” page. Waking it starts it again with all its data.")
+      : (byVisit
+        ? `A sleeping store uses no CPU or memory and keeps all its data; on the ${s.plan} plan a shopper's first visit wakes it.`
+        : "A sleeping store uses no CPU or memory and keeps all its data; visitors see an “asleep” page until you wake it.");
   };
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();

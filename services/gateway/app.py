@@ -194,7 +194,9 @@ def create_app(settings: GatewaySettings) -> Litestar:
             Exception: internal_handler,
         },
         middleware=[
-            DefineMiddleware(StoreHostMiddleware, db=db, base_domain=settings.base_domain),
+            DefineMiddleware(
+                StoreHostMiddleware, stores=StoreService(deps), base_domain=settings.base_domain
+            ),
             DefineMiddleware(AuditMiddleware, db=db),
             metrics.HTTP.middleware,
         ],

@@ -168,6 +168,8 @@ class Me(msgspec.Struct, frozen=True):
     tenant: str
     max_stores: int
     store_count: int
+    # A sleeping store of these plans wakes on a shopper's first visit.
+    wake_on_visit_plans: list[Plan]
 
 
 class TicketView(msgspec.Struct, frozen=True):

@@ -1,8 +1,17 @@
 """The gateway's `URUMI_*` settings (the common ones in `services.runtime.settings`)."""
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
+import msgspec
+
+from services.contracts.store import Plan
 from services.runtime.settings import Port, Positive, Seconds, Settings, TlsMode, store_tls
+
+_PLAN = "|".join(p.value for p in Plan)
+# Plan names, comma-separated ("": none).
+PlanList = Annotated[
+    str, msgspec.Meta(pattern=f"^$|^({_PLAN})(,({_PLAN}))*$", description="e.g. medium,large")
+]
 
 
 class GatewaySettings(Settings, frozen=True):
@@ -39,6 +48,12 @@ class GatewaySettings(Settings, frozen=True):
     # backups are offered while it is set (its endpoint and keys are the
     # provisioner's alone).
     backup_bucket: str = ""
+    # The plans whose sleeping stores wake on a shopper's visit (the others
+    # show the "asleep" page until their owner wakes them).
+    wake_on_visit_plans: PlanList = "medium,large"
 
     def store_tls(self) -> str:
         return store_tls(self.tls_mode, self.tls_issuer)
+
+    def wakes_on_visit(self) -> frozenset[Plan]:
+        return frozenset(Plan(p) for p in self.wake_on_visit_plans.split(",") if p)

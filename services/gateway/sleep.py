@@ -7,14 +7,18 @@ change: the store's release, plan and name stay, and a rollback returns to the
 spec before the last change of those, asleep or awake as the store is."""
 
 from datetime import UTC, datetime
+from typing import Final
 
 import msgspec
 
 from services.contracts.phases import Phase
+from services.contracts.store import Plan
 from services.gateway.domain_errors import ConflictError
 from services.gateway.models import StoreView
 
 _ENDED = (Phase.DELETING, Phase.DELETED)
+# Who a wake on a shopper's visit is audited as.
+VISIT_ACTOR: Final = "system:wake-on-visit"
 
 
 def verb(asleep: bool) -> str:
@@ -46,3 +50,14 @@ def toggled(current: StoreView, asleep: bool) -> StoreView | None:
         message=message,
         updated_at=datetime.now(UTC),
     )
+
+
+def woken_by_visit(store: StoreView | None, plans: frozenset[Plan]) -> StoreView | None:
+    """`store` woken at its next generation by a shopper's visit: it sleeps (or
+    is falling asleep) and its plan is one of `plans`. None: the visit changes
+    nothing (no store, awake, being deleted, or a plan that waits for its owner)."""
+    if store is None or not store.asleep or store.phase in _ENDED or store.plan not in plans:
+        return None
+    woken = toggled(store, asleep=False)
+    message = "a shopper's visit wakes the store: its pods start again on the same data"
+    return None if woken is None else msgspec.structs.replace(woken, message=message)

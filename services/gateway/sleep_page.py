@@ -13,9 +13,21 @@ from services.contracts.phases import Phase
 from services.gateway.models import StoreView
 
 # How long a client should wait before asking again: a sleeping store stays so
-# until its owner wakes it; a waking one is routed back within a minute or two.
+# until its owner wakes it; a waking one asks again every few seconds.
 ASLEEP_RETRY_S: Final = 3600
-WAKING_RETRY_S: Final = 30
+WAKING_RETRY_S: Final = 5
+# The waking page asks for itself every few seconds and reloads once the store
+# answers (anything but a 5xx: the shop, or its redirect to https or a login).
+# Between the wake's apply and the store's readiness the ingress controller
+# answers its own 502/503 pages, which refresh nothing: asking in the background
+# keeps the visitor here instead. Without JavaScript, the meta refresh.
+_RELOAD_WHEN_AWAKE = (
+    "<script>(function ask(){setTimeout(function(){"
+    'fetch(location.href,{cache:"no-store",redirect:"manual"}).then(function(r){'
+    'if(r.type==="opaqueredirect"||r.status<500){location.reload()}else{ask()}},ask)'
+    f"}},{WAKING_RETRY_S * 1000})}})()</script>"
+    f'<noscript><meta http-equiv="refresh" content="{WAKING_RETRY_S}"></noscript>'
+)
 
 
 class Page(NamedTuple):
@@ -37,7 +49,8 @@ def store_of_host(host: str, base_domain: str) -> str | None:
 
 
 def page(store_id: str, store: StoreView | None) -> Page:
-    """What the store's host answers while the ingress sends it here."""
+    """What the store's host answers while the ingress sends it here: a store
+    its visit did not wake is asleep until its owner wakes it."""
     if store is None or store.phase in (Phase.DELETING, Phase.DELETED):
         return _page(404, "No store here", f"There is no store at {store_id}.", retry_s=0)
     name = store.display_name or store.id
@@ -45,23 +58,26 @@ def page(store_id: str, store: StoreView | None) -> Page:
         return _page(
             503,
             f"{name} is asleep",
-            f"{name} is asleep for now. Its owner can wake it; please come back later.",
+            f"{name} is asleep for now; please come back later. If it is your store, wake it "
+            f"from its page in the dashboard (Wake this store) or with "
+            f"`urumi stores wake {store.id}`.",
             retry_s=ASLEEP_RETRY_S,
         )
     return _page(
         503,
         f"{name} is waking up",
-        f"{name} is waking up. This page reloads by itself in a moment.",
+        "It is starting again with all its data. This page opens the shop by itself "
+        "once it answers, usually within a minute or two.",
         retry_s=WAKING_RETRY_S,
+        head=_RELOAD_WHEN_AWAKE,
     )
 
 
-def _page(status: int, title: str, text: str, retry_s: int) -> Page:
-    refresh = f'<meta http-equiv="refresh" content="{retry_s}">' if 0 < retry_s <= 60 else ""
+def _page(status: int, title: str, text: str, retry_s: int, head: str = "") -> Page:
     body = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="robots" content="noindex">{refresh}<title>{html.escape(title)}</title>'
+        f'<meta name="robots" content="noindex">{head}<title>{html.escape(title)}</title>'
         "<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:36rem;margin:20vh auto;"
         "padding:0 1rem;color:#222}h1{font-size:1.6rem}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"

@@ -1,6 +1,7 @@
 """Requests for a store's host: the ingress sends a sleeping store's traffic to
-the gateway, which answers every path of it with the "asleep" page
-(`sleep_page`); every other request goes on to the API."""
+the gateway, which wakes the store when its plan wakes on a visit
+(`StoreService.visited`) and answers every path of it with the "asleep" or
+"waking up" page (`sleep_page`); every other request goes on to the API."""
 
 from typing import Any
 
@@ -13,15 +14,14 @@ from litestar.types import (
     Send,
 )
 
-from services.gateway import repository as repo
 from services.gateway.sleep_page import page, store_of_host
-from services.gateway.sql import Backend
+from services.gateway.store_service import StoreService
 
 
 class StoreHostMiddleware:
-    def __init__(self, app: ASGIApp, db: Backend, base_domain: str) -> None:
+    def __init__(self, app: ASGIApp, stores: StoreService, base_domain: str) -> None:
         self.app = app
-        self.db = db
+        self.stores = stores
         self.base_domain = base_domain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -30,7 +30,7 @@ class StoreHostMiddleware:
         if store_id is None:
             await self.app(scope, receive, send)
             return
-        answer = page(store_id, await repo.get_store(self.db.reader, store_id))
+        answer = page(store_id, await self.stores.visited(store_id))
         headers = [(k.encode(), v.encode()) for k, v in answer.headers]
         start: HTTPResponseStartEvent = {
             "type": "http.response.start",

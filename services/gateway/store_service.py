@@ -147,6 +147,23 @@ class StoreService:
         self._deps.outbox.wake.set()
         return Outcome(releases.present(catalog, after), changed=True)
 
+    async def visited(self, store_id: str) -> StoreView | None:
+        """The store a shopper's request for its host reached the platform for,
+        woken first when it sleeps and its plan wakes on a visit: one wake
+        however many visit at once. None: no such store."""
+        plans = self._deps.settings.wakes_on_visit()
+        seen = await repo.get_store(self._deps.db.reader, store_id)
+        if sleep.woken_by_visit(seen, plans) is None:
+            return seen  # no write, hence no lock, for a page that changes nothing
+        async with self._deps.db.transaction() as conn:
+            current = await repo.get_store(conn, store_id)
+            after = sleep.woken_by_visit(current, plans)
+            if after is None:
+                return current  # an earlier visit woke it, or its owner deleted it
+            await spec_changes.slept(conn, after, sleep.VISIT_ACTOR)
+        self._deps.outbox.wake.set()
+        return after
+
     async def delete(self, tenant: TenantView, store_id: str) -> StoreView:
         """The store, deleting (already deleting or deleted: as it is)."""
         async with self._deps.db.transaction() as conn:

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Browser, Page, Request, ViewportSize, async_playwright, expect
 
+from services.devtools.devcluster import DevCluster, helm_binary
 from services.devtools.natsserver import NatsServer
 from services.devtools.procs import ServiceProcess
 from tests.fixtures.processes import StartService
@@ -65,16 +66,34 @@ def start_web(
     return Stack(gateway.base_url, created.json()["token"], tenant, notifier)
 
 
+def start_on_devcluster(
+    start_service: StartService,
+    nats: NatsServer,
+    tmp: Path,
+    devcluster: DevCluster,
+    extra: dict[str, str] | None = None,
+) -> Stack:
+    """All four services as processes on real NATS and the devcluster: stores
+    really provisioned and watched."""
+    kube = {"URUMI_KUBECONFIG": str(devcluster.kubeconfig), "URUMI_HELM_BINARY": str(helm_binary())}
+    env = service_env(nats, tmp, {**kube, **(extra or {})})
+    start_service("provisioner", env)
+    start_service("watcher", env)
+    return start_web(start_service, env)
+
+
 def _require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium")
 
 
 @contextlib.asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+async def chromium(*args: str) -> AsyncIterator[Browser]:
+    """Chromium with CHROMIUM_ARGS and `args`."""
     _require_chromium()
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = [*CHROMIUM_ARGS, *args]
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=launched)
         try:
             yield browser
         finally:
@@ -115,3 +134,28 @@ async def shot(page: Page, name: str) -> None:
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+async def record_phases(page: Page, store: str) -> None:
+    """From now on, the store's badge (on its page, or its row in the list)
+    each time its text changes, without a reload: see `recorded_phases`."""
+    await page.evaluate(
+        """(store) => {
+  window.__phases = [];
+  const record = () => {
+    const el = document.querySelector('.head-status .badge')
+      || document.querySelector(`[data-store='${store}'] .badge`);
+    const text = el && el.textContent.trim();
+    if (text && window.__phases[window.__phases.length - 1] !== text) window.__phases.push(text);
+  };
+  new MutationObserver(record).observe(document.body, {subtree: true, childList: true,
+                                                       characterData: true});
+  record();
+}""",
+        store,
+    )
+
+
+async def recorded_phases(page: Page) -> list[str]:
+    seen: list[str] = await page.evaluate("window.__phases")
+    return seen

@@ -28,7 +28,7 @@ from services.contracts.events import (
 from services.contracts.labels import COMPONENT
 from services.contracts.next_steps import next_step
 from services.contracts.phases import Phase
-from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.devcluster import DevCluster
 from services.devtools.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     DESKTOP,
@@ -37,9 +37,12 @@ from tests.e2e.dashboard_support import (
     Stack,
     chromium,
     launch,
+    record_phases,
+    recorded_phases,
     service_env,
     shot,
     sign_in,
+    start_on_devcluster,
     start_web,
 )
 from tests.fixtures.jobs import fail_job
@@ -259,22 +262,6 @@ async def test_dashboard_lists_stores_beyond_one_page(
             await expect(page.locator(f"[data-store='{oldest_and_newest}']")).to_be_visible()
 
 
-PHASE_RECORDER = """
-() => {
-  window.__phases = [];
-  const record = () => {
-    const el = document.querySelector('.head-status .badge')
-      || document.querySelector("[data-store='real-shop'] .badge");
-    const text = el && el.textContent.trim();
-    if (text && window.__phases[window.__phases.length - 1] !== text) window.__phases.push(text);
-  };
-  new MutationObserver(record).observe(document.body, {subtree: true, childList: true,
-                                                       characterData: true});
-  record();
-}
-"""
-
-
 async def fail_setup_job(kube: ApiClient, store: str) -> None:
     """What the Job controller writes once the setup Job's retries are spent."""
     batch, ns = BatchV1Api(kube), f"store-{store}"
@@ -300,26 +287,19 @@ async def test_dashboard_on_devcluster(
     devcluster: DevCluster,
     kube: ApiClient,
 ) -> None:
-    env = service_env(
-        nats_server,
-        tmp_path,
-        {"URUMI_KUBECONFIG": str(devcluster.kubeconfig), "URUMI_HELM_BINARY": str(helm_binary())},
-    )
-    start_service("provisioner", env)
-    start_service("watcher", env)
-    stack = start_web(start_service, env)
+    stack = start_on_devcluster(start_service, nats_server, tmp_path, devcluster)
     async with chromium() as browser:
         page = await browser.new_page(viewport=DESKTOP)
         loads: list[int] = []
         page.on("load", lambda _page: loads.append(1))
         await sign_in(page, stack)
-        await page.evaluate(PHASE_RECORDER)
+        await record_phases(page, "real-shop")
         loaded = len(loads)
         await page.get_by_label("Store name").fill("Real Shop")
         await page.get_by_role("button", name="Launch store").click()
         await page.get_by_role("heading", name="Real Shop").wait_for()
         await expect(badge(page)).to_have_text("Ready", timeout=240_000)
-        phases = await page.evaluate("window.__phases")
+        phases = await recorded_phases(page)
         assert phases == ["Pending", "Provisioning", "Ready"], phases
         assert len(loads) == loaded, "the page must not reload"
         await expect(page.get_by_role("link", name="Visit store")).to_be_visible()

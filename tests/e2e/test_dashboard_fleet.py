@@ -12,7 +12,7 @@ import pytest
 from kubernetes_asyncio.client import ApiClient
 from playwright.async_api import Locator, Page, expect
 
-from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.devcluster import DevCluster
 from services.devtools.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     ADMIN,
@@ -20,9 +20,8 @@ from tests.e2e.dashboard_support import (
     ApiRequests,
     Stack,
     chromium,
-    service_env,
     shot,
-    start_web,
+    start_on_devcluster,
 )
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
@@ -42,14 +41,7 @@ async def stack(
     devcluster: DevCluster,
     kube: ApiClient,
 ) -> AsyncIterator[Stack]:
-    kube_env = {
-        "URUMI_KUBECONFIG": str(devcluster.kubeconfig),
-        "URUMI_HELM_BINARY": str(helm_binary()),
-    }
-    env = service_env(nats_server, tmp_path, kube_env)
-    start_service("provisioner", env)
-    start_service("watcher", env)
-    yield start_web(start_service, env)
+    yield start_on_devcluster(start_service, nats_server, tmp_path, devcluster)
     await drop_namespaces(kube, list(STORES))
 
 

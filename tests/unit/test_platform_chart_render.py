@@ -730,3 +730,19 @@ def test_dockerfile_runs_urumi_as_non_root_with_the_pinned_helm() -> None:
     pinned = re.search(r"^HELM_VERSION=(\S+)", build_sh, re.MULTILINE)
     assert pinned is not None
     assert f"ARG HELM_VERSION={pinned.group(1)}" in text
+
+
+def test_the_plans_whose_stores_wake_on_a_visit_reach_the_gateway() -> None:
+    def plans(sets: list[str]) -> str:
+        gateway = deployment(render_chart(sets=sets), "gateway")
+        value: str = env_of(gateway["spec"]["template"]["spec"]["containers"][0])[
+            "URUMI_WAKE_ON_VISIT_PLANS"
+        ]
+        return value
+
+    assert plans([]) == "medium,large"
+    assert plans(["gateway.wakeOnVisitPlans=large"]) == "large"
+    assert plans(["gateway.wakeOnVisitPlans="]) == ""
+    bad = [helm_path(), "template", "x", str(CHART), "--set", "gateway.wakeOnVisitPlans=huge"]
+    proc = subprocess.run(bad, capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and "wakeOnVisitPlans" in proc.stderr, proc.stderr

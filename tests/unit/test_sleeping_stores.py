@@ -1,6 +1,6 @@
 """Sleeping stores, the pure parts: what a sleeping store's chart renders for
 either engine, the Namespace's first apply, the gateway's decision and the page
-a sleeping store's host answers with."""
+a sleeping store's host answers with, and which visits wake a store."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -12,12 +12,14 @@ from services.contracts.phases import Phase
 from services.contracts.store import Engine, Plan, StoreSpec
 from services.gateway.domain_errors import ConflictError
 from services.gateway.models import StoreView
-from services.gateway.sleep import toggled
+from services.gateway.settings import GatewaySettings
+from services.gateway.sleep import toggled, woken_by_visit
 from services.gateway.sleep_page import page, store_of_host
 from services.provisioner.engines import DEFAULT_CHARTS, engine_for
 from services.provisioner.ordering import Manifest
 from services.provisioner.provision import still_at_live_generation
 from services.provisioner.values import StoreIngress
+from services.runtime.settings import SettingsError, load_settings
 from tests.fixtures.charts import one, render_store
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -107,9 +109,11 @@ def test_the_namespace_first_applied_stays_asleep_or_awake_as_the_live_generatio
     assert still_at_live_generation(sleeping, None) == sleeping  # a new store: nothing older
 
 
-def _store(phase: Phase = Phase.READY, asleep: bool = False, name: str = "") -> StoreView:
+def _store(
+    phase: Phase = Phase.READY, asleep: bool = False, name: str = "", plan: Plan = Plan.SMALL
+) -> StoreView:
     return StoreView(
-        id="shop", tenant="acme", engine=Engine.WOOCOMMERCE, plan=Plan.SMALL, display_name=name,
+        id="shop", tenant="acme", engine=Engine.WOOCOMMERCE, plan=plan, display_name=name,
         storage_plan=Plan.SMALL, phase=phase, generation=2, url="http://shop.shops.test",
         reason="", message="", conditions=[], created_at=AT, updated_at=AT, asleep=asleep,
     )  # fmt: skip
@@ -152,15 +156,65 @@ def test_a_store_host_names_its_store(host: str, store: str | None) -> None:
     assert store_of_host(host, "shops.test") == store
 
 
-def test_the_page_says_the_store_is_asleep_waking_or_not_there() -> None:
+def test_the_page_says_the_store_is_asleep_and_how_its_owner_wakes_it() -> None:
     asleep = page("shop", _store(Phase.ASLEEP, asleep=True, name="Tea & <Cakes>"))
     assert asleep.status == 503
     assert ("retry-after", "3600") in asleep.headers
     assert ("cache-control", "no-store") in asleep.headers
     assert b"Tea &amp; &lt;Cakes&gt; is asleep" in asleep.body
-    waking = page("shop", _store(Phase.PROVISIONING))
-    assert waking.status == 503 and b"shop is waking up" in waking.body
-    assert b'http-equiv="refresh"' in waking.body
+    assert b"(Wake this store) or with `urumi stores wake shop`." in asleep.body
+    assert b"<script>" not in asleep.body and b"refresh" not in asleep.body
     for gone in (None, _store(Phase.DELETED)):
         missing = page("shop", gone)
         assert missing.status == 404 and b"There is no store at shop." in missing.body
+
+
+def test_the_waking_page_asks_again_until_the_shop_answers() -> None:
+    """The shop answering (any status below 500, or a redirect) reloads the page;
+    the ingress controller's own 502/503 while the pods start keeps it asking."""
+    waking = page("shop", _store(Phase.PROVISIONING))
+    assert waking.status == 503 and b"shop is waking up" in waking.body
+    assert ("retry-after", "5") in waking.headers
+    assert b'fetch(location.href,{cache:"no-store",redirect:"manual"})' in waking.body
+    assert b'r.type==="opaqueredirect"||r.status<500){location.reload()}' in waking.body
+    assert b'<noscript><meta http-equiv="refresh" content="5"></noscript>' in waking.body
+
+
+WAKERS = frozenset({Plan.MEDIUM, Plan.LARGE})
+
+
+@pytest.mark.parametrize("phase", [Phase.ASLEEP, Phase.PROVISIONING])
+def test_a_visit_wakes_a_sleeping_store_of_a_plan_that_wakes_on_visits(phase: Phase) -> None:
+    woken = woken_by_visit(_store(phase, asleep=True, plan=Plan.MEDIUM), WAKERS)
+    assert woken is not None
+    assert (woken.asleep, woken.generation, woken.phase) == (False, 3, Phase.PROVISIONING)
+    assert woken.reason == "Waking"
+    assert woken.message.startswith("a shopper's visit wakes the store")
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        None,
+        _store(Phase.ASLEEP, asleep=True, plan=Plan.SMALL),  # its plan waits for the owner
+        _store(Phase.PROVISIONING, plan=Plan.MEDIUM),  # awake already: an earlier visit woke it
+        _store(Phase.READY, plan=Plan.LARGE),
+        _store(Phase.DELETING, asleep=True, plan=Plan.MEDIUM),
+    ],
+)
+def test_a_visit_changes_nothing_else(store: StoreView | None) -> None:
+    assert woken_by_visit(store, WAKERS) is None
+
+
+def test_the_plans_that_wake_on_visits_are_the_operators_choice() -> None:
+    def plans(value: str | None) -> frozenset[Plan]:
+        env = {} if value is None else {"URUMI_WAKE_ON_VISIT_PLANS": value}
+        return load_settings(GatewaySettings, env).wakes_on_visit()
+
+    assert plans(None) == {Plan.MEDIUM, Plan.LARGE}
+    assert plans("small") == {Plan.SMALL}
+    assert plans("") == frozenset()
+    with pytest.raises(SettingsError) as refused:
+        plans("medium,huge")
+    assert str(refused.value).startswith("URUMI_WAKE_ON_VISIT_PLANS: ")
+    assert "(small|medium|large)" in str(refused.value)

@@ -7,6 +7,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 
+from services.contracts.store import Plan
 from services.contracts.subjects import PLATFORM
 from services.gateway.auth import require_admin
 from services.gateway.deps import GatewayDeps
@@ -20,12 +21,26 @@ class SessionController(Controller):
     path = "/api/v1"
     tags = ["session"]
 
-    @get("/me", summary="The tenant behind the token and its quota", responses=errors(403))
+    @get(
+        "/me",
+        summary="The tenant behind the token, its quota, and the plans whose sleeping "
+        "stores wake on a shopper's visit",
+        responses=errors(403),
+    )
     async def me(
-        self, tenant: NamedDependency[TenantView], store_service: NamedDependency[StoreService]
+        self,
+        tenant: NamedDependency[TenantView],
+        store_service: NamedDependency[StoreService],
+        deps: NamedDependency[GatewayDeps],
     ) -> Me:
         count = await store_service.live_count(tenant)
-        return Me(tenant=tenant.id, max_stores=tenant.max_stores, store_count=count)
+        waking = deps.settings.wakes_on_visit()
+        return Me(
+            tenant=tenant.id,
+            max_stores=tenant.max_stores,
+            store_count=count,
+            wake_on_visit_plans=[p for p in Plan if p in waking],
+        )
 
     @post(
         "/tickets",
