@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.processes",
     "tests.fixtures.postgres",
     "tests.fixtures.charts",
+    "tests.fixtures.dns",
 ]

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 import msgspec
 
+from services.contracts.domains import DomainStatus
 from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
 
@@ -81,5 +82,7 @@ class KubeEvent(msgspec.Struct, frozen=True, tag="kube-event", tag_field="type")
 
 
 Event = StoreStatus | StoreProgress | KubeEvent
-# Everything on URUMI_EVENTS: the stores' events and the platform's own.
-BusEvent = Event | FleetProgress
+# What a tenant's websocket carries: its stores' events and their domains'.
+TenantEvent = Event | DomainStatus
+# Everything on URUMI_EVENTS: the tenants' events and the platform's own.
+BusEvent = TenantEvent | FleetProgress

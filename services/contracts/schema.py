@@ -7,6 +7,7 @@ import msgspec
 from services.contracts import streams, subjects
 from services.contracts.commands import CreateStore, DeleteStore, ReconcileStore
 from services.contracts.credentials import CredentialsReply, CredentialsRequest
+from services.contracts.domains import DomainStatus
 from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
 from services.contracts.fleet import FleetProgress
 
@@ -19,6 +20,7 @@ MESSAGES: Final[tuple[type[msgspec.Struct], ...]] = (
     StoreStatus,
     StoreProgress,
     KubeEvent,
+    DomainStatus,
     FleetProgress,
     CredentialsRequest,
     CredentialsReply,
@@ -82,6 +84,11 @@ def asyncapi_document() -> dict[str, Any]:
             ),
             "kube": _channel(
                 f"{p}.evt.{{tenant}}.{{store}}.kube", "Kubernetes Events.", "KubeEvent"
+            ),
+            "domain": _channel(
+                f"{p}.evt.{{tenant}}.{{store}}.domain",
+                "A store's own domain changed state, or was removed (gateway).",
+                "DomainStatus",
             ),
             "fleet": {
                 "address": f"{p}.evt.{subjects.PLATFORM}.{{fleet}}.fleet",

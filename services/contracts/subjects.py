@@ -15,6 +15,7 @@ class EventKind(StrEnum):
     PROGRESS = "progress"
     KUBE = "kube"
     FLEET = "fleet"
+    DOMAIN = "domain"
 
 
 def command_subject(tenant: str, store: str) -> str:

@@ -15,6 +15,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 
 from services.contracts import streams
+from services.contracts.domains import DomainStatus
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
 from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
@@ -42,8 +43,8 @@ async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> N
     except msgspec.DecodeError:
         log.warning("undecodable event dropped", extra={"subject": msg.subject})
         return
-    if isinstance(event, FleetProgress):
-        return  # the platform's own news (fleet_events), not a store's
+    if isinstance(event, FleetProgress | DomainStatus):
+        return  # the gateway's own news (fleet_events, domain_events), not to fold
     seq = msg.metadata.sequence.stream
     at = event.observed_at if isinstance(event, StoreStatus) else event.at
     generation = 0 if isinstance(event, KubeEvent) else event.generation

@@ -1,8 +1,13 @@
 """The gateway's `URUMI_*` settings (the common ones in `services.runtime.settings`)."""
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
+
+import msgspec
 
 from services.runtime.settings import Port, Positive, Seconds, Settings, TlsMode, store_tls
+
+# An IP address, IPv6 in brackets, with an optional port: 10.0.0.10, 127.0.0.1:5353, [::1]:53.
+NAMESERVER_PATTERN = r"^$|^([0-9]{1,3}(\.[0-9]{1,3}){3}|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?$"
 
 
 class GatewaySettings(Settings, frozen=True):
@@ -35,6 +40,16 @@ class GatewaySettings(Settings, frozen=True):
     # Signs the notifier's tickets; the notifier verifies them with the same secret.
     ticket_secret: str = ""
     ticket_ttl_s: Seconds = 300.0
+    # Stores on their own domains: the resolver their DNS records are looked up
+    # through ("" the system's), how many a store may have, how often a domain
+    # not yet proven is looked up (and a proven one again), and how long one may
+    # stay unproven before it is reported failed.
+    dns_nameserver: Annotated[str, msgspec.Meta(pattern=NAMESERVER_PATTERN)] = ""
+    dns_timeout_s: Seconds = 3.0
+    domains_per_store: Positive = 5
+    domain_check_s: Seconds = 30.0
+    domain_recheck_s: Seconds = 600.0
+    domain_pending_limit_s: Seconds = 7 * 86400.0
 
     def store_tls(self) -> str:
         return store_tls(self.tls_mode, self.tls_issuer)
