@@ -87,8 +87,6 @@ def normalized_domain(value: str) -> str:
 
 def _name_problem(name: str) -> str | None:
     labels = name.split(".")
-    if len(name) > DOMAIN_MAX:
-        return f"is longer than {DOMAIN_MAX} characters"
     if len(labels) < 2:
         return "must have at least two labels, e.g. shop.example.com"
     bad = next((label for label in labels if not _LABEL.fullmatch(label)), None)
