@@ -21,14 +21,10 @@ from services.gateway.deps import GatewayDeps
 from services.gateway.domain_dns import DomainResolver
 from services.gateway.domain_service import announce
 from services.gateway.domains import DnsCheck, DomainRecord
-from services.runtime.first import first_done
+from services.gateway.passes import run_passes
 
 log = logging.getLogger(__name__)
 
-# How often every replica looks at the domains when nothing wakes it: a store's
-# `ready` (which a routed domain waits for) reaches the database through the
-# projector, which does not.
-PASS_INTERVAL_S = 1.0
 # Lookups in flight at once.
 CONCURRENT_LOOKUPS = 16
 
@@ -39,16 +35,10 @@ def timing(deps: GatewayDeps) -> domains.Timing:
 
 
 async def run_domains(deps: GatewayDeps, stop: asyncio.Event) -> None:
-    s = deps.settings
-    resolver = DomainResolver(s.dns_nameserver, s.dns_timeout_s)
-    while not stop.is_set():
-        deps.domain_wake.clear()
-        try:
-            if await drive(deps, resolver):
-                deps.outbox.wake.set()
-        except Exception as exc:
-            log.warning("domain pass failed; will retry", extra={"error": repr(exc)})
-        await first_done(deps.domain_wake.wait(), stop.wait(), asyncio.sleep(PASS_INTERVAL_S))
+    resolver = DomainResolver(deps.settings.dns_nameserver, deps.settings.dns_timeout_s)
+    await run_passes(
+        "domain", lambda: drive(deps, resolver), deps.domain_wake, deps.outbox.wake, stop
+    )
 
 
 async def drive(deps: GatewayDeps, resolver: DomainResolver) -> bool:
@@ -115,7 +105,7 @@ async def settle(deps: GatewayDeps, domain: str, check: DnsCheck | None) -> bool
             after = msgspec.structs.replace(after, routed_generation=generation)
         if after == d:
             return False
-        await dom.save_domain(conn, after)
+        await dom.put_domain(conn, after)
         if (after.state, after.reason) != (d.state, d.reason):
             await announce(conn, after, base)
     if after.state != d.state:

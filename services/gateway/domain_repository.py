@@ -55,10 +55,16 @@ async def all_domains(conn: Conn) -> list[DomainRecord]:
     return [_record(r) for r in await conn.fetchall(sql)]
 
 
-async def add_domain(conn: Conn, d: DomainRecord) -> None:
+async def put_domain(conn: Conn, d: DomainRecord) -> None:
+    """Write the domain's row (a new domain, or one settled; its identity and
+    token never change)."""
     sql = (
         f"INSERT INTO store_domains ({_COLUMNS}) "  # noqa: S608
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (domain) DO UPDATE SET "
+        "state = excluded.state, reason = excluded.reason, dns_ok = excluded.dns_ok, "
+        "dns_problem = excluded.dns_problem, checked_at = excluded.checked_at, "
+        "routed_generation = excluded.routed_generation, applied = excluded.applied, "
+        "updated_at = excluded.updated_at"
     )
     await conn.execute(
         sql,
@@ -75,22 +81,6 @@ async def add_domain(conn: Conn, d: DomainRecord) -> None:
         int(d.applied),
         _ts(d.created_at),
         _ts(d.updated_at),
-    )
-
-
-async def save_domain(conn: Conn, d: DomainRecord) -> None:
-    await conn.execute(
-        "UPDATE store_domains SET state = ?, reason = ?, dns_ok = ?, dns_problem = ?, "
-        "checked_at = ?, routed_generation = ?, applied = ?, updated_at = ? WHERE domain = ?",
-        d.state.value,
-        d.reason,
-        int(d.dns_ok),
-        d.dns_problem,
-        _ts(d.checked_at),
-        d.routed_generation,
-        int(d.applied),
-        _ts(d.updated_at),
-        d.domain,
     )
 
 

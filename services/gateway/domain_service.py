@@ -17,6 +17,7 @@ from services.gateway.domain_errors import ConflictError, NotFoundError
 from services.gateway.domains import DomainRecord
 from services.gateway.models import AddDomainRequest, DomainList, DomainView, StoreView, TenantView
 from services.gateway.sql import Conn
+from services.gateway.store_service import _owned
 
 _ADDED, _DONE = 201, 200
 
@@ -64,7 +65,7 @@ class DomainService:
                 created_at=at,
                 updated_at=at,
             )
-            await dom.add_domain(conn, record)
+            await dom.put_domain(conn, record)
             actor = _actor(tenant)
             await repo.add_audit(conn, actor, f"add domain {domain}", store_id, "", _ADDED, "ok")
             await announce(conn, record, self._base)
@@ -128,13 +129,6 @@ async def announce(conn: Conn, d: DomainRecord, base_domain: str, removed: bool 
 
 def _actor(tenant: TenantView) -> str:
     return f"tenant:{tenant.id}"
-
-
-async def _owned(conn: Conn, store_id: str, tenant: TenantView) -> StoreView:
-    store = await repo.get_store(conn, store_id)
-    if store is None or store.tenant != tenant.id:
-        raise NotFoundError(f"no store '{store_id}'")
-    return store
 
 
 def _check_taken(existing: DomainRecord, store_id: str, tenant: TenantView) -> None:

@@ -30,21 +30,10 @@ TIMEOUT = DnsCheck(Verdict.UNKNOWN, "the TXT lookup failed (timeout); retrying")
 
 def store(phase: Phase = Phase.READY, generation: int = 1, **kw: object) -> StoreView:
     view = StoreView(
-        id="shop",
-        tenant="acme",
-        engine=Engine.WOOCOMMERCE,
-        plan=Plan.SMALL,
-        display_name="",
-        storage_plan=Plan.SMALL,
-        phase=phase,
-        generation=generation,
-        url="",
-        reason="",
-        message="",
-        conditions=[],
-        created_at=T0,
-        updated_at=T0,
-    )
+        id="shop", tenant="acme", engine=Engine.WOOCOMMERCE, plan=Plan.SMALL, display_name="",
+        storage_plan=Plan.SMALL, phase=phase, generation=generation, url="", reason="",
+        message="", conditions=[], created_at=T0, updated_at=T0,
+    )  # fmt: skip
     return msgspec.structs.replace(view, **kw)
 
 
