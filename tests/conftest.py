@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.charts",
     "tests.fixtures.s3",
+    "tests.fixtures.dns",
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from services.cli.api import ApiError, call, list_path
+from services.cli.domains import add_domains_parser
 from services.cli.releases import RELEASE_HEADER, cmd_releases, release_columns, release_line
 from services.cli.watch import follow
 
@@ -215,7 +216,7 @@ def add_stores_parser(sub: Any) -> None:
     stores = sub.add_parser(
         "stores",
         help="create, list, get, change, roll back, sleep, wake, back up, restore, clone, "
-        "delete, watch stores",
+        "delete, watch stores; serve them on your own domains",
     )
     stores.add_argument("--api", default=api, help="gateway URL (env URUMI_API_URL)")
     stores.add_argument("--token", default=token, help="tenant token (env URUMI_TOKEN)")
@@ -288,3 +289,4 @@ def add_stores_parser(sub: Any) -> None:
     watch = verbs.add_parser("watch", help="live progress of one store (or all)")
     watch.add_argument("id", nargs="?")
     watch.set_defaults(func=_run(cmd_watch))
+    add_domains_parser(verbs, _run)

@@ -21,7 +21,8 @@ import websockets
 
 from services.cli.api import list_path
 from services.contracts.backups import BackupState, BackupStatus
-from services.contracts.events import Event, KubeEvent, StoreProgress, StoreStatus
+from services.contracts.domains import DomainState, DomainStatus
+from services.contracts.events import KubeEvent, StoreProgress, StoreStatus, TenantEvent
 from services.contracts.frames import (
     CLOSE_BAD_REQUEST,
     EventFrame,
@@ -67,9 +68,9 @@ class Tracker:
             for v in views
         }
 
-    def apply(self, event: Event) -> StoreState | None:
+    def apply(self, event: TenantEvent) -> StoreState | None:
         """The store's new state when its phase changed, else None."""
-        if isinstance(event, KubeEvent | BackupStatus):
+        if isinstance(event, KubeEvent | BackupStatus | DomainStatus):
             return None
         old = self.stores.get(event.store)
         # A store first seen in an event: any generation it reports is newer.
@@ -110,6 +111,11 @@ PHASE_COLOR: Final = {
     Phase.DELETING: "yellow",
     Phase.DELETED: "dim",
 }
+DOMAIN_COLOR: Final = {
+    DomainState.ACTIVE: "green",
+    DomainState.FAILED: "red",
+    DomainState.PENDING_DNS: "yellow",
+}
 STEP_MARK: Final = {"started": "…", "succeeded": "✓", "retrying": "↻", "failed": "✗"}
 
 
@@ -136,7 +142,7 @@ class Printer:
         extra = state.url if state.phase == Phase.READY else state.reason
         self.line(store, f"{label}  {extra}".rstrip(), at)
 
-    def event(self, event: Event) -> None:
+    def event(self, event: TenantEvent) -> None:
         if isinstance(event, StoreProgress):
             mark = STEP_MARK.get(event.state.value, "·")
             style = "red" if event.state.value == "failed" else "cyan"
@@ -152,6 +158,11 @@ class Printer:
             mark = self.paint("✗" if failed else "⛁", "red" if failed else "cyan")
             text = f"  {mark} {'backup':<12} {event.backup} {event.state.value} {event.message}"
             self.line(event.store, text.rstrip(), event.observed_at)
+        elif isinstance(event, DomainStatus):
+            state = "removed" if event.removed else event.state.value
+            style = DOMAIN_COLOR.get(event.state, "dim") if not event.removed else "dim"
+            text = f"  {self.paint('◆', style)} domain {event.domain} {state} {event.reason}"
+            self.line(event.store, text.rstrip(), event.at)
 
     def outcome(self, store: str, state: StoreState) -> None:
         if state.phase == Phase.READY:
@@ -253,7 +264,7 @@ class Connection:
             raise FollowError(frame.message)
 
 
-def _events(frame: Frame) -> list[Event]:
+def _events(frame: Frame) -> list[TenantEvent]:
     if isinstance(frame, Snapshot):
         return list(frame.statuses)
     if isinstance(frame, EventFrame):

@@ -6,6 +6,7 @@ from enum import StrEnum
 import msgspec
 
 from services.contracts.backups import BackupStatus
+from services.contracts.domains import DomainStatus
 from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
 
@@ -82,5 +83,7 @@ class KubeEvent(msgspec.Struct, frozen=True, tag="kube-event", tag_field="type")
 
 
 Event = StoreStatus | StoreProgress | KubeEvent | BackupStatus
-# Everything on URUMI_EVENTS: the stores' events and the platform's own.
-BusEvent = Event | FleetProgress
+# What a tenant's websocket carries: its stores' events and their domains'.
+TenantEvent = Event | DomainStatus
+# Everything on URUMI_EVENTS: the tenants' events and the platform's own.
+BusEvent = TenantEvent | FleetProgress

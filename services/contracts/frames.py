@@ -15,7 +15,7 @@ the gateway's ``POST /api/v1/tickets``. Every frame is one JSON text message wit
 ``snapshot``  ``{"type":"snapshot","seq":N,"statuses":[StoreStatus…]}``: the last
               status of every store of the tenant that is not deleted, as of stream
               position N. Events after N follow as ``event`` frames.
-``event``     ``{"type":"event","seq":S,"event":StoreStatus|StoreProgress|KubeEvent}``;
+``event``     ``{"type":"event","seq":S,"event":StoreStatus|StoreProgress|KubeEvent|DomainStatus}``;
               ``seq`` is the JetStream stream sequence, strictly increasing within a
               connection. Remember the last one and reconnect with ``after=<seq>``.
 ``ping``      ``{"type":"ping","seq":S}`` every ``ping_interval_s``; ``seq`` is the last
@@ -34,7 +34,7 @@ from typing import Final
 
 import msgspec
 
-from services.contracts.events import Event, StoreStatus
+from services.contracts.events import StoreStatus, TenantEvent
 
 VERSION: Final = 1
 
@@ -60,7 +60,7 @@ class Snapshot(msgspec.Struct, frozen=True, tag="snapshot", tag_field="type"):
 
 class EventFrame(msgspec.Struct, frozen=True, tag="event", tag_field="type"):
     seq: int
-    event: Event
+    event: TenantEvent
 
 
 class Ping(msgspec.Struct, frozen=True, tag="ping", tag_field="type"):

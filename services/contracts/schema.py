@@ -8,6 +8,7 @@ from services.contracts import streams, subjects
 from services.contracts.backups import BackupStatus, BackupStore
 from services.contracts.commands import CreateStore, DeleteStore, ReconcileStore
 from services.contracts.credentials import CredentialsReply, CredentialsRequest
+from services.contracts.domains import DomainStatus
 from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
 from services.contracts.fleet import FleetProgress
 
@@ -22,6 +23,7 @@ MESSAGES: Final[tuple[type[msgspec.Struct], ...]] = (
     StoreProgress,
     KubeEvent,
     BackupStatus,
+    DomainStatus,
     FleetProgress,
     CredentialsRequest,
     CredentialsReply,
@@ -94,6 +96,11 @@ def asyncapi_document() -> dict[str, Any]:
                 f"{p}.evt.{{tenant}}.{{store}}.backup",
                 "A backup's state (watcher; provisioner when its Job was never made).",
                 "BackupStatus",
+            ),
+            "domain": _channel(
+                f"{p}.evt.{{tenant}}.{{store}}.domain",
+                "A store's own domain changed state, or was removed (gateway).",
+                "DomainStatus",
             ),
             "fleet": {
                 "address": f"{p}.evt.{subjects.PLATFORM}.{{fleet}}.fleet",

@@ -5,6 +5,7 @@ from typing import Annotated, Final
 
 import msgspec
 
+from services.contracts.domains import DomainName
 from services.contracts.ids import StoreIdStr, TenantIdStr, store_id_problem, tenant_id_problem
 
 
@@ -56,6 +57,9 @@ class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     `asleep`: the store's workloads run no pod (its volumes stay) and its host
     answers with the platform's "asleep" page, until a spec wakes it.
+
+    `domains`: the tenant's own domains, proven theirs, the store also answers
+    on; the first is the engine's own address (else its platform host).
     """
 
     id: StoreIdStr
@@ -66,6 +70,7 @@ class StoreSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     storage_plan: Plan | None = None
     release: SpecRelease = ""
     asleep: bool = False
+    domains: list[DomainName] = []
 
     @property
     def volumes_plan(self) -> Plan:

@@ -16,6 +16,7 @@ class EventKind(StrEnum):
     KUBE = "kube"
     FLEET = "fleet"
     BACKUP = "backup"
+    DOMAIN = "domain"
 
 
 def command_subject(tenant: str, store: str) -> str:

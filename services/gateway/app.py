@@ -20,6 +20,7 @@ from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
 from services.gateway.backup_service import BackupService
 from services.gateway.controllers.backups import BackupController
+from services.gateway.controllers.domains import DomainController
 from services.gateway.controllers.fleet import FleetController
 from services.gateway.controllers.next_steps import next_steps
 from services.gateway.controllers.releases import ReleaseController
@@ -28,7 +29,9 @@ from services.gateway.controllers.stores import StoreController
 from services.gateway.controllers.tenants import TenantController
 from services.gateway.db import Database
 from services.gateway.deps import GatewayDeps
+from services.gateway.domain_driver import run_domains
 from services.gateway.domain_errors import DomainError
+from services.gateway.domain_service import DomainService
 from services.gateway.errors import (
     domain_handler,
     http_handler,
@@ -38,6 +41,7 @@ from services.gateway.errors import (
 from services.gateway.fleet_driver import run_fleets
 from services.gateway.fleet_service import FleetService
 from services.gateway.models import (
+    AddDomainRequest,
     CreateStoreRequest,
     CreateTenantRequest,
     StartFleetRequest,
@@ -82,6 +86,7 @@ async def _messaging(deps: GatewayDeps, stop: asyncio.Event) -> None:
                 deps.outbox.run(js, stop),
                 run_projector(deps.db, js, stop, deps.outbox.wake),
                 run_fleets(deps, stop),
+                run_domains(deps, stop),
             )
     finally:
         # Everything fetched was acked above; drain() would wait on pull
@@ -125,7 +130,14 @@ def _document_closed_bodies(app: Litestar) -> None:
     """Request bodies refuse unknown fields (a typo must not pass silently); say so
     in the schema, which Litestar does not derive from `forbid_unknown_fields`."""
     schemas = app.openapi_schema.components.schemas or {}
-    for body in (CreateStoreRequest, CreateTenantRequest, UpdateStoreRequest, StartFleetRequest):
+    closed = (
+        CreateStoreRequest,
+        CreateTenantRequest,
+        UpdateStoreRequest,
+        StartFleetRequest,
+        AddDomainRequest,
+    )
+    for body in closed:
         schema = schemas.get(body.__name__)
         if schema is not None:
             schema.additional_properties = False
@@ -164,6 +176,7 @@ def dependencies(deps: GatewayDeps) -> dict[str, Provide]:
         "backup_service": _provided(BackupService(deps, stores)),
         "tenant_service": _provided(TenantService(deps)),
         "fleet_service": _provided(FleetService(deps)),
+        "domain_service": _provided(DomainService(deps)),
         "tenant": Provide(require_tenant),
     }
 
@@ -178,6 +191,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         route_handlers=[
             StoreController,
             BackupController,
+            DomainController,
             ReleaseController,
             TenantController,
             FleetController,

@@ -37,6 +37,8 @@ class GatewayDeps:
     nc: Client | None = None
     # Set when a fleet upgrade starts or changes, so the driver looks at once.
     fleet_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a domain is added, so its records are looked up at once.
+    domain_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def store_url(self, store_id: str) -> str:
         """Where the store will be served: the URL a new store row carries."""

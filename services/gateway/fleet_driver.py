@@ -18,28 +18,22 @@ from services.gateway import fleet_repository as fleets
 from services.gateway import repository as repo
 from services.gateway.deps import GatewayDeps
 from services.gateway.models import UpdateStoreRequest
+from services.gateway.passes import run_passes
 from services.gateway.rollback import SpecCause
 from services.gateway.sql import Conn
 from services.gateway.store_service import updated
-from services.runtime.first import first_done
 
 log = logging.getLogger(__name__)
 
-# How often every replica looks at fleets in flight when nothing wakes it: a
-# store's `ready` reaches the database through the projector, which does not.
-PASS_INTERVAL_S = 1.0
-
 
 async def run_fleets(deps: GatewayDeps, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        deps.fleet_wake.clear()
-        try:
-            for fleet_id in await fleets.fleets_to_drive(deps.db.reader):
-                if await drive(deps, fleet_id):
-                    deps.outbox.wake.set()
-        except Exception as exc:
-            log.warning("fleet pass failed; will retry", extra={"error": repr(exc)})
-        await first_done(deps.fleet_wake.wait(), stop.wait(), asyncio.sleep(PASS_INTERVAL_S))
+    async def one_pass() -> bool:
+        changed = False
+        for fleet_id in await fleets.fleets_to_drive(deps.db.reader):
+            changed |= await drive(deps, fleet_id)
+        return changed
+
+    await run_passes("fleet", one_pass, deps.fleet_wake, deps.outbox.wake, stop)
 
 
 async def drive(deps: GatewayDeps, fleet_id: str) -> bool:

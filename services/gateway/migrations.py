@@ -169,4 +169,27 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (store_id, id)
     );
     """,
+    # 10: a store on its own domains. `store_domains`: one row per domain (unique
+    # across tenants), its ownership token, its state and the last DNS check,
+    # driven from here by every replica. `stores.domains`: the JSON list of the
+    # verified domains in the store's spec (routed to it, the first its address).
+    """
+    ALTER TABLE stores ADD COLUMN domains TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE store_domains (
+        domain TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        token TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        dns_ok INTEGER NOT NULL DEFAULT 0,
+        dns_problem TEXT NOT NULL DEFAULT '',
+        checked_at TEXT,
+        routed_generation INTEGER NOT NULL DEFAULT 0,
+        applied INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX store_domains_by_store ON store_domains (store_id, created_at);
+    """,
 )

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import msgspec
 
 from services.contracts.backups import BackupId, BackupState, BackupTrigger
+from services.contracts.domains import DnsRecord, DomainName, DomainState
 from services.contracts.events import Condition
 from services.contracts.fleet import WAVE_PATTERN, FleetMember, FleetSummary
 from services.contracts.ids import StoreIdStr, TenantIdStr
@@ -73,6 +74,31 @@ class StoreView(msgspec.Struct, frozen=True):
     # Put to sleep by its tenant (POST …/sleep): its phase goes `asleep` once no
     # pod runs; POST …/wake brings it back at the next generation.
     asleep: bool = False
+    # The tenant's own domains, verified, in the store's spec: it answers on
+    # them too, and the first is the engine's own address (GET …/domains).
+    domains: list[str] = []
+
+
+class AddDomainRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A domain of the tenant's for the store to answer on, once its DNS records
+    prove it theirs."""
+
+    domain: DomainName
+
+
+class DomainView(msgspec.Struct, frozen=True):
+    domain: str
+    store: str
+    state: DomainState
+    reason: str  # why it is in `state`, and what to do when it is waiting or failed
+    records: list[DnsRecord]  # what to set at the DNS provider
+    created_at: datetime
+    updated_at: datetime
+    checked_at: datetime | None = None  # the last DNS lookup
+
+
+class DomainList(msgspec.Struct, frozen=True):
+    items: list[DomainView]  # in the order added
 
 
 class StartFleetRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -16,6 +16,7 @@ from nats.js import JetStreamContext
 
 from services.contracts import streams
 from services.contracts.backups import BackupStatus
+from services.contracts.domains import DomainStatus
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
 from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
@@ -49,8 +50,8 @@ async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> N
     except msgspec.DecodeError:
         log.warning("undecodable event dropped", extra={"subject": msg.subject})
         return
-    if isinstance(event, FleetProgress):
-        return  # the platform's own news (fleet_events), not a store's
+    if isinstance(event, FleetProgress | DomainStatus):
+        return  # the gateway's own news (fleet_events, domain_events), not to fold
     seq = msg.metadata.sequence.stream
     at = event.observed_at if isinstance(event, StoreStatus | BackupStatus) else event.at
     generation = event.generation if isinstance(event, StoreStatus | StoreProgress) else 0

@@ -15,6 +15,7 @@ from services.gateway.sql import Conn, Row
 from services.runtime.token_bucket import BucketPolicy
 
 _conditions = msgspec.json.Decoder(list[Condition])
+_domains = msgspec.json.Decoder(list[str])
 _LIVE_PHASES = tuple(p.value for p in LIVE)
 
 
@@ -44,6 +45,7 @@ def store_from_row(row: Row) -> StoreView:
         updated_at=datetime.fromisoformat(row["updated_at"]),
         release=row["release"],
         asleep=bool(row["asleep"]),
+        domains=_domains.decode(row["domains"]),
     )
 
 
@@ -86,15 +88,16 @@ async def upsert_store(conn: Conn, view: StoreView, first_generation: int) -> No
     await conn.execute(
         """INSERT INTO stores (id, tenant_id, engine, plan, display_name, storage_plan, phase,
                generation, first_generation, url, reason, message, conditions, created_at,
-               updated_at, release, asleep)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               updated_at, release, asleep, domains)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET tenant_id=excluded.tenant_id, engine=excluded.engine,
                plan=excluded.plan, display_name=excluded.display_name,
                storage_plan=excluded.storage_plan, release=excluded.release, phase=excluded.phase,
                generation=excluded.generation, first_generation=excluded.first_generation,
                url=excluded.url, reason=excluded.reason, message=excluded.message,
                conditions=excluded.conditions, created_at=excluded.created_at,
-               updated_at=excluded.updated_at, asleep=excluded.asleep, ready_at=NULL""",
+               updated_at=excluded.updated_at, asleep=excluded.asleep, domains=excluded.domains,
+               ready_at=NULL""",
         view.id,
         view.tenant,
         view.engine.value,
@@ -112,19 +115,21 @@ async def upsert_store(conn: Conn, view: StoreView, first_generation: int) -> No
         _ts(view.updated_at),
         view.release,
         int(view.asleep),
+        msgspec.json.encode(view.domains).decode(),
     )
 
 
 async def save_spec(conn: Conn, view: StoreView) -> None:
-    """A changed spec at its new generation (an update, a rollback, a sleep or a
-    wake; the id and engine stay)."""
+    """A changed spec at its new generation (an update, a rollback, a sleep, a
+    wake or a domain routed or removed; the id and engine stay)."""
     await conn.execute(
-        "UPDATE stores SET plan = ?, display_name = ?, release = ?, asleep = ?, phase = ?, "
-        "generation = ?, reason = ?, message = ?, updated_at = ? WHERE id = ?",
+        "UPDATE stores SET plan = ?, display_name = ?, release = ?, asleep = ?, domains = ?, "
+        "phase = ?, generation = ?, reason = ?, message = ?, updated_at = ? WHERE id = ?",
         view.plan.value,
         view.display_name,
         view.release,
         int(view.asleep),
+        msgspec.json.encode(view.domains).decode(),
         view.phase.value,
         view.generation,
         view.reason,

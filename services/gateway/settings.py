@@ -12,6 +12,8 @@ _PLAN = "|".join(p.value for p in Plan)
 PlanList = Annotated[
     str, msgspec.Meta(pattern=f"^$|^({_PLAN})(,({_PLAN}))*$", description="e.g. medium,large")
 ]
+# An IP address, IPv6 in brackets, with an optional port: 10.0.0.10, 127.0.0.1:5353, [::1]:53.
+NAMESERVER_PATTERN = r"^$|^([0-9]{1,3}(\.[0-9]{1,3}){3}|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?$"
 
 
 class GatewaySettings(Settings, frozen=True):
@@ -51,6 +53,16 @@ class GatewaySettings(Settings, frozen=True):
     # The plans whose sleeping stores wake on a shopper's visit (the others
     # show the "asleep" page until their owner wakes them).
     wake_on_visit_plans: PlanList = "medium,large"
+    # Stores on their own domains: the resolver their DNS records are looked up
+    # through ("" the system's), how many a store may have, how often a domain
+    # not yet proven is looked up (and a proven one again), and how long one may
+    # stay unproven before it is reported failed.
+    dns_nameserver: Annotated[str, msgspec.Meta(pattern=NAMESERVER_PATTERN)] = ""
+    dns_timeout_s: Seconds = 3.0
+    domains_per_store: Positive = 5
+    domain_check_s: Seconds = 30.0
+    domain_recheck_s: Seconds = 600.0
+    domain_pending_limit_s: Seconds = 7 * 86400.0
 
     def store_tls(self) -> str:
         return store_tls(self.tls_mode, self.tls_issuer)

@@ -1,6 +1,7 @@
 """A store's new spec at its next generation, written the one way: the store
 row, the spec history, the command in the outbox and, for an upgrade, a
-rollback, a sleep or a wake, an audit row, in the caller's transaction."""
+rollback, a sleep, a wake or a domain routed or removed, an audit row, in the
+caller's transaction."""
 
 import uuid_utils
 
@@ -72,11 +73,17 @@ async def changed(
 
 
 async def slept(conn: Conn, after: StoreView, actor: str) -> None:
-    """The store at `after`'s generation, put to sleep or woken (`after.asleep`).
-    Not a spec change: the spec history, which rollbacks read, stays as it is."""
+    """The store at `after`'s generation, put to sleep or woken (`after.asleep`)."""
+    action = f"{verb(after.asleep)} store at generation {after.generation}"
+    await regenerated(conn, after, actor, action)
+
+
+async def regenerated(conn: Conn, after: StoreView, actor: str, action: str) -> None:
+    """The store at `after`'s generation: a sleep, a wake, a domain routed or
+    removed. Not a spec change: the spec history, which rollbacks read, stays as
+    it is. `action` is the audit row's."""
     await repo.save_spec(conn, after)
     await queue(conn, create_command(after, actor, release_changed=False))
-    action = f"{verb(after.asleep)} store at generation {after.generation}"
     await repo.add_audit(conn, actor, action, after.id, "", _QUEUED, "ok")
 
 
@@ -116,6 +123,7 @@ def create_command(
         storage_plan=view.storage_plan,
         release=view.release,
         asleep=view.asleep,
+        domains=view.domains,
     )
     return CreateStore(
         command_id=str(uuid_utils.uuid7()),

@@ -229,6 +229,7 @@ def _store(spec: StoreSpec, generation: int, applied_at: datetime, ingress: Stor
         "generation": generation,
         "appliedAt": applied_at.isoformat().replace("+00:00", "Z"),
         "host": host_for(spec.id, ingress.base_domain),
+        "domains": list(spec.domains),
         "displayName": spec.display_name,
     }
 

@@ -90,6 +90,8 @@ class IngressObs(msgspec.Struct, frozen=True):
     # which cert-manager's ingress-shim names the Certificate after; "" when no
     # issuer annotation asks cert-manager (plain HTTP, or the controller's wildcard).
     certificate: str = ""
+    # The same for each further host (the store's own domains): (host, Certificate).
+    domain_certificates: tuple[tuple[str, str], ...] = ()
 
 
 class CertificateObs(msgspec.Struct, frozen=True):
@@ -336,6 +338,9 @@ def parse_ingress(raw: Raw) -> IngressObs:
         hosts=hosts,
         tls_hosts=tls,
         certificate=_certificate_of(raw, hosts[0]) if hosts else "",
+        domain_certificates=tuple(
+            (host, cert) for host in hosts[1:] if (cert := _certificate_of(raw, host))
+        ),
     )
 
 

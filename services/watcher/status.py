@@ -35,6 +35,7 @@ from typing import Final, NamedTuple
 
 import msgspec
 
+from services.contracts.domains import CERTIFICATE_CONDITION_PREFIX, certificate_condition_type
 from services.contracts.events import Condition, ConditionType, StoreStatus
 from services.contracts.ids import host_url
 from services.contracts.labels import Component
@@ -124,6 +125,7 @@ def _conditions(
         tier_condition(ConditionType.WEB_READY, objs.workloads, WEB_TIER, problems),
         configured_condition(objs.jobs, problems, kept_configured, objs.namespace.setup_disabled),
         routable_condition(objs.ingresses, objs.certificates, objs.challenges),
+        *domain_conditions(objs.ingresses, objs.certificates, objs.challenges),
     ]
 
 
@@ -142,7 +144,11 @@ def decide_phase(
         return Phase.DELETING, "Terminating", f"namespace {ns.name} is being deleted"
     if ns.asleep:
         return sleep_phase(objs.pods)
-    unmet = [c for c in conditions if c.status != TRUE]
+    unmet = [
+        c
+        for c in conditions
+        if c.status != TRUE and not c.type.startswith(CERTIFICATE_CONDITION_PREFIX)
+    ]
     if not unmet:
         return Phase.READY, "", ""
     why = unmet[0].reason, f"{unmet[0].type}: {unmet[0].message}"
@@ -283,15 +289,44 @@ def certificate_condition(
     """An ingress that asks cert-manager for its certificate routes only once it is
     issued: before, the controller serves its default certificate, which browsers
     (and the store's own https:// links) refuse."""
-    t, host = ConditionType.ROUTABLE, ing.hosts[0]
-    cert = next((c for c in certificates if c.name == ing.certificate), None)
+    return host_certificate_condition(
+        ConditionType.ROUTABLE, ing, ing.hosts[0], ing.certificate, certificates, challenges
+    )
+
+
+def domain_conditions(
+    ingresses: Iterable[IngressObs],
+    certificates: Iterable[CertificateObs],
+    challenges: Iterable[ChallengeObs],
+) -> list[Condition]:
+    """Each own domain's certificate, for the gateway's domain states; the store's
+    phase never waits for them (its platform host serves it meanwhile)."""
+    certs, stuck = list(certificates), list(challenges)
+    return [
+        host_certificate_condition(certificate_condition_type(host), ing, host, cert, certs, stuck)
+        for ing in sorted(ingresses, key=lambda i: i.name)
+        for host, cert in ing.domain_certificates
+    ]
+
+
+def host_certificate_condition(
+    t: str,
+    ing: IngressObs,
+    host: str,
+    certificate: str,
+    certificates: Iterable[CertificateObs],
+    challenges: Iterable[ChallengeObs],
+) -> Condition:
+    """Condition `t`: whether cert-manager has issued `certificate`, which `ing`
+    asks for `host`, in cert-manager's words (and a stuck challenge's)."""
+    cert = next((c for c in certificates if c.name == certificate), None)
     if cert is None:
         return Condition(
             t,
             FALSE,
             "CertificatePending",
             f"ingress {ing.name} routes {host}; cert-manager has not created "
-            f"certificate {ing.certificate} yet",
+            f"certificate {certificate} yet",
         )
     if not cert.ready:
         why = f" ({cert.reason})" if cert.reason else ""

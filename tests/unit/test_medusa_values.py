@@ -73,6 +73,7 @@ def test_store_identity_and_host() -> None:
         "generation": 3,
         "appliedAt": "2026-01-02T03:04:05Z",
         "host": "acme-shop.shops.example.com",
+        "domains": [],
         "displayName": "Acme",
     }
     assert values["plan"] == "medium"

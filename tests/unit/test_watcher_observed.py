@@ -253,6 +253,22 @@ def test_ingress_asking_cert_manager_waits_for_the_certificate_named_after_its_s
     )
 
 
+def test_each_own_domain_of_the_store_waits_for_the_certificate_its_ingress_asks_for() -> None:
+    spec = {
+        "rules": [{"host": h} for h in ("shop.example.test", "shop.example.com", "b.example.org")],
+        "tls": [
+            {"hosts": ["shop.example.test"]},
+            {"hosts": ["shop.example.com"], "secretName": "domain-shop-example-com-1-tls"},
+        ],
+    }
+    issuer = {"cert-manager.io/cluster-issuer": "le"}
+    ing = parse_ingress({"metadata": meta("shop", annotations=issuer), "spec": spec})
+    assert (ing.certificate, ing.domain_certificates) == (
+        "",
+        (("shop.example.com", "domain-shop-example-com-1-tls"),),
+    )
+
+
 def test_certificate_parse_keeps_cert_managers_words() -> None:
     ready = {"type": "Ready", "status": "False", "reason": "Failed", "message": "rate limited"}
     cert = parse_certificate({"metadata": meta("shop-tls"), "status": {"conditions": [ready]}})

@@ -439,3 +439,26 @@ def test_grace_boundary_is_inclusive() -> None:
     assert evaluate(objs, None, NOW, POLICY).phase == Phase.FAILED
     objs = healthy(workloads=(sts(), dep(False)), pods=(pod("web", 119, PULL),))
     assert evaluate(objs, None, NOW, POLICY).phase == Phase.PROVISIONING
+
+
+def test_an_own_domains_certificate_is_reported_and_the_store_is_ready_meanwhile() -> None:
+    """The gateway's `issuing-certificate` → `active` reads these conditions."""
+    own = IngressObs(
+        "shop",
+        ("shop.example.test", "shop.example.com"),
+        ("shop.example.test", "shop.example.com"),
+        domain_certificates=(("shop.example.com", "domain-tls"),),
+    )
+    kind = "DomainCertificate/shop.example.com"
+
+    def report(*certificates: CertificateObs) -> StoreStatus:
+        objs = healthy(ingresses=(own,), certificates=certificates)
+        return evaluate(objs, None, NOW, POLICY)
+
+    waiting = report()
+    assert waiting.phase is Phase.READY
+    (pending,) = [c for c in waiting.conditions if c.type == kind]
+    assert (pending.status, pending.reason) == ("False", "CertificatePending")
+    assert "cert-manager has not created certificate domain-tls yet" in pending.message
+    issued = report(CertificateObs("domain-tls", ready=True))
+    assert [c.status for c in issued.conditions if c.type == kind] == ["True"]

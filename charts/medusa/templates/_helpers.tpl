@@ -46,8 +46,20 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{ .repository }}:{{ .tag }}
 {{- end }}
 
+{{/* The engine's own address: the store's first own domain, else its platform host. */}}
 {{- define "medusa.url" -}}
-{{ if ne .Values.ingress.tls.mode "none" }}https{{ else }}http{{ end }}://{{ .Values.store.host }}{{ with .Values.ingress.port }}:{{ . }}{{ end }}
+{{ include "medusa.hostUrl" (list . (first .Values.store.domains | default .Values.store.host)) }}
+{{- end }}
+
+{{/* The URL of a host the store answers on: `include "medusa.hostUrl" (list . host)`. */}}
+{{- define "medusa.hostUrl" -}}
+{{- $v := (index . 0).Values -}}
+{{ if ne $v.ingress.tls.mode "none" }}https{{ else }}http{{ end }}://{{ index . 1 }}{{ with $v.ingress.port }}:{{ . }}{{ end }}
+{{- end }}
+
+{{/* The TLS Secret (and cert-manager Certificate) of one of the store's own domains. */}}
+{{- define "medusa.domainSecret" -}}
+domain-{{ . | replace "." "-" | trunc 40 | trimSuffix "-" }}-{{ . | sha256sum | trunc 8 }}-tls
 {{- end }}
 
 {{/* Container hardening required by the `restricted` Pod Security level. */}}
@@ -85,6 +97,11 @@ seccompProfile:
 {{- define "medusa.appEnv" -}}
 {{- $db := .Values.database -}}
 {{- $url := include "medusa.url" . -}}
+{{- /* Browsers may call it from every host the store answers on. */ -}}
+{{- $origins := list -}}
+{{- range prepend .Values.store.domains .Values.store.host -}}
+{{- $origins = append $origins (include "medusa.hostUrl" (list $ .)) -}}
+{{- end -}}
 - name: NODE_ENV
   value: production
 - name: HOME
@@ -104,11 +121,11 @@ seccompProfile:
 {{ include "medusa.secretEnv" (list "JWT_SECRET" . .Values.secretKeys.jwtSecret) }}
 {{ include "medusa.secretEnv" (list "COOKIE_SECRET" . .Values.secretKeys.cookieSecret) }}
 - name: STORE_CORS
-  value: {{ $url | quote }}
+  value: {{ join "," $origins | quote }}
 - name: ADMIN_CORS
-  value: {{ $url | quote }}
+  value: {{ join "," $origins | quote }}
 - name: AUTH_CORS
-  value: {{ $url | quote }}
+  value: {{ join "," $origins | quote }}
 # Where uploaded files are served (the server's /static, on the store's own
 # host): medusa-config.ts hands it to the local file provider, whose default
 # is http://localhost:9000/static.

@@ -44,8 +44,20 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{ .repository }}:{{ .tag }}
 {{- end }}
 
+{{/* The engine's own address: the store's first own domain, else its platform host. */}}
 {{- define "woocommerce.url" -}}
-{{ if ne .Values.ingress.tls.mode "none" }}https{{ else }}http{{ end }}://{{ .Values.store.host }}{{ with .Values.ingress.port }}:{{ . }}{{ end }}
+{{ include "woocommerce.hostUrl" (list . (first .Values.store.domains | default .Values.store.host)) }}
+{{- end }}
+
+{{/* The URL of a host the store answers on: `include "woocommerce.hostUrl" (list . host)`. */}}
+{{- define "woocommerce.hostUrl" -}}
+{{- $v := (index . 0).Values -}}
+{{ if ne $v.ingress.tls.mode "none" }}https{{ else }}http{{ end }}://{{ index . 1 }}{{ with $v.ingress.port }}:{{ . }}{{ end }}
+{{- end }}
+
+{{/* The TLS Secret (and cert-manager Certificate) of one of the store's own domains. */}}
+{{- define "woocommerce.domainSecret" -}}
+domain-{{ . | replace "." "-" | trunc 40 | trimSuffix "-" }}-{{ . | sha256sum | trunc 8 }}-tls
 {{- end }}
 
 {{/* Container hardening required by the `restricted` Pod Security level. */}}
