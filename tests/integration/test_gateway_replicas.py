@@ -159,8 +159,9 @@ async def test_replicas_migrating_an_empty_database_at_once_make_one_schema(
             "WHERE table_schema = 'public' ORDER BY table_name",
         )
         assert [t[0] for t in tables] == [
-            "audit", "outbox", "rate_buckets", "schema_version", "store_events", "store_specs",
-            "stores", "tenants", "tokens",
+            "audit", "backups", "fleet_members", "fleets", "outbox", "rate_buckets",
+            "schema_version", "store_domains", "store_events", "store_specs", "stores",
+            "tenants", "tokens",
         ]  # fmt: skip
     finally:
         for db in replicas:
