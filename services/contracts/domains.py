@@ -69,6 +69,17 @@ def records_for(domain: str, target_host: str, token: str) -> list[DnsRecord]:
     ]
 
 
+# Documents (in the OpenAPI schema) names `normalized_domain` accepts as given:
+# 1-63 letters, digits and inner hyphens per label, never "--" as its 3rd and 4th
+# characters (IDNA reserves that), a top label of letters. Internationalised
+# names and a trailing dot are accepted too; they are not in this pattern.
+_DOC_LABEL = (
+    r"[A-Za-z0-9]([A-Za-z0-9]|[A-Za-z0-9-]([A-Za-z0-9]([A-Za-z0-9-]{0,59}[A-Za-z0-9])?"
+    r"|-[A-Za-z0-9]([A-Za-z0-9-]{0,58}[A-Za-z0-9])?))?"
+)
+DOMAIN_DOC_PATTERN: Final = rf"^({_DOC_LABEL}\.)+[A-Za-z]{{2,63}}$"
+
+
 def normalized_domain(value: str) -> str:
     """`value` in the form the platform keeps: lowercase, ASCII (IDNA), no
     trailing dot. ValueError saying what is wrong otherwise."""

@@ -8,14 +8,17 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TypeVar
 
+import msgspec
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Schema
 from litestar.static_files import create_static_files_router
 
-from services.gateway import metrics, releases
+from services.contracts.domains import DOMAIN_DOC_PATTERN
+from services.gateway import metrics, models, releases
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
 from services.gateway.backup_service import BackupService
@@ -40,13 +43,7 @@ from services.gateway.errors import (
 )
 from services.gateway.fleet_driver import run_fleets
 from services.gateway.fleet_service import FleetService
-from services.gateway.models import (
-    AddDomainRequest,
-    CreateStoreRequest,
-    CreateTenantRequest,
-    StartFleetRequest,
-    UpdateStoreRequest,
-)
+from services.gateway.models import AddDomainRequest
 from services.gateway.outbox import OutboxRelay
 from services.gateway.pg import PgDatabase
 from services.gateway.projector import run_projector
@@ -128,19 +125,19 @@ def _dashboard(settings: GatewaySettings) -> list[Router]:
 
 def _document_closed_bodies(app: Litestar) -> None:
     """Request bodies refuse unknown fields (a typo must not pass silently); say so
-    in the schema, which Litestar does not derive from `forbid_unknown_fields`."""
+    in the schema, which Litestar does not derive from `forbid_unknown_fields`.
+    Every such body in `models`, so a new one cannot be missed."""
     schemas = app.openapi_schema.components.schemas or {}
-    closed = (
-        CreateStoreRequest,
-        CreateTenantRequest,
-        UpdateStoreRequest,
-        StartFleetRequest,
-        AddDomainRequest,
-    )
-    for body in closed:
-        schema = schemas.get(body.__name__)
-        if schema is not None:
+    for name, schema in schemas.items():
+        body = getattr(models, name, None)
+        if not (isinstance(body, type) and issubclass(body, msgspec.Struct)):
+            continue
+        if body.__struct_config__.forbid_unknown_fields and isinstance(schema, Schema):
             schema.additional_properties = False
+    domain = schemas.get(AddDomainRequest.__name__)
+    field = (domain.properties or {}).get("domain") if isinstance(domain, Schema) else None
+    if isinstance(field, Schema):
+        field.pattern = DOMAIN_DOC_PATTERN
 
 
 def database(settings: GatewaySettings) -> Backend:
