@@ -48,18 +48,29 @@ export async function api(method, path, body, token = session.token) {
   return data;
 }
 
+const store = (id, tail = "") => `/api/v1/stores/${encodeURIComponent(id)}${tail}`;
+
 export const stores = {
   me: (token) => api("GET", "/api/v1/me", undefined, token),
   list: (after) => api("GET", after
     ? `/api/v1/stores?after=${encodeURIComponent(after)}` : "/api/v1/stores"),
-  get: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}`),
-  events: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}/events`),
+  get: (id) => api("GET", store(id)),
+  events: (id) => api("GET", store(id, "/events")),
   create: (spec) => api("POST", "/api/v1/stores", spec),
-  update: (id, changes) => api("PATCH", `/api/v1/stores/${encodeURIComponent(id)}`, changes),
-  sleep: (id) => api("POST", `/api/v1/stores/${encodeURIComponent(id)}/sleep`),
-  wake: (id) => api("POST", `/api/v1/stores/${encodeURIComponent(id)}/wake`),
-  remove: (id) => api("DELETE", `/api/v1/stores/${encodeURIComponent(id)}`),
-  credentials: (id) => api("GET", `/api/v1/stores/${encodeURIComponent(id)}/credentials`),
+  update: (id, changes) => api("PATCH", store(id), changes),
+  rollbackTarget: (id) => api("GET", store(id, "/rollback")),
+  rollback: (id) => api("POST", store(id, "/rollback")),
+  sleep: (id) => api("POST", store(id, "/sleep")),
+  wake: (id) => api("POST", store(id, "/wake")),
+  remove: (id) => api("DELETE", store(id)),
+  credentials: (id) => api("GET", store(id, "/credentials")),
+  domains: (id) => api("GET", store(id, "/domains")),
+  addDomain: (id, domain) => api("POST", store(id, "/domains"), { domain }),
+  removeDomain: (id, domain) => api("DELETE", store(id, `/domains/${encodeURIComponent(domain)}`)),
+  backups: (id) => api("GET", store(id, "/backups")),
+  backUp: (id) => api("POST", store(id, "/backups")),
+  restore: (id, backup) => api("POST", store(id, "/restore"), { backup }),
+  clone: (id, backup, newId) => api("POST", store(id, "/clone"), { backup, id: newId }),
   ticket: () => api("POST", "/api/v1/tickets"),
   nextSteps: () => api("GET", "/api/v1/next-steps"),
 };

@@ -8,7 +8,7 @@ import { useNextSteps } from "./format.js";
 import { renderList } from "./list.js";
 import { Live } from "./live.js";
 import { renderSignIn } from "./signin.js";
-import { applyFrame, loadStores, state, subscribe } from "./state.js";
+import { applyFrame, loadStores, resync, state, subscribe } from "./state.js";
 import { focusHeading, refreshTimes, showLive } from "./widgets.js";
 
 const main = document.getElementById("main");
@@ -22,8 +22,8 @@ function setLive(status) {
 }
 
 function onFrame(frame) {
-  // A fresh snapshot means events may have been missed: re-read the list once.
-  if (frame.type === "hello" && !frame.resumed && state.loaded) loadStores().catch(() => {});
+  // A fresh snapshot means events may have been missed: re-read what is shown once.
+  if (frame.type === "hello" && !frame.resumed && state.loaded) resync().catch(() => {});
   applyFrame(frame);
 }
 

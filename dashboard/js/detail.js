@@ -1,13 +1,16 @@
 // One store: live phase, what to do on failure, progress checklist, timeline,
-// Visit store, admin credentials on demand, change of plan, the software release
-// and its upgrade (release.js), sleep and wake, delete with typed confirmation.
+// its own domains (domains.js) and its backups (backups.js), Visit store, admin
+// credentials on demand, change of plan, the software release and its upgrade
+// (release.js), sleep and wake, delete with typed confirmation.
 
 import { h, icon } from "./dom.js";
 import { stores as api } from "./api.js";
-import { ENGINES, PHASES, PLANS, clock, conditionLabel, nextStep, stepLabel } from "./format.js";
+import { backupsPanel } from "./backups.js";
+import { domainsPanel } from "./domains.js";
+import { DOMAIN_STATES, ENGINES, PHASES, PLANS, clock, conditionLabel, nextStep, stepLabel } from "./format.js";
 import { eventTime, loadTimeline, putStore, state } from "./state.js";
 import { releasePanel } from "./release.js";
-import { backLink, phaseBadge, storeLink, timeAgo } from "./widgets.js";
+import { backLink, copyButton, phaseBadge, storeLink, timeAgo } from "./widgets.js";
 
 export function renderDetail(main, id) {
   const parts = {
@@ -21,12 +24,15 @@ export function renderDetail(main, id) {
   const release = releasePanel(id);
   const sleep = sleepPanel(id);
   const danger = deletePanel(id);
+  const panels = [domainsPanel(id), backupsPanel(id)];
   main.replaceChildren(backLink(), parts.head, parts.alert,
     h("div", { class: "detail-grid" },
-      h("section", { class: "card", "aria-labelledby": "activity-heading" },
-        h("h2", { id: "activity-heading", text: "Activity" }),
-        h("p", { class: "hint", text: "Steps and Kubernetes events appear here as they happen." }),
-        parts.timeline),
+      h("div", { class: "main-col" },
+        h("section", { class: "card", "aria-labelledby": "activity-heading" },
+          h("h2", { id: "activity-heading", text: "Activity" }),
+          h("p", { class: "hint", text: "Steps and Kubernetes events appear here as they happen." }),
+          parts.timeline),
+        panels.map((p) => p.section)),
       h("div", { class: "side" }, parts.progress, credentials, plan.form, release.form, sleep.form, danger)));
   const update = () => {
     const s = state.stores.get(id);
@@ -38,6 +44,7 @@ export function renderDetail(main, id) {
     plan.show(s, danger.hidden);
     release.show(s, danger.hidden);
     sleep.show(s, danger.hidden);
+    panels.forEach((p) => p.show(s, danger.hidden));
   };
   const missing = !state.stores.has(id);
   update();
@@ -45,8 +52,10 @@ export function renderDetail(main, id) {
   loadTimeline(id).catch(() => {});
   renderTimeline(parts.timeline, id);
   return (change) => {
+    if (change.kind === "resync") return panels.forEach((p) => p.reload());
     if (change.id !== id && change.kind !== "list") return;
     if (change.kind === "timeline") renderTimeline(parts.timeline, id);
+    else if (change.kind === "event") panels.forEach((p) => p.apply(change.event));
     else update();
   };
 }
@@ -144,16 +153,23 @@ function entry(e) {
       h("span", { class: "ev-title" }, `${e.object_kind}/${e.object_name} · ${e.reason}`, e.count > 1 ? ` ×${e.count}` : ""),
       h("span", { class: "ev-msg" }, e.message));
   }
-  if (e.type === "backup-status") {
-    const mark = { succeeded: "check", failed: "cross" }[e.state] || "dot";
-    return h("li", { class: `ev ev-step step-${e.state}` }, icon(mark, 16), when,
-      h("span", { class: "ev-title" }, `Backup ${e.backup} · ${e.state}`),
-      e.message ? h("span", { class: "ev-msg" }, e.message) : null);
+  if (e.type === "backup-status") return namedEntry(when, e.state, `Backup ${e.backup} · ${e.state}`, e.message);
+  if (e.type === "domain-status") {
+    const said = e.removed ? "removed" : DOMAIN_STATES[e.state]?.label || e.state;
+    return namedEntry(when, e.state, `Domain ${e.domain} · ${said}`, e.removed ? "" : e.reason);
   }
   const label = PHASES[e.phase]?.label || e.phase;
   return h("li", { class: `ev ev-phase ev-${e.phase}` }, icon("dot", 16), when,
     h("span", { class: "ev-title" }, e.reason ? `${label} · ${e.reason}` : label),
     e.message ? h("span", { class: "ev-msg" }, e.message) : null);
+}
+
+// A backup's or a domain's news: its name and state, and what it says.
+function namedEntry(when, state, title, message) {
+  const mark = { succeeded: "check", active: "check", failed: "cross" }[state] || "dot";
+  return h("li", { class: `ev ev-step step-${state}` }, icon(mark, 16), when,
+    h("span", { class: "ev-title" }, title),
+    message ? h("span", { class: "ev-msg" }, message) : null);
 }
 
 function credentialsPanel(id) {
@@ -182,19 +198,6 @@ function credentialsPanel(id) {
 
 function pair(label, ...values) {
   return h("div", { class: "pair" }, h("dt", { text: label }), h("dd", {}, ...values));
-}
-
-function copyButton(text, what) {
-  const btn = h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": `Copy ${what}` }, icon("copy", 14), "Copy");
-  btn.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      btn.lastChild.textContent = "Copied";
-    } catch {
-      btn.lastChild.textContent = "Select and copy";
-    }
-  });
-  return btn;
 }
 
 // Compute follows the plan; volumes keep the size they were created with.

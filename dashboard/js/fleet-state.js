@@ -8,21 +8,14 @@
 // and an event as new as what is known is applied (a failed store's event keeps
 // the fleet's `updated_at`, yet its counts and member are new).
 
+import { instant } from "./format.js";
+
 export const MEMBER_STATES = ["waiting", "upgrading", "upgraded", "failed", "skipped"];
 
 export function newFleetBook() {
   // members: fleet id → store → {member, at}: `at` the instant of the summary it
   // came with; detailed: the fleets whose every store a GET listed.
   return { fleets: new Map(), members: new Map(), detailed: new Set() };
-}
-
-/** An ISO time as a number to compare, to the microsecond the platform writes
- * (Date.parse keeps milliseconds only; two changes may share one). */
-export function instant(iso) {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return -Infinity;
-  const fraction = /\.(\d+)/.exec(iso)?.[1] || "";
-  return ms * 1000 + Number(fraction.padEnd(6, "0").slice(3, 6));
 }
 
 function knownAt(book, id) {

@@ -8,7 +8,7 @@ import { ApiError, adminSession, fleets as api } from "./api.js";
 import { ENGINES } from "./format.js";
 import { MEMBER_STATES, controls, fleetsNewestFirst, putFleets, waves } from "./fleet-state.js";
 import { engineReleases, versions } from "./release.js";
-import { field, setError, showFieldErrors, timeAgo } from "./widgets.js";
+import { badge, field, setError, showFieldErrors, timeAgo } from "./widgets.js";
 
 const STATES = {
   running: "Running", paused: "Paused", cancelling: "Cancelling", cancelled: "Cancelled",
@@ -18,9 +18,7 @@ const STATES = {
 const BUSY = new Set(["running", "cancelling", "upgrading"]);
 
 function stateBadge(state) {
-  return h("span", { class: `badge fleet-${state}` },
-    h("span", { class: `pip${BUSY.has(state) ? " busy" : ""}`, "aria-hidden": "true" }),
-    STATES[state] || state);
+  return badge(`fleet-${state}`, STATES[state] || state, BUSY.has(state));
 }
 
 function plural(n, word) {

@@ -13,6 +13,24 @@ export const PHASES = {
 
 export const BUSY = new Set(["pending", "provisioning", "deleting"]);
 
+// A store's own domain (services/contracts/domains.py) and a backup
+// (services/contracts/backups.py): label and tone of their badges.
+export const DOMAIN_STATES = {
+  "pending-dns": { label: "Waiting for DNS", tone: "busy" },
+  verifying: { label: "Verifying", tone: "busy" },
+  "issuing-certificate": { label: "Issuing certificate", tone: "busy" },
+  active: { label: "Active", tone: "ok" },
+  failed: { label: "Failed", tone: "bad" },
+};
+
+export const BACKUP_STATES = {
+  pending: { label: "Pending", tone: "busy" },
+  running: { label: "Running", tone: "busy" },
+  succeeded: { label: "Succeeded", tone: "ok" },
+  failed: { label: "Failed", tone: "bad" },
+  expired: { label: "Expired", tone: "idle" },
+};
+
 export const ENGINES = { woocommerce: "WooCommerce", medusa: "Medusa" };
 export const PLANS = { small: "Small", medium: "Medium", large: "Large" };
 
@@ -26,6 +44,20 @@ export function useNextSteps(table) {
 
 export function nextStep(reason) {
   return Object.hasOwn(nextSteps.reasons, reason) ? nextSteps.reasons[reason] : nextSteps.default;
+}
+
+const SIZE_UNITS = ["B", "KB", "MB", "GB", "TB"];
+
+/** A size in bytes as people read it: 1536 → "1.5 KB" (powers of 1024). */
+export function bytes(n) {
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const shown = unit === 0 || value >= 10 ? Math.round(value) : Math.round(value * 10) / 10;
+  return `${shown} ${SIZE_UNITS[unit]}`;
 }
 
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
@@ -42,6 +74,15 @@ export function relative(iso, now = Date.now()) {
     if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
   }
   return "just now";
+}
+
+/** An ISO time as a number to compare, to the microsecond the platform writes
+ * (Date.parse keeps milliseconds only; two changes may share one). */
+export function instant(iso) {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return -Infinity;
+  const fraction = /\.(\d+)/.exec(iso)?.[1] || "";
+  return ms * 1000 + Number(fraction.padEnd(6, "0").slice(3, 6));
 }
 
 export function absolute(iso) {

@@ -7,7 +7,7 @@
 // the upgrade).
 
 import { h } from "./dom.js";
-import { api } from "./api.js";
+import { api, stores } from "./api.js";
 import { putStore } from "./state.js";
 
 // One GET /api/v1/releases per page load, shared by the launch form and the
@@ -46,7 +46,7 @@ export function releasePanel(id) {
   const offerRollback = async () => {
     let previous = null;
     try {
-      previous = await api("GET", `/api/v1/stores/${encodeURIComponent(id)}/rollback`);
+      previous = await stores.rollbackTarget(id);
     } catch (err) {
       // 409: nothing to roll back to (a first generation, or a store being deleted).
       if (err.status !== 409) error.textContent = err.message;
@@ -82,7 +82,7 @@ export function releasePanel(id) {
     back.disabled = true;
     error.textContent = "";
     try {
-      putStore(await api("POST", `/api/v1/stores/${encodeURIComponent(id)}/rollback`));
+      putStore(await stores.rollback(id));
     } catch (err) {
       error.textContent = err.message;
     }
@@ -93,7 +93,7 @@ export function releasePanel(id) {
     button.disabled = true;
     error.textContent = "";
     try {
-      putStore(await api("PATCH", `/api/v1/stores/${encodeURIComponent(id)}`, { release: select.value }));
+      putStore(await stores.update(id, { release: select.value }));
     } catch (err) {
       error.textContent = err.message;
       button.disabled = false;

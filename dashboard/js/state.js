@@ -47,6 +47,13 @@ export async function loadStores() {
   emit({ kind: "list" });
 }
 
+/** Events may have been missed (a fresh snapshot after a reconnect): views
+ * read again what they hold, and the list is read again. */
+export function resync() {
+  emit({ kind: "resync" });
+  return loadStores();
+}
+
 export function putStore(view) {
   state.stores.set(view.id, { ...state.stores.get(view.id), ...view });
   emit({ kind: "store", id: view.id });
@@ -58,10 +65,14 @@ export function applyFrame(frame) {
   if (frame.type === "event") applyEvent(frame.event, true, frame.seq);
 }
 
+// Events a panel of the store's page folds itself (panel-state.js).
+const PANEL_EVENTS = new Set(["domain-status", "backup-status"]);
+
 function applyEvent(event, live, seq) {
   const current = state.stores.get(event.store);
   if (!current) return learnAbout(event.store);
   if (live) addToTimeline(event.store, [{ ...event, seq }]);
+  if (PANEL_EVENTS.has(event.type)) return emit({ kind: "event", id: event.store, event });
   const next = nextView(current, event);
   if (next) {
     state.stores.set(event.store, next);

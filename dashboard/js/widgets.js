@@ -3,12 +3,106 @@
 import { h, icon } from "./dom.js";
 import { BUSY, PHASES, absolute, relative } from "./format.js";
 
+/** A state as a badge: `kind` its class, a pulsing pip while `busy`. */
+export function badge(kind, label, busy, title = undefined) {
+  return h("span", { class: `badge ${kind}`, title },
+    h("span", { class: `pip${busy ? " busy" : ""}`, "aria-hidden": "true" }), label);
+}
+
 export function phaseBadge(phase) {
   const p = PHASES[phase] || { label: phase, hint: "" };
-  return h("span", { class: `badge phase-${phase}`, title: p.hint },
-    h("span", { class: `pip${BUSY.has(phase) ? " busy" : ""}`, "aria-hidden": "true" }),
-    p.label,
-  );
+  return badge(`phase-${phase}`, p.label, BUSY.has(phase), p.hint);
+}
+
+/** A state of `table` (format.js's DOMAIN_STATES, BACKUP_STATES) as a badge. */
+export function toneBadge(table, state) {
+  const s = table[state] || { label: state, tone: "idle" };
+  return badge(`tone-${s.tone}`, s.label, s.tone === "busy");
+}
+
+export function copyButton(text, what) {
+  const btn = h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": `Copy ${what}` }, icon("copy", 14), "Copy");
+  btn.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      btn.lastChild.textContent = "Copied";
+    } catch {
+      btn.lastChild.textContent = "Select and copy";
+    }
+  });
+  return btn;
+}
+
+/** `parent` holding one element per item, in order: an item's element is built
+ * again only when its `signature` changed, so focus stays on the controls of
+ * the others while live events arrive. */
+export function keyed(parent, items, keyOf, signatureOf, render) {
+  const wanted = new Set(items.map(keyOf));
+  for (const el of [...parent.children]) if (!wanted.has(el.dataset.key)) el.remove();
+  const known = new Map([...parent.children].map((el) => [el.dataset.key, el]));
+  let next = parent.firstElementChild;
+  for (const item of items) {
+    const signature = signatureOf(item);
+    let el = known.get(keyOf(item));
+    if (!el || el.dataset.signature !== signature) {
+      const fresh = render(item);
+      Object.assign(fresh.dataset, { key: keyOf(item), signature });
+      if (el === next) next = fresh;
+      el?.replaceWith(fresh);
+      el = fresh;
+    }
+    if (el === next) next = el.nextElementSibling;
+    else parent.insertBefore(el, next);
+  }
+}
+
+/** A panel of the store's page holding a list it reads (`load`) once shown,
+ * and again after a resync; `fold(event)` says whether a live event changed
+ * what `render` shows. */
+export function listPanel(section, load, fold, render) {
+  let loaded = false;
+  return {
+    section,
+    show: (s, hidden) => {
+      section.hidden = hidden || !s;
+      if (section.hidden || loaded) return;
+      loaded = true;
+      load();
+    },
+    apply: (event) => {
+      if (fold(event)) render();
+    },
+    reload: () => loaded && load(),
+  };
+}
+
+let dialogs = 0;
+
+/** A modal dialog around `form`: focus moves into it, Escape closes it, and it
+ * is removed once closed (focus returns to what opened it). */
+export function modal(heading, form) {
+  dialogs += 1;
+  const dialog = h("dialog", { class: "card dialog", "aria-labelledby": `dialog-${dialogs}` },
+    h("h2", { id: `dialog-${dialogs}`, text: heading }), form);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
+/** Whether the person confirms: `text` says what `action` does; Cancel (focused
+ * first) or Escape says no. */
+export function confirmed(heading, text, action) {
+  const cancel = h("button", { type: "submit", class: "btn", value: "no" }, "Cancel");
+  const form = h("form", { method: "dialog" }, h("p", { id: `dialog-text-${dialogs + 1}`, text }),
+    h("div", { class: "actions" },
+      h("button", { type: "submit", class: "btn btn-danger", value: "yes" }, action), cancel));
+  const dialog = modal(heading, form);
+  dialog.setAttribute("aria-describedby", `dialog-text-${dialogs}`);
+  cancel.focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"));
+  });
 }
 
 export function timeAgo(iso) {

@@ -112,13 +112,14 @@ class DomainService:
 
 
 async def announce(conn: Conn, d: DomainRecord, base_domain: str, removed: bool = False) -> None:
-    """The domain's state on the bus, through the outbox (in the caller's transaction)."""
+    """The domain's state on the bus, through the outbox (in the caller's
+    transaction); a removal is news of now, later than the domain's last state."""
     event = DomainStatus(
         tenant=d.tenant,
         store=d.store,
         domain=d.domain,
         state=d.state,
-        at=d.updated_at,
+        at=repo.now() if removed else d.updated_at,
         reason=d.reason,
         records=records_for(d.domain, host_for(d.store, base_domain), d.token),
         removed=removed,

@@ -2,7 +2,7 @@
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +66,10 @@ def start_web(
     return Stack(gateway.base_url, created.json()["token"], tenant, notifier)
 
 
+# tests/e2e/conftest.py's `devcluster_stack`: (stores to delete after, settings).
+StartStack = Callable[[list[str], dict[str, str]], Stack]
+
+
 def start_on_devcluster(
     start_service: StartService,
     nats: NatsServer,
@@ -80,6 +84,11 @@ def start_on_devcluster(
     start_service("provisioner", env)
     start_service("watcher", env)
     return start_web(start_service, env)
+
+
+def tenant_http(stack: Stack) -> httpx.AsyncClient:
+    """The API as the stack's tenant: what a test sets up or checks beside the page."""
+    return httpx.AsyncClient(base_url=stack.api, headers={"Authorization": f"Bearer {stack.token}"})
 
 
 def _require_chromium() -> None:
@@ -136,26 +145,32 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-async def record_phases(page: Page, store: str) -> None:
-    """From now on, the store's badge (on its page, or its row in the list)
-    each time its text changes, without a reload: see `recorded_phases`."""
+async def record_texts(page: Page, selector: str) -> None:
+    """From now on, the text of the first element `selector` finds each time it
+    changes, without a reload: see `recorded_texts`. Replaces what was recorded."""
     await page.evaluate(
-        """(store) => {
-  window.__phases = [];
+        """(selector) => {
+  window.__recorder?.disconnect();
+  window.__texts = [];
   const record = () => {
-    const el = document.querySelector('.head-status .badge')
-      || document.querySelector(`[data-store='${store}'] .badge`);
+    const el = document.querySelector(selector);
     const text = el && el.textContent.trim();
-    if (text && window.__phases[window.__phases.length - 1] !== text) window.__phases.push(text);
+    if (text && window.__texts[window.__texts.length - 1] !== text) window.__texts.push(text);
   };
-  new MutationObserver(record).observe(document.body, {subtree: true, childList: true,
-                                                       characterData: true});
+  window.__recorder = new MutationObserver(record);
+  window.__recorder.observe(document.body, {subtree: true, childList: true, characterData: true});
   record();
 }""",
-        store,
+        selector,
     )
 
 
-async def recorded_phases(page: Page) -> list[str]:
-    seen: list[str] = await page.evaluate("window.__phases")
+async def recorded_texts(page: Page) -> list[str]:
+    seen: list[str] = await page.evaluate("window.__texts")
     return seen
+
+
+async def record_phases(page: Page, store: str) -> None:
+    """From now on, the store's badge (on its page, or its row in the list)
+    each time its text changes: see `recorded_texts`."""
+    await record_texts(page, f".head-status .badge, [data-store='{store}'] .badge")

@@ -38,7 +38,7 @@ from tests.e2e.dashboard_support import (
     chromium,
     launch,
     record_phases,
-    recorded_phases,
+    recorded_texts,
     service_env,
     shot,
     sign_in,
@@ -299,7 +299,7 @@ async def test_dashboard_on_devcluster(
         await page.get_by_role("button", name="Launch store").click()
         await page.get_by_role("heading", name="Real Shop").wait_for()
         await expect(badge(page)).to_have_text("Ready", timeout=240_000)
-        phases = await recorded_phases(page)
+        phases = await recorded_texts(page)
         assert phases == ["Pending", "Provisioning", "Ready"], phases
         assert len(loads) == loaded, "the page must not reload"
         await expect(page.get_by_role("link", name="Visit store")).to_be_visible()

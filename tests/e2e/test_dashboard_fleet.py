@@ -4,28 +4,20 @@ belong), and follow it live as its stores move and as the API (not the page)
 pauses it. All four services run as processes on real NATS and the devcluster:
 the stores really are upgraded by the provisioner and seen ready by the watcher."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
 import pytest
-from kubernetes_asyncio.client import ApiClient
 from playwright.async_api import Locator, Page, expect
 
-from services.devtools.devcluster import DevCluster
-from services.devtools.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     ADMIN,
     DESKTOP,
     ApiRequests,
     Stack,
+    StartStack,
     chromium,
     shot,
-    start_on_devcluster,
 )
-from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
-from tests.integration.provisioner_support import drop_namespaces
 
 pytestmark = pytest.mark.e2e
 OLD, NEW = "woo-2026.05", "woo-2026.11"
@@ -34,15 +26,8 @@ STORES = ("fleet-a", "fleet-b", "fleet-c")
 
 
 @pytest.fixture
-async def stack(
-    nats_server: NatsServer,
-    tmp_path: Path,
-    start_service: StartService,
-    devcluster: DevCluster,
-    kube: ApiClient,
-) -> AsyncIterator[Stack]:
-    yield start_on_devcluster(start_service, nats_server, tmp_path, devcluster)
-    await drop_namespaces(kube, list(STORES))
+def stack(devcluster_stack: StartStack) -> Stack:
+    return devcluster_stack(list(STORES), {})
 
 
 async def all_ready(http: httpx.AsyncClient) -> bool:

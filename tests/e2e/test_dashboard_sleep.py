@@ -6,30 +6,24 @@ real NATS and the devcluster: the store's pods really stop and start again.
 Chromium resolves every store host to the gateway, as the ingress controller
 routes a sleeping store's host there (through its ExternalName Service)."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from kubernetes_asyncio.client import ApiClient, CoreV1Api
 from playwright.async_api import Request, expect
 
-from services.devtools.devcluster import DevCluster
-from services.devtools.natsserver import NatsServer
 from tests.e2e.dashboard_support import (
     DESKTOP,
     Stack,
+    StartStack,
     chromium,
     launch,
     record_phases,
-    recorded_phases,
+    recorded_texts,
     shot,
     sign_in,
-    start_on_devcluster,
 )
-from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
-from tests.integration.provisioner_support import drop_namespaces
 
 pytestmark = pytest.mark.e2e
 BASE_DOMAIN = "shops.test"
@@ -37,16 +31,8 @@ STORE = "corner-shop"
 
 
 @pytest.fixture
-async def stack(
-    nats_server: NatsServer,
-    tmp_path: Path,
-    start_service: StartService,
-    devcluster: DevCluster,
-    kube: ApiClient,
-) -> AsyncIterator[Stack]:
-    domain = {"URUMI_BASE_DOMAIN": BASE_DOMAIN}
-    yield start_on_devcluster(start_service, nats_server, tmp_path, devcluster, domain)
-    await drop_namespaces(kube, [STORE])
+def stack(devcluster_stack: StartStack) -> Stack:
+    return devcluster_stack([STORE], {"URUMI_BASE_DOMAIN": BASE_DOMAIN})
 
 
 async def running_pods(kube: ApiClient) -> int:
@@ -89,7 +75,7 @@ async def test_the_sleep_panel_and_a_shoppers_visit_wake_a_store_live(
         assert await running_pods(kube) > 0
         await expect(sleep.get_by_role("button", name="Put this store to sleep")).to_be_enabled()
         await expect(progress).to_contain_text("Web server running")
-        assert await recorded_phases(page) == [
+        assert await recorded_texts(page) == [
             "Ready",
             "Provisioning",
             "Asleep",
