@@ -9,6 +9,7 @@ that dies mid-batch releases its rows with its connection.
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from nats.js import JetStreamContext
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 BATCH = 200
 IDLE_POLL_S = 1.0
 KEEP_SENT = timedelta(days=1)
+# Pruning scans the sent rows: once a minute is plenty for rows kept a day, and
+# after every flush it cost each create a statement of its own.
+PRUNE_EVERY_S = 60.0
 # The relay's one database and one NATS: nothing to spread out.
 RETRY = BackoffPolicy(base_s=0.2, cap_s=5.0, jitter=False)
 
@@ -33,6 +37,7 @@ class OutboxRelay:
     def __init__(self, db: Backend) -> None:
         self.db = db
         self.wake = asyncio.Event()
+        self._pruned_at = -PRUNE_EVERY_S
 
     async def flush(self, js: JetStreamContext) -> int:
         async with self.db.claim_outbox(BATCH) as batch:
@@ -51,14 +56,19 @@ class OutboxRelay:
                 if await self.flush(js) >= BATCH:
                     continue
                 backoff.succeeded()
-                await self._prune()
+                await self.prune()
             except Exception as exc:
                 log.warning("outbox publish failed; will retry", extra={"error": repr(exc)})
                 await sleep_or_stop(stop, backoff.failed())
                 continue
             await first_done(self.wake.wait(), stop.wait(), asyncio.sleep(IDLE_POLL_S))
 
-    async def _prune(self) -> None:
+    async def prune(self) -> None:
+        """Drop rows sent more than `KEEP_SENT` ago, at most once every `PRUNE_EVERY_S`."""
+        now = time.monotonic()
+        if now - self._pruned_at < PRUNE_EVERY_S:
+            return
+        self._pruned_at = now
         async with self.db.transaction(exclusive=False) as conn:
             await repo.prune_outbox(conn, repo.now() - KEEP_SENT)
 
