@@ -1,0 +1,219 @@
+"""Auto-sleep on the devcluster, with a real Traefik in front of the stores.
+
+Traefik (the real node's binary, from deploy/realnode/build.sh) runs as a host
+process with its kubernetes ingress provider on the devcluster and its
+Prometheus metrics on a loopback entrypoint; the watcher reads its per-Service
+request counters. A shopper's request through Traefik (the store's pods are
+kwok's and serve nothing: whatever the answer, Traefik's own 502/503/504 or what
+the pod's address leads to, Traefik counts it for the store's Service) is
+recorded as the store's last visit; a store nobody visited for its plan's limit
+is put to sleep as `system:auto-sleep`, a visited one is not.
+"""
+
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, NamedTuple
+
+import httpx
+import pytest
+from kubernetes_asyncio.client import ApiClient, NetworkingV1Api, V1IngressClass
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from services.devtools.devcluster import DevCluster
+from services.devtools.natsserver import NatsServer, free_port
+from services.devtools.realnode_config import INGRESS_CLASS
+from tests.fixtures.processes import StartService
+from tests.fixtures.waiting import eventually
+from tests.integration import provisioner_support as ps
+from tests.integration.gateway_support import auth, gateway_env, new_tenant, query, store_at
+from tests.integration.watcher_support import watcher_env
+
+REPO: Final = Path(__file__).resolve().parents[2]
+# A small store sleeps after this long without a visit; a medium one never does.
+LIMIT_S: Final = 45
+TRAEFIK_CONTROLLER: Final = "traefik.io/ingress-controller"
+
+
+class Traefik(NamedTuple):
+    web: str  # where shoppers' requests go
+    metrics: str  # its Prometheus endpoint
+
+
+def traefik_binary() -> Path:
+    """The real node's Traefik, built (or found in the cache) as `make realnode` does."""
+    built = subprocess.run(
+        [str(REPO / "deploy/realnode/build.sh")], check=True, capture_output=True, text=True
+    )
+    return Path(built.stdout.strip().splitlines()[-1]) / "traefik"
+
+
+async def _ingress_class(kube: ApiClient) -> None:
+    """The class the provisioner's Ingresses name, served by Traefik (the devcluster
+    has only `nginx`, whose controller nothing here runs)."""
+    body = V1IngressClass(metadata={"name": INGRESS_CLASS}, spec={"controller": TRAEFIK_CONTROLLER})
+    try:
+        await NetworkingV1Api(kube).create_ingress_class(body)
+    except ApiException as exc:
+        if exc.status != 409:  # made by an earlier test, or the real node's
+            raise
+
+
+@pytest.fixture
+def traefik(devcluster: DevCluster, tmp_path: Path) -> Iterator[Traefik]:
+    web, metrics = free_port(), free_port()
+    args = [
+        str(traefik_binary()),
+        f"--entrypoints.web.address=127.0.0.1:{web}",
+        f"--entrypoints.metrics.address=127.0.0.1:{metrics}",
+        "--metrics.prometheus=true",
+        "--metrics.prometheus.entrypoint=metrics",
+        "--providers.kubernetesingress=true",
+        f"--providers.kubernetesingress.ingressclass={INGRESS_CLASS}",
+        "--providers.kubernetesingress.allowemptyservices=true",
+        "--providers.kubernetesingress.allowexternalnameservices=true",
+        # kwok's pod addresses answer nothing: give up on them quickly.
+        "--serverstransport.forwardingtimeouts.dialtimeout=1s",
+        "--global.checknewversion=false",
+        "--global.sendanonymoususage=false",
+        "--log.level=INFO",
+    ]
+    env = {"PATH": os.environ["PATH"], "KUBECONFIG": str(devcluster.kubeconfig)}
+    endpoint = f"http://127.0.0.1:{metrics}/metrics"
+    with (tmp_path / "traefik.log").open("ab") as log:
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(endpoint, timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"traefik did not start; see {tmp_path}/traefik.log"
+                    ) from exc
+                time.sleep(0.2)
+        yield Traefik(f"http://127.0.0.1:{web}", endpoint)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+class Platform(NamedTuple):
+    http: httpx.AsyncClient  # signed in as tenant acme
+    database: str
+
+
+@pytest.fixture
+async def platform(
+    nats_server: NatsServer,
+    devcluster: DevCluster,
+    kube: ApiClient,
+    start_service: StartService,
+    traefik: Traefik,
+    tmp_path: Path,
+) -> AsyncIterator[Platform]:
+    """The gateway (small stores sleep after LIMIT_S without a visit) and the
+    watcher (reading Traefik's counters every second) as processes, the
+    provisioner (Ingresses of Traefik's class) in this one."""
+    await _ingress_class(kube)
+    database = str(tmp_path / "g.db")
+    gateway = start_service(
+        "gateway",
+        gateway_env(
+            nats_server.url,
+            database,
+            URUMI_BASE_DOMAIN=ps.BASE_DOMAIN,
+            URUMI_AUTO_SLEEP_AFTER=f"small={LIMIT_S}",
+        ),
+    )
+    watcher = watcher_env(nats_server, devcluster) | {
+        "URUMI_INGRESS_METRICS_URL": traefik.metrics,
+        "URUMI_INGRESS_CONTROLLER": "traefik",
+        "URUMI_ACTIVITY_REPORT_S": "1",
+    }
+    start_service("watcher", watcher)
+    token = await new_tenant(gateway.base_url, "acme")
+    settings = ps.settings(nats_server.url, devcluster.kubeconfig, ingress_class=INGRESS_CLASS)
+    async with (
+        ps.running(settings),
+        httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token), timeout=15) as http,
+    ):
+        yield Platform(http, database)
+
+
+async def _shopper(traefik: Traefik, store: str, stop: asyncio.Event) -> None:
+    """A shopper asking for the store's pages through Traefik every second until `stop`."""
+    host = f"{store}.{ps.BASE_DOMAIN}"
+    async with httpx.AsyncClient(base_url=traefik.web, headers={"Host": host}, timeout=10) as c:
+        while not stop.is_set():
+            await c.get("/shop/")
+            await asyncio.sleep(1)
+
+
+async def _counted(traefik: Traefik, store: str) -> bool:
+    """A request for the store through Traefik; whether Traefik counts the
+    store's requests yet (it has loaded the store's Ingress)."""
+    host = {"Host": f"{store}.{ps.BASE_DOMAIN}"}
+    async with httpx.AsyncClient(headers=host, timeout=10) as c:
+        await c.get(f"{traefik.web}/")
+        metrics = (await c.get(traefik.metrics)).text
+    return "traefik_service_requests_total{code=" in metrics and f"store-{store}-" in metrics
+
+
+async def _view(http: httpx.AsyncClient, store: str) -> dict[str, Any]:
+    answer = await http.get(f"/api/v1/stores/{store}")
+    assert answer.status_code == 200, answer.text
+    view: dict[str, Any] = answer.json()
+    return view
+
+
+def _last_visit(view: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(view["last_visit_at"])
+
+
+async def test_a_store_nobody_visits_falls_asleep_and_a_visited_one_stays_awake(
+    platform: Platform, traefik: Traefik, stores: list[str]
+) -> None:
+    http = platform.http
+    quiet, visited = ps.store_id("quiet"), ps.store_id("busy")
+    stores.extend([quiet, visited])
+    for store in (quiet, visited):
+        created = await http.post("/api/v1/stores", json={"id": store, "plan": "small"})
+        assert created.status_code == 202, created.text
+    for store in (quiet, visited):
+        await eventually(lambda s=store: store_at(http, s, 1, "ready"), within=120, what="ready")
+    created_at = _last_visit(await _view(http, visited))
+
+    await eventually(lambda: _counted(traefik, visited), within=30, what="Traefik counts the store")
+    stop = asyncio.Event()
+    shopper = asyncio.create_task(_shopper(traefik, visited, stop))
+    try:
+
+        async def visit_recorded() -> bool:
+            return _last_visit(await _view(http, visited)) > created_at
+
+        await eventually(visit_recorded, within=30, what="the visit recorded")
+        asleep = await eventually(
+            lambda: store_at(http, quiet, 2, "asleep"), within=LIMIT_S + 90, what="auto-sleep"
+        )
+        # A few of auto-sleep's passes later, the visited store is still awake.
+        await asyncio.sleep(LIMIT_S / 2)
+        busy = await _view(http, visited)
+    finally:
+        stop.set()
+        await shopper
+    assert asleep["asleep"] is True
+    assert (busy["asleep"], busy["generation"], busy["phase"]) == (False, 1, "ready")
+
+    audit = await query(
+        platform.database,
+        "SELECT actor, target, action FROM audit WHERE actor = 'system:auto-sleep'",
+    )
+    why = f"no visit for {LIMIT_S} seconds"
+    assert audit == [("system:auto-sleep", quiet, f"sleep store at generation 2: {why}")]
