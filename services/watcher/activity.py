@@ -32,9 +32,11 @@ from services.watcher.settings import IngressController
 
 log = logging.getLogger(__name__)
 
-# The counter each controller keeps per Service, by its sample name.
+# The counter each controller keeps per Service (traefik_service_requests_total,
+# nginx_ingress_controller_requests), as the parser names its family: without
+# `_total`, which it gives every sample of a counter instead.
 COUNTERS: Final[dict[str, str]] = {
-    "traefik": "traefik_service_requests_total",
+    "traefik": "traefik_service_requests",
     "nginx": "nginx_ingress_controller_requests",
 }
 _TRAEFIK_PROVIDER = "@kubernetes"
@@ -53,9 +55,11 @@ def requests_by_namespace(
     counter = COUNTERS[controller]
     totals: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
+        if family.name != counter:
+            continue
         for sample in family.samples:
-            if sample.name != counter:
-                continue
+            if sample.name != f"{counter}_total":
+                continue  # a counter's `_created`
             namespace = _namespace(sample.labels, controller, is_store)
             if namespace is not None:
                 totals[namespace] = totals.get(namespace, 0.0) + sample.value
