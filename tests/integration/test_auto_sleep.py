@@ -21,7 +21,13 @@ from typing import Any, Final, NamedTuple
 
 import httpx
 import pytest
-from kubernetes_asyncio.client import ApiClient, NetworkingV1Api, V1IngressClass
+from kubernetes_asyncio.client import (
+    ApiClient,
+    NetworkingV1Api,
+    V1IngressClass,
+    V1IngressClassSpec,
+    V1ObjectMeta,
+)
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from services.devtools.devcluster import DevCluster
@@ -55,7 +61,10 @@ def traefik_binary() -> Path:
 async def _ingress_class(kube: ApiClient) -> None:
     """The class the provisioner's Ingresses name, served by Traefik (the devcluster
     has only `nginx`, whose controller nothing here runs)."""
-    body = V1IngressClass(metadata={"name": INGRESS_CLASS}, spec={"controller": TRAEFIK_CONTROLLER})
+    body = V1IngressClass(
+        metadata=V1ObjectMeta(name=INGRESS_CLASS),
+        spec=V1IngressClassSpec(controller=TRAEFIK_CONTROLLER),
+    )
     try:
         await NetworkingV1Api(kube).create_ingress_class(body)
     except ApiException as exc:
@@ -186,8 +195,8 @@ async def test_a_store_nobody_visits_falls_asleep_and_a_visited_one_stays_awake(
     for store in (quiet, visited):
         created = await http.post("/api/v1/stores", json={"id": store, "plan": "small"})
         assert created.status_code == 202, created.text
-    for store in (quiet, visited):
-        await eventually(lambda s=store: store_at(http, s, 1, "ready"), within=120, what="ready")
+    await eventually(lambda: store_at(http, quiet, 1, "ready"), within=120, what="quiet ready")
+    await eventually(lambda: store_at(http, visited, 1, "ready"), within=120, what="busy ready")
     created_at = _last_visit(await _view(http, visited))
 
     await eventually(lambda: _counted(traefik, visited), within=30, what="Traefik counts the store")
