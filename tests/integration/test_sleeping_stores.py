@@ -6,8 +6,8 @@ volumes. The gateway alone, on both databases: what a shopper's visit to a
 sleeping store's host answers, and the one wake it queues."""
 
 import asyncio
-from datetime import datetime
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
