@@ -12,12 +12,14 @@ from typing import Final
 
 import msgspec
 
+from services.contracts.phases import Phase
 from services.contracts.store import Plan
 from services.gateway.models import StoreView
 from services.gateway.sleep import toggled
 
 # Who an automatic sleep is audited as.
 AUTO_SLEEP_ACTOR: Final = "system:auto-sleep"
+_ENDED = (Phase.DELETING, Phase.DELETED)
 _PLAN = "|".join(p.value for p in Plan)
 _LIMIT = rf"({_PLAN})=[1-9][0-9]*[smhd]?"
 # `plan=duration`, comma-separated; a duration is a whole number of days (d),
@@ -52,7 +54,7 @@ def idle_limit(store: StoreView, limits: dict[Plan, timedelta], now: datetime) -
     own, or visited lately)."""
     limit = limits.get(store.plan)
     last = store.last_visit_at or store.created_at
-    if limit is None or store.asleep or now - last < limit:
+    if limit is None or store.asleep or store.phase in _ENDED or now - last < limit:
         return None
     return limit
 

@@ -73,6 +73,7 @@ def test_an_awake_store_sleeps_once_its_plans_limit_has_passed_since_its_last_vi
     assert idle_limit(_store(), limits, AT + 7 * DAY - timedelta(seconds=1)) is None
     assert idle_limit(_store(plan=Plan.MEDIUM), limits, AT + 365 * DAY) is None
     assert idle_limit(_store(asleep=True), limits, AT + 365 * DAY) is None
+    assert idle_limit(_store(phase=Phase.DELETING), limits, AT + 365 * DAY) is None
     # A row the platform never saw a visit for counts from its creation.
     assert idle_limit(_store(last_visit=None), limits, AT - 23 * DAY) == 7 * DAY
 
