@@ -3,11 +3,14 @@
 Traefik (the real node's binary, from deploy/realnode/build.sh) runs as a host
 process with its kubernetes ingress provider on the devcluster and its
 Prometheus metrics on a loopback entrypoint; the watcher reads its per-Service
-request counters. A shopper's request through Traefik (the store's pods are
-kwok's and serve nothing: whatever the answer, Traefik's own 502/503/504 or what
-the pod's address leads to, Traefik counts it for the store's Service) is
-recorded as the store's last visit; a store nobody visited for its plan's limit
-is put to sleep as `system:auto-sleep`, a visited one is not.
+request counters. kwok's pod addresses lead off this machine, so before any
+request the stores' pods are given an address of this machine's own (on a bridge
+interface the test adds; their status patched, as a kubelet reports it, which
+kwok leaves alone), and requests go out only once Traefik's own API shows it
+forwarding there: nothing listens, Traefik answers 502 and counts the request
+for the store's Service. That is recorded as
+the store's last visit; a store nobody visited for its plan's limit is put to
+sleep as `system:auto-sleep`, a visited one is not.
 """
 
 import asyncio
@@ -23,6 +26,7 @@ import httpx
 import pytest
 from kubernetes_asyncio.client import (
     ApiClient,
+    CoreV1Api,
     NetworkingV1Api,
     V1IngressClass,
     V1IngressClassSpec,
@@ -43,11 +47,33 @@ REPO: Final = Path(__file__).resolve().parents[2]
 # A small store sleeps after this long without a visit; a medium one never does.
 LIMIT_S: Final = 45
 TRAEFIK_CONTROLLER: Final = "traefik.io/ingress-controller"
+# An address of this machine (TEST-NET-1, on a bridge with no ports): connections to
+# it are delivered here, and refused.
+LOCAL_IP: Final = "192.0.2.77"
+BRIDGE: Final = "urumi-visits"
+
+
+@pytest.fixture
+def local_address() -> Iterator[str]:
+    """LOCAL_IP on an interface of this machine's, for the test's length (a bridge:
+    this kernel has no dummy interfaces)."""
+    subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
+    for args in (
+        ["link", "add", BRIDGE, "type", "bridge"],
+        ["addr", "add", f"{LOCAL_IP}/32", "dev", BRIDGE],
+        ["link", "set", BRIDGE, "up"],
+    ):
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+    try:
+        yield LOCAL_IP
+    finally:
+        subprocess.run(["ip", "link", "del", BRIDGE], check=True, capture_output=True)
 
 
 class Traefik(NamedTuple):
     web: str  # where shoppers' requests go
     metrics: str  # its Prometheus endpoint
+    api: str  # its own API: the servers it forwards each service to
 
 
 def traefik_binary() -> Path:
@@ -74,18 +100,20 @@ async def _ingress_class(kube: ApiClient) -> None:
 
 @pytest.fixture
 def traefik(devcluster: DevCluster, tmp_path: Path) -> Iterator[Traefik]:
-    web, metrics = free_port(), free_port()
+    web, metrics, api = free_port(), free_port(), free_port()
     args = [
         str(traefik_binary()),
         f"--entrypoints.web.address=127.0.0.1:{web}",
         f"--entrypoints.metrics.address=127.0.0.1:{metrics}",
         "--metrics.prometheus=true",
         "--metrics.prometheus.entrypoint=metrics",
+        f"--entrypoints.traefik.address=127.0.0.1:{api}",
+        "--api.insecure=true",
         "--providers.kubernetesingress=true",
         f"--providers.kubernetesingress.ingressclass={INGRESS_CLASS}",
         "--providers.kubernetesingress.allowemptyservices=true",
         "--providers.kubernetesingress.allowexternalnameservices=true",
-        # kwok's pod addresses answer nothing: give up on them quickly.
+        # The pods' address refuses connections: Traefik answers 502 at once.
         "--serverstransport.forwardingtimeouts.dialtimeout=1s",
         "--global.checknewversion=false",
         "--global.sendanonymoususage=false",
@@ -107,7 +135,7 @@ def traefik(devcluster: DevCluster, tmp_path: Path) -> Iterator[Traefik]:
                         f"traefik did not start; see {tmp_path}/traefik.log"
                     ) from exc
                 time.sleep(0.2)
-        yield Traefik(f"http://127.0.0.1:{web}", endpoint)
+        yield Traefik(f"http://127.0.0.1:{web}", endpoint, f"http://127.0.0.1:{api}/api")
     finally:
         proc.terminate()
         proc.wait(10)
@@ -116,6 +144,7 @@ def traefik(devcluster: DevCluster, tmp_path: Path) -> Iterator[Traefik]:
 class Platform(NamedTuple):
     http: httpx.AsyncClient  # signed in as tenant acme
     database: str
+    kube: ApiClient
 
 
 @pytest.fixture
@@ -125,6 +154,7 @@ async def platform(
     kube: ApiClient,
     start_service: StartService,
     traefik: Traefik,
+    local_address: str,
     tmp_path: Path,
 ) -> AsyncIterator[Platform]:
     """The gateway (small stores sleep after LIMIT_S without a visit) and the
@@ -153,7 +183,7 @@ async def platform(
         ps.running(settings),
         httpx.AsyncClient(base_url=gateway.base_url, headers=auth(token), timeout=15) as http,
     ):
-        yield Platform(http, database)
+        yield Platform(http, database, kube)
 
 
 async def _shopper(traefik: Traefik, store: str, stop: asyncio.Event) -> None:
@@ -163,6 +193,33 @@ async def _shopper(traefik: Traefik, store: str, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await c.get("/shop/")
             await asyncio.sleep(1)
+
+
+async def _pods_on_this_machine(kube: ApiClient, store: str, ip: str) -> None:
+    """Give the store's pods the address `ip`, this machine's own (nothing listens)."""
+    core = CoreV1Api(kube)
+    namespace = f"store-{store}"
+    for pod in (await core.list_namespaced_pod(namespace)).items:
+        # A JSON patch (a list body): it replaces the list, which a strategic
+        # merge patch would add to.
+        body = [
+            {"op": "replace", "path": "/status/podIP", "value": ip},
+            {"op": "replace", "path": "/status/podIPs", "value": [{"ip": ip}]},
+        ]
+        await core.patch_namespaced_pod_status(pod.metadata.name, namespace, body)
+
+
+async def _forwards_to(traefik: Traefik, store: str, ip: str) -> bool:
+    """Whether Traefik has the store's services and sends them only to `ip`."""
+    async with httpx.AsyncClient(timeout=5) as c:
+        services = (await c.get(f"{traefik.api}/http/services")).json()
+    urls = [
+        server["url"]
+        for service in services
+        if f"store-{store}-" in service["name"]
+        for server in service.get("loadBalancer", {}).get("servers", [])
+    ]
+    return bool(urls) and all(url.startswith(f"http://{ip}:") for url in urls)
 
 
 async def _counted(traefik: Traefik, store: str) -> bool:
@@ -198,6 +255,11 @@ async def test_a_store_nobody_visits_falls_asleep_and_a_visited_one_stays_awake(
     await eventually(lambda: store_at(http, quiet, 1, "ready"), within=120, what="quiet ready")
     await eventually(lambda: store_at(http, visited, 1, "ready"), within=120, what="busy ready")
     created_at = _last_visit(await _view(http, visited))
+    for store in (quiet, visited):
+        await _pods_on_this_machine(platform.kube, store, LOCAL_IP)
+    await eventually(
+        lambda: _forwards_to(traefik, visited, LOCAL_IP), within=30, what="Traefik forwards here"
+    )
 
     await eventually(lambda: _counted(traefik, visited), within=30, what="Traefik counts the store")
     stop = asyncio.Event()
