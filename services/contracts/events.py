@@ -82,8 +82,21 @@ class KubeEvent(msgspec.Struct, frozen=True, tag="kube-event", tag_field="type")
     count: int = 1
 
 
+class StoreActivity(msgspec.Struct, frozen=True, tag="store-activity", tag_field="type"):
+    """Shoppers reached the store: the ingress controller's request counter for
+    its Services grew by `requests` since the watcher last looked. Written by the
+    watcher only, at most once a report period per store, and only when the
+    counter grew; the gateway records it as the store's last visit (what
+    auto-sleep reads). The platform's own signal, not on the tenants' feeds."""
+
+    tenant: str
+    store: str
+    requests: int
+    observed_at: datetime
+
+
 Event = StoreStatus | StoreProgress | KubeEvent | BackupStatus
 # What a tenant's websocket carries: its stores' events and their domains'.
 TenantEvent = Event | DomainStatus
 # Everything on URUMI_EVENTS: the tenants' events and the platform's own.
-BusEvent = TenantEvent | FleetProgress
+BusEvent = TenantEvent | FleetProgress | StoreActivity

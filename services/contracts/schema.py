@@ -9,7 +9,7 @@ from services.contracts.backups import BackupStatus, BackupStore
 from services.contracts.commands import CreateStore, DeleteStore, ReconcileStore
 from services.contracts.credentials import CredentialsReply, CredentialsRequest
 from services.contracts.domains import DomainStatus
-from services.contracts.events import KubeEvent, StoreProgress, StoreStatus
+from services.contracts.events import KubeEvent, StoreActivity, StoreProgress, StoreStatus
 from services.contracts.fleet import FleetProgress
 
 CONTRACT_VERSION: Final = "1.0.0"
@@ -25,6 +25,7 @@ MESSAGES: Final[tuple[type[msgspec.Struct], ...]] = (
     BackupStatus,
     DomainStatus,
     FleetProgress,
+    StoreActivity,
     CredentialsRequest,
     CredentialsReply,
 )
@@ -107,6 +108,16 @@ def asyncapi_document() -> dict[str, Any]:
                 "description": "Fleet upgrade progress (gateway), for the platform admin.",
                 "parameters": {"fleet": {"description": "Fleet upgrade id."}},
                 "messages": {"FleetProgress": {"$ref": "#/components/messages/FleetProgress"}},
+            },
+            "activity": {
+                "address": f"{p}.evt.{subjects.PLATFORM}.{{store}}.activity",
+                "description": (
+                    "Shoppers reached the store: its ingress controller's request counter "
+                    "grew (watcher, at most once a report period per store); the gateway "
+                    "records the store's last visit from it, which auto-sleep reads."
+                ),
+                "parameters": {"store": {"description": "Store id (DNS-1123 label)."}},
+                "messages": {"StoreActivity": {"$ref": "#/components/messages/StoreActivity"}},
             },
         },
         "components": {

@@ -17,6 +17,7 @@ class EventKind(StrEnum):
     FLEET = "fleet"
     BACKUP = "backup"
     DOMAIN = "domain"
+    ACTIVITY = "activity"
 
 
 def command_subject(tenant: str, store: str) -> str:
@@ -47,6 +48,11 @@ PLATFORM: Final = "_platform"
 
 def fleet_subject(fleet: str) -> str:
     return event_subject(PLATFORM, fleet, EventKind.FLEET)
+
+
+def activity_subject(store: str) -> str:
+    """A store's visits (watcher → gateway): the platform's, not its tenant's."""
+    return event_subject(PLATFORM, store, EventKind.ACTIVITY)
 
 
 def tenant_events(tenant: str) -> str:

@@ -21,6 +21,7 @@ from services.contracts.domains import DOMAIN_DOC_PATTERN
 from services.gateway import metrics, models, releases
 from services.gateway.audit import AuditMiddleware
 from services.gateway.auth import require_tenant
+from services.gateway.auto_sleep_driver import run_auto_sleep
 from services.gateway.backup_service import BackupService
 from services.gateway.controllers.backups import BackupController
 from services.gateway.controllers.domains import DomainController
@@ -84,6 +85,7 @@ async def _messaging(deps: GatewayDeps, stop: asyncio.Event) -> None:
                 run_projector(deps.db, js, stop, deps.outbox.wake),
                 run_fleets(deps, stop),
                 run_domains(deps, stop),
+                run_auto_sleep(deps, stop),
             )
     finally:
         # Everything fetched was acked above; drain() would wait on pull

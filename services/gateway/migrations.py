@@ -192,4 +192,12 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX store_domains_by_store ON store_domains (store_id, created_at);
     """,
+    # 11: auto-sleep. `stores.last_visit_at`: the store's last visit the platform
+    # saw (the ingress controller's counters through the watcher, its asleep
+    # page), its creation or its last wake, whichever is latest; a plan's idle
+    # limit counts from it. A store made before counts from its last change.
+    """
+    ALTER TABLE stores ADD COLUMN last_visit_at TEXT NOT NULL DEFAULT '';
+    UPDATE stores SET last_visit_at = updated_at;
+    """,
 )

@@ -77,6 +77,10 @@ class StoreView(msgspec.Struct, frozen=True):
     # The tenant's own domains, verified, in the store's spec: it answers on
     # them too, and the first is the engine's own address (GET …/domains).
     domains: list[str] = []
+    # The store's last visit that the platform saw (the ingress controller's
+    # counters, a visit to its asleep page), or its creation or last wake if
+    # later: a plan's URUMI_AUTO_SLEEP_AFTER counts from it.
+    last_visit_at: datetime | None = None
 
 
 class AddDomainRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

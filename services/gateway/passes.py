@@ -1,6 +1,7 @@
-"""The gateway's level-triggered loops (fleet upgrades, own domains): a pass
-now, whenever something wakes the loop, and at least every `PASS_INTERVAL_S`;
-each pass reads everything it needs from the database, so a restart loses nothing."""
+"""The gateway's level-triggered loops (fleet upgrades, own domains, auto-sleep):
+a pass now, whenever something wakes the loop, and at least every
+`PASS_INTERVAL_S` (or the loop's own interval); each pass reads everything it
+needs from the database, so a restart loses nothing."""
 
 import asyncio
 import logging
@@ -21,9 +22,11 @@ async def run_passes(
     wake: asyncio.Event,
     relay: asyncio.Event,
     stop: asyncio.Event,
+    interval_s: float = PASS_INTERVAL_S,
 ) -> None:
-    """`one_pass` until `stop`; a pass that changed anything wakes the outbox
-    `relay` (what it queued is sent at once); a failed one is retried."""
+    """`one_pass` until `stop`, at least every `interval_s`; a pass that changed
+    anything wakes the outbox `relay` (what it queued is sent at once); a failed
+    one is retried."""
     while not stop.is_set():
         wake.clear()
         try:
@@ -31,4 +34,4 @@ async def run_passes(
                 relay.set()
         except Exception as exc:
             log.warning("%s pass failed; will retry", what, extra={"error": repr(exc)})
-        await first_done(wake.wait(), stop.wait(), asyncio.sleep(PASS_INTERVAL_S))
+        await first_done(wake.wait(), stop.wait(), asyncio.sleep(interval_s))

@@ -17,7 +17,13 @@ from nats.js import JetStreamContext
 from services.contracts import streams
 from services.contracts.backups import BackupStatus
 from services.contracts.domains import DomainStatus
-from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
+from services.contracts.events import (
+    KubeEvent,
+    StepState,
+    StoreActivity,
+    StoreProgress,
+    StoreStatus,
+)
 from services.contracts.fleet import FleetProgress
 from services.contracts.phases import Phase
 from services.contracts.store_state import StoreState
@@ -52,6 +58,9 @@ async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> N
         return
     if isinstance(event, FleetProgress | DomainStatus):
         return  # the gateway's own news (fleet_events, domain_events), not to fold
+    if isinstance(event, StoreActivity):
+        await _visited(db, event)
+        return
     seq = msg.metadata.sequence.stream
     at = event.observed_at if isinstance(event, StoreStatus | BackupStatus) else event.at
     generation = event.generation if isinstance(event, StoreStatus | StoreProgress) else 0
@@ -97,6 +106,15 @@ async def project(db: Backend, msg: Msg, wake: asyncio.Event | None = None) -> N
         metrics.STORE_READY_SECONDS.labels(
             first_ready.engine.value, first_ready.plan.value
         ).observe(max(0.0, (at - first_ready.created_at).total_seconds()))
+
+
+async def _visited(db: Backend, event: StoreActivity) -> None:
+    """The store's last visit, from the ingress controller's counters (not in its
+    timeline: a visit is no step of the store's)."""
+    async with db.transaction() as conn:
+        store = await repo.get_store(conn, event.store)
+        if store is not None and store.tenant == event.tenant:
+            await repo.visited(conn, store, event.observed_at)
 
 
 async def _after_failure(conn: Conn, store: StoreView, merged: StoreState) -> StoreState | None:

@@ -46,6 +46,7 @@ def store_from_row(row: Row) -> StoreView:
         release=row["release"],
         asleep=bool(row["asleep"]),
         domains=_domains.decode(row["domains"]),
+        last_visit_at=datetime.fromisoformat(row["last_visit_at"]),
     )
 
 
@@ -88,8 +89,8 @@ async def upsert_store(conn: Conn, view: StoreView, first_generation: int) -> No
     await conn.execute(
         """INSERT INTO stores (id, tenant_id, engine, plan, display_name, storage_plan, phase,
                generation, first_generation, url, reason, message, conditions, created_at,
-               updated_at, release, asleep, domains)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               updated_at, release, asleep, domains, last_visit_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET tenant_id=excluded.tenant_id, engine=excluded.engine,
                plan=excluded.plan, display_name=excluded.display_name,
                storage_plan=excluded.storage_plan, release=excluded.release, phase=excluded.phase,
@@ -97,7 +98,7 @@ async def upsert_store(conn: Conn, view: StoreView, first_generation: int) -> No
                url=excluded.url, reason=excluded.reason, message=excluded.message,
                conditions=excluded.conditions, created_at=excluded.created_at,
                updated_at=excluded.updated_at, asleep=excluded.asleep, domains=excluded.domains,
-               ready_at=NULL""",
+               last_visit_at=excluded.last_visit_at, ready_at=NULL""",
         view.id,
         view.tenant,
         view.engine.value,
@@ -116,6 +117,7 @@ async def upsert_store(conn: Conn, view: StoreView, first_generation: int) -> No
         view.release,
         int(view.asleep),
         msgspec.json.encode(view.domains).decode(),
+        _ts(view.created_at),  # a new store's idle time counts from its creation
     )
 
 
@@ -137,6 +139,20 @@ async def save_spec(conn: Conn, view: StoreView) -> None:
         _ts(view.updated_at),
         view.id,
     )
+
+
+async def visited(conn: Conn, store: StoreView, at: datetime) -> bool:
+    """`at` the store's last visit, unless it has a later one; whether it changed."""
+    if store.last_visit_at is not None and store.last_visit_at >= at:
+        return False
+    await conn.execute("UPDATE stores SET last_visit_at = ? WHERE id = ?", _ts(at), store.id)
+    return True
+
+
+async def awake_stores(conn: Conn) -> list[StoreView]:
+    """Every store awake and not being deleted (what auto-sleep looks at)."""
+    sql = "SELECT * FROM stores WHERE asleep = 0 AND phase NOT IN ('deleting', 'deleted')"
+    return [store_from_row(r) for r in await conn.fetchall(sql)]
 
 
 async def add_spec(conn: Conn, store_id: str, spec: SpecRecord) -> None:

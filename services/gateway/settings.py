@@ -1,10 +1,12 @@
 """The gateway's `URUMI_*` settings (the common ones in `services.runtime.settings`)."""
 
+from datetime import timedelta
 from typing import Annotated, ClassVar
 
 import msgspec
 
 from services.contracts.store import Plan
+from services.gateway.auto_sleep import LIMITS_PATTERN, parse_limits
 from services.runtime.settings import Port, Positive, Seconds, Settings, TlsMode, store_tls
 
 _PLAN = "|".join(p.value for p in Plan)
@@ -53,6 +55,13 @@ class GatewaySettings(Settings, frozen=True):
     # The plans whose sleeping stores wake on a shopper's visit (the others
     # show the "asleep" page until their owner wakes them).
     wake_on_visit_plans: PlanList = "medium,large"
+    # Auto-sleep: how long a plan's store may go without a visit before the
+    # platform puts it to sleep, e.g. small=7d,medium=30d (d, h, m, s or seconds
+    # alone); a plan not named never sleeps on its own. Visits are what the
+    # watcher reads from the ingress controller (URUMI_INGRESS_METRICS_URL).
+    auto_sleep_after: Annotated[
+        str, msgspec.Meta(pattern=LIMITS_PATTERN, description="e.g. small=7d,medium=30d")
+    ] = ""
     # Stores on their own domains: the resolver their DNS records are looked up
     # through ("" the system's), how many a store may have, how often a domain
     # not yet proven is looked up (and a proven one again), and how long one may
@@ -69,3 +78,6 @@ class GatewaySettings(Settings, frozen=True):
 
     def wakes_on_visit(self) -> frozenset[Plan]:
         return frozenset(Plan(p) for p in self.wake_on_visit_plans.split(",") if p)
+
+    def auto_sleep_limits(self) -> dict[Plan, timedelta]:
+        return parse_limits(self.auto_sleep_after)

@@ -6,7 +6,7 @@ provisioner scales the store's workloads to zero, or back), but not a spec
 change: the store's release, plan and name stay, and a rollback returns to the
 spec before the last change of those, asleep or awake as the store is."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import msgspec
@@ -19,6 +19,9 @@ from services.gateway.models import StoreView
 _ENDED = (Phase.DELETING, Phase.DELETED)
 # Who a wake on a shopper's visit is audited as.
 VISIT_ACTOR: Final = "system:wake-on-visit"
+# A visit to the asleep page is written as the store's last visit at most this
+# often: a crawler's burst takes one write, not one per request.
+VISIT_RECORD_EVERY: Final = timedelta(minutes=1)
 
 
 def verb(asleep: bool) -> str:
@@ -61,3 +64,10 @@ def woken_by_visit(store: StoreView | None, plans: frozenset[Plan]) -> StoreView
     woken = toggled(store, asleep=False)
     message = "a shopper's visit wakes the store: its pods start again on the same data"
     return None if woken is None else msgspec.structs.replace(woken, message=message)
+
+
+def visit_worth_recording(store: StoreView, now: datetime) -> bool:
+    """Whether a visit at `now` to the store's asleep page is written as its last
+    visit: the one recorded is older than `VISIT_RECORD_EVERY`."""
+    last = store.last_visit_at
+    return store.phase not in _ENDED and (last is None or now - last >= VISIT_RECORD_EVERY)

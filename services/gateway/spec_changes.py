@@ -76,6 +76,8 @@ async def slept(conn: Conn, after: StoreView, actor: str) -> None:
     """The store at `after`'s generation, put to sleep or woken (`after.asleep`)."""
     action = f"{verb(after.asleep)} store at generation {after.generation}"
     await regenerated(conn, after, actor, action)
+    if not after.asleep:  # a wake is a visit: auto-sleep counts from it
+        await repo.visited(conn, after, after.updated_at)
 
 
 async def regenerated(conn: Conn, after: StoreView, actor: str, action: str) -> None:

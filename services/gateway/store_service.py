@@ -154,7 +154,10 @@ class StoreService:
         plans = self._deps.settings.wakes_on_visit()
         seen = await repo.get_store(self._deps.db.reader, store_id)
         if sleep.woken_by_visit(seen, plans) is None:
-            return seen  # no write, hence no lock, for a page that changes nothing
+            if seen is not None and sleep.visit_worth_recording(seen, repo.now()):
+                async with self._deps.db.transaction() as conn:
+                    await repo.visited(conn, seen, repo.now())
+            return seen  # no lock for a page that changes nothing, or once a minute
         async with self._deps.db.transaction() as conn:
             current = await repo.get_store(conn, store_id)
             after = sleep.woken_by_visit(current, plans)

@@ -11,6 +11,7 @@ from services.runtime import bus
 from services.runtime.health import Health
 from services.runtime.http import health_app, serve
 from services.runtime.kube import kube_client
+from services.watcher.activity import ActivityReporter
 from services.watcher.controller import Controller
 from services.watcher.events import RateLimiter
 from services.watcher.informer import Informer
@@ -79,6 +80,16 @@ async def main(settings: WatcherSettings, stop: asyncio.Event) -> None:
         asyncio.create_task(heal.run(all_synced, stop), name="self-heal"),
         asyncio.create_task(controller.forward_kube_events(stop), name="kube-events"),
     ]
+    if settings.ingress_metrics_url:
+        visits = ActivityReporter(
+            js,
+            controller.cache,
+            lease,
+            settings.ingress_metrics_url,
+            settings.ingress_controller,
+            settings.activity_report_s,
+        )
+        tasks.append(asyncio.create_task(visits.run(all_synced, stop), name="activity"))
     server = asyncio.create_task(
         serve(health_app(health), settings.http_host, settings.http_port, stop)
     )

@@ -1,6 +1,11 @@
 """The watcher's `URUMI_*` settings (the common ones in `services.runtime.settings`)."""
 
+from typing import Literal
+
 from services.runtime.settings import Port, Positive, Seconds, Settings
+
+# The ingress controllers whose request counters the watcher reads (`activity`).
+IngressController = Literal["traefik", "nginx"]
 
 
 class WatcherSettings(Settings, frozen=True):
@@ -18,3 +23,11 @@ class WatcherSettings(Settings, frozen=True):
     # once per resync period (spread over it, at most resync_per_s a second).
     selfheal_resync_s: Seconds = 3600.0
     selfheal_resync_per_s: Seconds = 0.5
+    # Shoppers' visits (what auto-sleep reads): the ingress controller's
+    # Prometheus endpoint ("" reports none) and which controller serves it
+    # (traefik: traefik_service_requests_total; nginx: ingress-nginx's
+    # nginx_ingress_controller_requests). Scraped every activity_report_s; a
+    # store whose counter grew is reported once per period at most.
+    ingress_metrics_url: str = ""
+    ingress_controller: IngressController = "traefik"
+    activity_report_s: Seconds = 300.0

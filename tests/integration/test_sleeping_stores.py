@@ -7,6 +7,7 @@ sleeping store's host answers, and the one wake it queues."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -210,6 +211,11 @@ async def test_a_burst_of_visits_wakes_a_store_whose_plan_allows_it_once(
     assert woken.actor == "system:wake-on-visit"
     store = (await acme.get("/api/v1/stores/busy")).json()
     assert (store["asleep"], store["generation"], store["phase"]) == (False, 3, "provisioning")
+    # The wake is the store's last visit: auto-sleep counts from it, not from its creation.
+    woken_at, created_at = (
+        datetime.fromisoformat(store[k]) for k in ("last_visit_at", "created_at")
+    )
+    assert woken_at > created_at
     assert (await _visit(gateway, host)).status_code == 503  # still waking: the page again
     await asyncio.sleep(0.5)  # a second wake would have been relayed by now
     assert await command_count(js) == 3

@@ -88,6 +88,8 @@ watcher:
       {{- include "platform.natsStreamInfo" . | nindent 6 }}
       - "urumi.evt.*.*.status"
       - "urumi.evt.*.*.kube"
+      # Stores' visits, read from the ingress controller (auto-sleep).
+      - "urumi.evt._platform.*.activity"
       # Self-healing asks for re-applies, on their own subject: never a create or delete.
       - "urumi.cmd.*.*.reconcile"
       # Read back the last statuses (services/runtime/stream_reader.py), deleting
