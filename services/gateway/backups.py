@@ -20,14 +20,12 @@ from services.contracts.backups import (
     RestoreFrom,
 )
 from services.contracts.phases import Phase
-from services.contracts.store import Engine, Plan
+from services.contracts.store import Plan
 from services.gateway.domain_errors import ConflictError, NotFoundError
 from services.gateway.models import BackupView, StoreView
 
 _DONE: Final = frozenset({BackupState.SUCCEEDED, BackupState.FAILED})
 _SERVING: Final = (Phase.READY, Phase.DEGRADED)
-# Engines whose chart backs a store up and restores it (charts/<engine>/templates/backup.yaml).
-BACKED_UP_ENGINES: Final = frozenset({Engine.MEDUSA})
 
 
 class BackupRow(msgspec.Struct, frozen=True):
@@ -106,11 +104,6 @@ def check_can_back_up(store: StoreView, bucket: str) -> None:
         raise ConflictError(
             "backups are not configured on this platform: the operator sets the object "
             "storage (stores.backups in the platform chart, URUMI_BACKUP_BUCKET)"
-        )
-    if store.engine not in BACKED_UP_ENGINES:
-        raise ConflictError(
-            f"store '{store.id}' runs {store.engine}: backups are built for Medusa stores only "
-            "so far (its chart has no backup CronJob yet)"
         )
     if store.asleep:
         raise ConflictError(

@@ -1,4 +1,4 @@
-"""Backups, restore and clone of a Medusa store on the devcluster: the gateway
+"""Backups, restore and clone of a store of each engine on the devcluster: the gateway
 and the watcher as processes, the provisioner in process, object storage a real
 S3 server on loopback. Kwok runs no container, so this proves what a backup,
 restore or clone makes in the cluster and how their states flow to the API;
@@ -9,12 +9,13 @@ import asyncio
 import base64
 import subprocess
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import httpx
-from kubernetes_asyncio.client import ApiClient, BatchV1Api, CoreV1Api, V1Job
+import pytest
+from kubernetes_asyncio.client import ApiClient, BatchV1Api, CoreV1Api, V1Job, V1PodSpec
 
 from services.devtools.devcluster import DevCluster
 from services.devtools.natsserver import NatsServer
@@ -50,7 +51,28 @@ async def _setup_job(batch: BatchV1Api, namespace: str) -> V1Job:
     return setups[0]
 
 
+def _medusa_rewrite(setup: V1PodSpec, source: str, clone: str) -> None:
+    """Medusa's uploaded files' URLs, rewritten by the load step."""
+    load = _env(setup.init_containers[1])
+    assert (load["OLD_URL"], load["NEW_URL"]) == (f"http://{source}", f"http://{clone}")
+
+
+def _woocommerce_rewrite(setup: V1PodSpec, source: str, clone: str) -> None:
+    """WordPress's addresses: wp-cli's `search-replace` from the source's host."""
+    (wp_cli,) = setup.containers
+    assert _env(wp_cli)["RESTORED_HOST"] == source
+    assert f"wp search-replace \"$RESTORED_HOST\" '{clone}' --skip-columns=guid" in wp_cli.args[0]
+
+
+REWRITES: dict[str, Callable[[V1PodSpec, str, str], None]] = {
+    "medusa": _medusa_rewrite,
+    "woocommerce": _woocommerce_rewrite,
+}
+
+
+@pytest.mark.parametrize("engine", sorted(REWRITES))
 async def test_a_backup_is_a_job_whose_state_reaches_the_api_and_restore_and_clone_start_from_it(
+    engine: str,
     nats_server: NatsServer,
     devcluster: DevCluster,
     start_service: StartService,
@@ -93,7 +115,7 @@ async def test_a_backup_is_a_job_whose_state_reaches_the_api_and_restore_and_clo
             return store_at(http, name, generation, phase)
 
         created = await http.post(
-            "/api/v1/stores", json={"id": store, "engine": "medusa", "display_name": "Live"}
+            "/api/v1/stores", json={"id": store, "engine": engine, "display_name": "Live"}
         )
         assert created.status_code == 202, created.text
         await eventually(lambda: at(store, 1, "ready"), within=120, what="ready")
@@ -166,15 +188,12 @@ async def test_a_backup_is_a_job_whose_state_reaches_the_api_and_restore_and_clo
         said = await _urumi(
             gateway.base_url, token, "clone", store, "--backup", backup_id, "--to", copy
         )
-        assert said.split()[:2] == [copy, "medusa"], said
+        assert said.split()[:2] == [copy, engine], said
         clone = await eventually(lambda: at(copy, 1, "ready"), within=120, what="the clone ready")
         assert clone["display_name"] == "Live"
         clone_setup = (await _setup_job(batch, f"store-{copy}")).spec.template.spec
-        fetch, load = (_env(c) for c in clone_setup.init_containers)
+        fetch = _env(clone_setup.init_containers[0])
         assert fetch["SOURCE_PATH"] == f"store:{object_storage.bucket}/{PREFIX}/{store}/{backup_id}"
-        assert (load["OLD_URL"], load["NEW_URL"]) == (
-            f"http://{store}.{ps.BASE_DOMAIN}",
-            f"http://{copy}.{ps.BASE_DOMAIN}",
-        )
+        REWRITES[engine](clone_setup, f"{store}.{ps.BASE_DOMAIN}", f"{copy}.{ps.BASE_DOMAIN}")
         rows = await query(database, "SELECT action FROM audit")
         assert (f"clone store from {store} backup {backup_id}",) in rows

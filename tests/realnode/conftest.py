@@ -9,11 +9,14 @@ its port for the stores' URLs.
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
+from services.devtools import realnode_config as cfg
 from services.devtools.devcluster import DevCluster, ensure_built
 from services.devtools.realnode import RealNode
 from tests.faults.platform import PlatformHarness
@@ -59,11 +62,31 @@ async def realnode_kube(realnode: RealNode) -> AsyncIterator[ApiClient]:
 
 
 @pytest.fixture
+def platform_env() -> dict[str, str]:
+    """Settings a module's platform adds to the node's (a module overrides it)."""
+    return {}
+
+
+@pytest.fixture
+def every_store() -> dict[str, Any]:
+    """Values a module adds to the node's `all.yaml` (a module overrides it)."""
+    return {}
+
+
+@pytest.fixture
 async def platform(
-    realnode: RealNode, realnode_kube: ApiClient, tmp_path: Path
+    realnode: RealNode,
+    realnode_kube: ApiClient,
+    tmp_path: Path,
+    platform_env: dict[str, str],
+    every_store: dict[str, Any],
 ) -> AsyncIterator[PlatformHarness]:
-    env = realnode.provisioner_env(tmp_path / "realnode-values")
-    env["URUMI_WATCHER_RESYNC_S"] = "2"
+    values = tmp_path / "realnode-values"
+    env = realnode.provisioner_env(values)
+    if every_store:
+        node_values = yaml.safe_load((values / "all.yaml").read_text())
+        (values / "all.yaml").write_text(cfg.to_yaml(node_values | every_store))
+    env |= {"URUMI_WATCHER_RESYNC_S": "2", **platform_env}
     started = PlatformHarness(tmp_path / "platform", realnode.cluster, realnode_kube, extra_env=env)
     await started.start()
     try:

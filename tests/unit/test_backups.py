@@ -209,8 +209,6 @@ def _store(**kw: object) -> StoreView:
 def test_backups_are_refused_saying_why_and_what_to_do() -> None:
     with pytest.raises(ConflictError, match="URUMI_BACKUP_BUCKET"):
         backups.check_can_back_up(_store(), "")
-    with pytest.raises(ConflictError, match="Medusa stores only"):
-        backups.check_can_back_up(_store(engine=Engine.WOOCOMMERCE), "b")
     with pytest.raises(ConflictError, match="wake it"):
         backups.check_can_back_up(_store(asleep=True), "b")
     with pytest.raises(ConflictError, match="provisioning"):

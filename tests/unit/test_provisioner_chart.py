@@ -205,7 +205,8 @@ async def test_network_policies(helm: str) -> None:
     db_in = policies["database-from-web"]
     assert db_in["podSelector"]["matchLabels"][labels.COMPONENT] == "database"
     (rule,) = db_in["ingress"]
-    assert rule["from"][0]["podSelector"]["matchExpressions"][0]["values"] == ["web", "setup"]
+    allowed = rule["from"][0]["podSelector"]["matchExpressions"][0]["values"]
+    assert allowed == ["web", "setup", "backup"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 3306}]
 
     egress = policies["web-egress"]
@@ -221,7 +222,7 @@ async def test_network_policies(helm: str) -> None:
     assert block["cidr"] == "0.0.0.0/0"
     assert {"10.0.0.0/8", "169.254.0.0/16", "192.168.0.0/16"} <= set(block["except"])
     assert {p["port"] for p in internet["ports"]} == {80, 443}
-    # Only the web tier and the setup Job get egress; the database stays offline.
+    # The web tier, the setup Job and backups get egress; the database stays offline.
     for p in policies.values():
         if "Egress" in p["policyTypes"] and p["podSelector"]:
             assert "database" not in p["podSelector"]["matchExpressions"][0]["values"]

@@ -129,3 +129,80 @@ tolerations:
 {{- define "woocommerce.backend" -}}
 {{ if (index . 0).Values.sleep.asleep }}sleep-page{{ else }}{{ index . 1 }}{{ end }}
 {{- end }}
+
+{{/* rclone's remote `store:` from the environment: the platform's object
+     storage, its keys from the Secret the provisioner copies into the store's
+     namespace (never a value). */}}
+{{- define "woocommerce.backupStorageEnv" -}}
+{{- $s := .Values.backup.storage -}}
+- name: HOME
+  value: /tmp
+- name: RCLONE_CONFIG
+  value: /tmp/rclone.conf
+- name: RCLONE_CONFIG_STORE_TYPE
+  value: s3
+- name: RCLONE_CONFIG_STORE_PROVIDER
+  value: Other
+- name: RCLONE_CONFIG_STORE_ENDPOINT
+  value: {{ $s.endpoint | quote }}
+- name: RCLONE_CONFIG_STORE_REGION
+  value: {{ $s.region | quote }}
+- name: RCLONE_CONFIG_STORE_FORCE_PATH_STYLE
+  value: "true"
+- name: RCLONE_CONFIG_STORE_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef: {name: {{ $s.secretName }}, key: access-key-id}
+- name: RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ $s.secretName }}, key: secret-access-key}
+- name: STORE_PATH
+  value: {{ printf "store:%s/%s" $s.bucket (include "woocommerce.backupPath" (list . .Values.store.id)) | quote }}
+{{- end }}
+
+{{/* A store's backups under the bucket: `include "woocommerce.backupPath" (list . id)`. */}}
+{{- define "woocommerce.backupPath" -}}
+{{- $prefix := trimAll "/" (index . 0).Values.backup.storage.prefix -}}
+{{ if $prefix }}{{ $prefix }}/{{ end }}{{ index . 1 }}
+{{- end }}
+
+{{/* Upload the backup, say its size (the Job's termination message, which the
+     watcher reports), then drop what is past the plan's retention. */}}
+{{- define "woocommerce.uploadScript" -}}
+set -eu
+rclone copy --s3-no-check-bucket /backup "$STORE_PATH/$BACKUP"
+size=$(rclone size --json "$STORE_PATH/$BACKUP" | sed -n 's/.*"bytes":\([0-9]*\).*/\1/p')
+echo "uploaded $BACKUP: ${size:-0} bytes"
+rclone delete --min-age {{ .Values.backup.retentionDays }}d "$STORE_PATH" || echo "expired backups not removed"
+rclone rmdirs --leave-root "$STORE_PATH" || true
+printf '{"size_bytes": %s}' "${size:-0}" > /dev/termination-log
+{{- end }}
+
+{{/* Egress rules to the store's database and to DNS, for the pods that use both. */}}
+{{- define "woocommerce.databaseAndDns" -}}
+{{- $np := .Values.networkPolicy -}}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "woocommerce.selector" (list . "database") | nindent 10 }}
+  ports:
+    - protocol: TCP
+      port: 3306
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ $np.dns.namespace }}
+      {{- with $np.dns.podLabels }}
+      podSelector:
+        matchLabels:
+          {{- toYaml . | nindent 10 }}
+      {{- end }}
+    {{- range $np.dns.ipBlocks }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  ports:
+    - protocol: UDP
+      port: 53
+    - protocol: TCP
+      port: 53
+{{- end }}

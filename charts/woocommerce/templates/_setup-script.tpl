@@ -32,6 +32,12 @@ if ! wp core is-installed; then
     --admin_user="$WP_ADMIN_USER" --admin_password="$WP_ADMIN_PASSWORD" \
     --admin_email="$ADMIN_EMAIL" --skip-email
 fi
+if [ -n "${RESTORED_HOST:-}" ] && [ "$RESTORED_HOST" != {{ .Values.store.host | squote }} ]; then
+  # A clone: its data names the source's host (links, media, options, some
+  # serialized). WordPress's own way to move a site; GUIDs stay as they were.
+  wp search-replace "$RESTORED_HOST" {{ .Values.store.host | squote }} --skip-columns=guid \
+    --all-tables-with-prefix --report-changed-only
+fi
 wp option update home "$STORE_URL"
 wp option update siteurl "$STORE_URL"
 wp rewrite structure '/%postname%/'

@@ -4,7 +4,7 @@
 # packed by umoci as OCI image-layout tars that `ctr -n k8s.io images import`
 # loads under their full reference.
 #
-#   deploy/realnode/images/build.sh [pause|busybox|postgres|redis|medusa|mariadb|wordpress]...   (none: all)
+#   deploy/realnode/images/build.sh [pause|busybox|postgres|redis|medusa|mariadb|wordpress|rclone]...   (none: all)
 #
 # stdout: one line per image, `<full image ref> <absolute path of image.tar>`.
 # Progress goes to stderr. Each image is cached under
@@ -28,13 +28,14 @@ MEDUSA_VERSION=2.21.2      # every @medusajs/* in deploy/medusa/app/package.json
 MARIADB_VERSION=11.8.9     # upstream part of Debian's mariadb-server (epoch 1)
 WORDPRESS_VERSION=6.8.13   # upstream part of Debian's wordpress (+dfsg1 repack)
 PHP_VERSION=8.4            # Debian's php8.4-* packages (the tag names only the minor)
+RCLONE_VERSION=1.60.1      # upstream part of Debian's rclone (+dfsg repack)
 # -----------------------------------------------------------------------------
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 APP="$(cd "$HERE/../../medusa/app" && pwd)"
 CACHE_ROOT="${URUMI_CACHE:-$HOME/.cache/urumi}/images"
-ALL_IMAGES=(pause busybox postgres redis medusa mariadb wordpress)
+ALL_IMAGES=(pause busybox postgres redis medusa mariadb wordpress rclone)
 # Paths the images leave out: documentation and translations nobody reads in a
 # container (copyright files stay).
 DPKG_EXCLUDES=(
@@ -58,6 +59,8 @@ ref_of() {
     # The official image never published 6.8.13 (its 6.8 line ended at 6.8.3,
     # then 6.9.0): its minor tag names our WordPress truly, and kind pulls it.
     wordpress) echo "docker.io/library/wordpress:${WORDPRESS_VERSION%.*}-php$PHP_VERSION-apache" ;;
+    # The official image's name and tag, which the charts' backup Jobs name.
+    rclone) echo "docker.io/rclone/rclone:$RCLONE_VERSION" ;;
     *) die "unknown image '$1' (known: ${ALL_IMAGES[*]})" ;;
   esac
 }
@@ -76,8 +79,8 @@ key_inputs() {
   local name=$1
   printf '== build.sh\n'; cat "$SELF"
   printf 'suite=%s mirror=%s security=%s\n' "$DEBIAN_SUITE" "$DEBIAN_MIRROR" "$DEBIAN_SECURITY_MIRROR"
-  printf 'pins=%s %s %s %s %s %s %s %s %s\n' "$PAUSE_VERSION" "$BUSYBOX_VERSION" "$POSTGRES_VERSION" "$REDIS_VERSION" \
-    "$NODEJS_VERSION" "$MEDUSA_VERSION" "$MARIADB_VERSION" "$WORDPRESS_VERSION" "$PHP_VERSION"
+  printf 'pins=%s %s %s %s %s %s %s %s %s %s\n' "$PAUSE_VERSION" "$BUSYBOX_VERSION" "$POSTGRES_VERSION" "$REDIS_VERSION" \
+    "$NODEJS_VERSION" "$MEDUSA_VERSION" "$MARIADB_VERSION" "$WORDPRESS_VERSION" "$PHP_VERSION" "$RCLONE_VERSION"
   printf 'umoci=%s mmdebstrap=%s\n' "$(umoci --version)" "$(mmdebstrap --version)"
   [[ ! -d "$HERE/$name" ]] || dump_files "$HERE/$name"
   case "$name" in
@@ -390,6 +393,20 @@ build_wordpress() {
     --config.env "PATH=$PATH_DEFAULT" --config.env LANG=C.UTF-8 \
     --config.entrypoint docker-entrypoint.sh --config.cmd apache2-foreground \
     --config.stopsignal SIGWINCH --config.exposedports 80/tcp --config.volume /var/www/html
+}
+
+# The client of the charts' backup and restore steps (the official image's
+# contract as they use it): rclone and a POSIX shell with sed, run as the
+# store's user, HOME and rclone's config in /tmp, the remote from RCLONE_CONFIG_*.
+build_rclone() {
+  local work=$1 out=$2 root=$1/rootfs labels
+  debootstrap "$root" --include=rclone,ca-certificates
+  require_upstream "$root" rclone "$RCLONE_VERSION"
+  slim "$root"
+  mapfile -t labels < <(debian_labels "$root")
+  pack rclone "$root" "$out" "${labels[@]}" \
+    --config.workingdir / --config.env "PATH=$PATH_DEFAULT" \
+    --config.entrypoint rclone
 }
 
 # ---- cache and locking ----------------------------------------------------------------

@@ -1,0 +1,171 @@
+"""Real backups on the real node, to a real S3 server (versitygw on the
+node's bridge address, which the stores' pods may reach through their
+NetworkPolicy), uploaded by rclone from the backup Job's pods.
+
+Medusa: pg_dump and the uploads, then a restore's setup Job fetches and loads
+them: the order placed before the backup is there again, the one placed after
+it is gone. WooCommerce: mariadb-dump and wp-content, for a site installed by
+its owner (no restore: the node runs WooCommerce without its setup Job, where
+a restore runs). The object storage's key is in no pod's log, nor in the
+platform's logs, streams or database."""
+
+import gzip
+import io
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from services.devtools import realnode_config as cfg
+from services.devtools.realnode import RealNode
+from tests.faults.platform import LeakScan, PlatformHarness, assert_no_leak, new_id
+from tests.fixtures.s3 import ObjectStorage, rclone, serving
+from tests.fixtures.waiting import eventually
+from tests.realnode import shopper, wordpress
+
+READY_WITHIN_S = 900.0  # cold: Postgres initdb, Medusa's migrations and seed on 2 cores
+WOOCOMMERCE_READY_WITHIN_S = 600.0  # cold: MariaDB's first initialisation on 2 cores
+BACKUP_WITHIN_S = 300.0
+PREFIX = "urumi/stores"
+
+
+@pytest.fixture
+def node_storage(realnode: RealNode, tmp_path: Path) -> Iterator[ObjectStorage]:
+    """The object storage on the node's bridge address, where pods reach the host."""
+    with serving(tmp_path / "s3", cfg.NODE_IP) as storage:
+        yield storage
+
+
+@pytest.fixture
+def every_store(node_storage: ObjectStorage) -> dict[str, Any]:
+    """The stores' backup and setup pods may reach the object storage."""
+    port = urlsplit(node_storage.endpoint).port
+    reach = {"networks": [{"cidr": f"{cfg.NODE_IP}/32"}], "ports": [port]}
+    return {"backup": {"storage": reach}}
+
+
+@pytest.fixture
+def platform_env(node_storage: ObjectStorage) -> dict[str, str]:
+    """Backups on: the provisioner's object storage settings."""
+    return {
+        "URUMI_BACKUP_ENDPOINT": node_storage.endpoint,
+        "URUMI_BACKUP_BUCKET": node_storage.bucket,
+        "URUMI_BACKUP_PREFIX": PREFIX,
+        "URUMI_BACKUP_ACCESS_KEY_ID": node_storage.access_key_id,
+        "URUMI_BACKUP_SECRET_ACCESS_KEY": node_storage.secret_access_key,
+    }
+
+
+def _uploaded(storage: ObjectStorage, home: Path, store: str, backup: str) -> dict[str, bytes]:
+    """What the backup's Job wrote to the object storage, by name (fetched from the host)."""
+    where = home / backup
+    rclone(storage, home, "copy", f"store:{storage.bucket}/{PREFIX}/{store}/{backup}", str(where))
+    return {path.name: path.read_bytes() for path in where.iterdir()}
+
+
+async def _ready_store(
+    platform: PlatformHarness, realnode: RealNode, engine: str, within: float
+) -> tuple[str, shopper.Storefront, dict[str, str]]:
+    """A new store of `engine`, ready: its id, its shop front, its admin's credentials."""
+    store = new_id(f"bak-{engine[:3]}")
+    created = await platform.create(store, engine=engine)
+    front = shopper.Storefront(url=created["url"], ingress=realnode.ingress_url)
+    await platform.wait_phase([store], "ready", within=within)
+    return store, front, await platform.credentials(store)
+
+
+async def _order_status(front: shopper.Storefront, token: str, order: str) -> int:
+    async with front.client(Authorization=f"Bearer {token}") as http:
+        return (await http.get(f"/admin/orders/{order}")).status_code
+
+
+async def _backup(platform: PlatformHarness, store: str) -> dict[str, Any]:
+    """Back the store up now; its row once finished."""
+    started = await platform.http.post(f"{platform.api}/api/v1/stores/{store}/backups")
+    assert started.status_code == 202, started.text
+    backup = str(started.json()["id"])
+
+    async def finished() -> dict[str, Any] | None:
+        listed = await platform.http.get(f"{platform.api}/api/v1/stores/{store}/backups")
+        row = next(b for b in listed.json()["items"] if b["id"] == backup)
+        return row if row["state"] in ("succeeded", "failed") else None
+
+    done: dict[str, Any] = await eventually(finished, BACKUP_WITHIN_S, 1, f"backup {backup}")
+    assert done["state"] == "succeeded", done
+    return done
+
+
+async def test_a_real_medusa_backup_restores_the_store_s_orders(
+    platform: PlatformHarness,
+    realnode: RealNode,
+    node_storage: ObjectStorage,
+    tmp_path: Path,
+) -> None:
+    store, front, creds = await _ready_store(platform, realnode, "medusa", READY_WITHIN_S)
+    token = await shopper.admin_token(front, creds["username"], creds["password"])
+    key = await shopper.publishable_key(front, token)
+    kept = await shopper.place_order(front, key, f"kept-{store}@example.com")
+
+    backup = await _backup(platform, store)
+    # What the Job wrote is in the object storage, its size as the API says:
+    # the dump holds the order.
+    objects = _uploaded(node_storage, tmp_path, store, backup["id"])
+    assert sorted(objects) == ["database.sql.gz", "files.tar.gz"]
+    assert backup["size_bytes"] == sum(len(data) for data in objects.values())
+    assert kept.encode() in gzip.decompress(objects["database.sql.gz"])
+
+    gone = await shopper.place_order(front, key, f"gone-{store}@example.com")
+    restored = await platform.http.post(
+        f"{platform.api}/api/v1/stores/{store}/restore", json={"backup": backup["id"]}
+    )
+    assert restored.status_code == 202, restored.text
+    assert restored.json()["generation"] == 2
+
+    async def restored_ready() -> bool:
+        view = await platform.store(store)
+        return (view["generation"], view["phase"]) == (2, "ready")
+
+    await eventually(restored_ready, READY_WITHIN_S, 1, "ready at generation 2 (restored)")
+    token = await shopper.admin_token(front, creds["username"], creds["password"])
+    assert await _order_status(front, token, kept) == 200, "the order before the backup is lost"
+    assert await _order_status(front, token, gone) == 404, "the order after the backup survived"
+
+    await _no_key_leaked(platform, realnode, node_storage)
+
+
+async def test_a_real_woocommerce_backup_holds_its_site(
+    platform: PlatformHarness,
+    realnode: RealNode,
+    node_storage: ObjectStorage,
+    tmp_path: Path,
+) -> None:
+    store, front, creds = await _ready_store(
+        platform, realnode, "woocommerce", WOOCOMMERCE_READY_WITHIN_S
+    )
+    title = f"Shop {store}"
+    await wordpress.install(front, title, creds["username"], creds["password"], "o@shops.test")
+
+    backup = await _backup(platform, store)
+    objects = _uploaded(node_storage, tmp_path, store, backup["id"])
+    assert backup["size_bytes"] == sum(len(data) for data in objects.values())
+    dump = gzip.decompress(objects["database.sql.gz"])
+    assert title.encode() in dump and b"DROP TABLE IF EXISTS `wp_options`" in dump
+    with tarfile.open(fileobj=io.BytesIO(objects["files.tar.gz"])) as files:
+        names = files.getnames()
+    assert "./themes/twentytwentyfive/style.css" in names, names[:20]
+    assert not [n for n in names if n.startswith("./urumi-backups")]
+    await _no_key_leaked(platform, realnode, node_storage)
+
+
+async def _no_key_leaked(
+    platform: PlatformHarness, realnode: RealNode, storage: ObjectStorage
+) -> None:
+    secret = {storage.secret_access_key.encode(): "the object storage's secret key"}
+    assert realnode.layout is not None
+    pods = LeakScan(secret)
+    assert pods.files("pod-log", realnode.layout.pod_logs_dir.rglob("*.log")), "no pod logs"
+    assert not pods.found, pods.found
+    assert_no_leak(await platform.leak_scan(secret))

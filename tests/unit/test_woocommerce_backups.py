@@ -1,0 +1,129 @@
+"""The WooCommerce chart's backups per values: the daily CronJob (a
+consistent MariaDB dump and wp-content, uploaded with rclone), who may reach
+what, and a restore or a clone in the setup Job (the dump loaded and
+wp-content unpacked before wp-cli runs; a clone's host rewritten by
+`wp search-replace`, GUIDs kept)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.contracts.backups import RestoreFrom
+from services.contracts.store import Engine, Plan, StoreSpec
+from services.provisioner.backup_values import BackupStorage, backup_values, schedule
+from services.provisioner.engines import DEFAULT_CHARTS, SECRET_NAME
+from services.provisioner.errors import PermanentError
+from services.provisioner.ordering import Manifest
+from services.provisioner.values import StoreIngress, woocommerce_values
+from tests.fixtures.charts import one, pod_spec, render_store
+
+AT = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
+SPEC = StoreSpec(id="shop", tenant="acme", engine=Engine.WOOCOMMERCE, plan=Plan.MEDIUM)
+STORAGE = BackupStorage("https://s3.example.com", "backups", "urumi", "eu-1")
+SOURCE = RestoreFrom(store="live", backup="backup-20261210-101010", host="live.shops.test")
+
+
+async def _render(
+    helm: str,
+    storage: BackupStorage = STORAGE,
+    restore: RestoreFrom | None = None,
+    **extra: Any,
+) -> list[Manifest]:
+    values = woocommerce_values(SPEC, 3, AT, StoreIngress(base_domain="shops.test"))
+    values = backup_values({**values, **extra}, storage, SPEC, restore)
+    return await render_store(helm, DEFAULT_CHARTS / "woocommerce", "shop", values)
+
+
+def _env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+async def test_without_object_storage_a_store_has_no_backup_objects(helm: str) -> None:
+    manifests = await _render(helm, BackupStorage("", "", "", ""))
+    assert not [m for m in manifests if m["kind"] == "CronJob"]
+    assert "backup-to-object-storage" not in {m["metadata"]["name"] for m in manifests}
+
+
+async def test_the_daily_backup_dumps_in_one_transaction_packs_wp_content_and_uploads_both(
+    helm: str,
+) -> None:
+    manifests = await _render(helm)
+    cron = one(manifests, "CronJob", "backup-daily")
+    assert cron["spec"]["schedule"] == schedule("shop") and cron["spec"]["suspend"] is False
+    job = cron["spec"]["jobTemplate"]["spec"]
+    assert job["ttlSecondsAfterFinished"] == 14 * 86400  # the medium plan keeps 14 days
+    pod = job["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 33  # www-data, who owns wp-content
+    dump, pack = pod["initContainers"]
+    assert dump["image"].startswith("mariadb:")
+    assert "mariadb-dump" in dump["args"][0] and "--single-transaction" in dump["args"][0]
+    # The database password by reference, never a value.
+    assert _env(dump)["MYSQL_PWD"] == {
+        "secretKeyRef": {"name": SECRET_NAME, "key": "mariadb-password"}
+    }
+    assert "cd /html/wp-content" in pack["args"][0] and "! -name urumi-backups" in pack["args"][0]
+    assert {"name": "html", "mountPath": "/html", "readOnly": True} in pack["volumeMounts"]
+    assert {"name": "html", "persistentVolumeClaim": {"claimName": "wordpress"}} in pod["volumes"]
+    (upload,) = pod["containers"]
+    assert upload["image"] == "rclone/rclone:1.60.1"
+    script = upload["args"][0]
+    assert "rclone delete --min-age 14d" in script and "/dev/termination-log" in script
+    env = _env(upload)
+    assert env["STORE_PATH"] == "store:backups/urumi/shop"
+    assert env["RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY"] == {
+        "secretKeyRef": {"name": "backup-storage", "key": "secret-access-key"}
+    }
+
+
+async def test_a_sleeping_store_s_schedule_is_suspended(helm: str) -> None:
+    cron = one(await _render(helm, sleep={"asleep": True}), "CronJob", "backup-daily")
+    assert cron["spec"]["suspend"] is True
+
+
+async def test_backups_reach_the_database_dns_and_the_object_storage_only(helm: str) -> None:
+    manifests = await _render(helm)
+    policies = {m["metadata"]["name"]: m["spec"] for m in manifests if m["kind"] == "NetworkPolicy"}
+    allowed = policies["database-from-web"]["ingress"][0]["from"][0]["podSelector"]
+    assert allowed["matchExpressions"][0]["values"] == ["web", "setup", "backup"]
+    egress = policies["backup-egress"]
+    assert egress["podSelector"]["matchExpressions"][0]["values"] == ["backup"]
+    ports = [p["port"] for rule in egress["egress"] for p in rule["ports"]]
+    assert ports == [3306, 53, 53]  # the database and DNS: no internet
+    storage = policies["backup-to-object-storage"]
+    assert storage["podSelector"]["matchExpressions"][0]["values"] == ["backup", "setup"]
+    assert [p["port"] for p in storage["egress"][0]["ports"]] == [443]
+
+
+async def test_a_restore_loads_the_backup_before_wp_cli_runs(helm: str) -> None:
+    plain = one(await _render(helm), "Job")
+    assert "initContainers" not in pod_spec(plain)
+    setup = one(await _render(helm, restore=SOURCE), "Job")
+    pod = pod_spec(setup)
+    fetch, load = pod["initContainers"]
+    assert (fetch["name"], load["name"]) == ("fetch-backup", "restore-data")
+    assert _env(fetch)["SOURCE_PATH"] == "store:backups/urumi/live/backup-20261210-101010"
+    script = load["args"][0]
+    assert script.index("mariadb --host=mariadb") < script.index("tar -xzf")
+    assert "until [ -f /html/wp-config.php ]" in script
+    assert {"name": "restore", "emptyDir": {}} in pod["volumes"]
+    # A different pod: a new setup Job, which runs once.
+    assert setup["metadata"]["name"] != plain["metadata"]["name"]
+
+
+async def test_a_clone_rewrites_the_source_host_skipping_guids(helm: str) -> None:
+    (wp_cli,) = pod_spec(one(await _render(helm, restore=SOURCE), "Job"))["containers"]
+    assert _env(wp_cli)["RESTORED_HOST"] == "live.shops.test"
+    script = wp_cli["args"][0]
+    assert "wp search-replace \"$RESTORED_HOST\" 'shop.shops.test' --skip-columns=guid" in script
+    # Before WordPress's address is set, which search-replace would otherwise rewrite.
+    assert script.index("wp search-replace") < script.index("wp option update home")
+    # A restore into the store itself: the same host, nothing to rewrite.
+    assert "[ \"$RESTORED_HOST\" != 'shop.shops.test' ]" in script
+
+
+async def test_a_restore_without_the_setup_job_is_refused_saying_why(helm: str) -> None:
+    with pytest.raises(PermanentError, match=r"setup\.enabled is false"):
+        await _render(helm, restore=SOURCE, setup={"enabled": False})
+    # Without a restore, a store without setup still backs up.
+    assert one(await _render(helm, setup={"enabled": False}), "CronJob", "backup-daily")
