@@ -1,7 +1,7 @@
 """Backups in Chromium: the store page's Backups panel backs a Medusa store up
 and follows the backup live to succeeded, restores the store from it
 (confirmed) and clones it into a new store (its id checked as the launch form
-checks it); for a WooCommerce store it shows the API's refusal. All four
+checks it); for a sleeping store it shows the API's refusal. All four
 services run as processes on real NATS and the devcluster, the provisioner
 configured with a real S3 server on loopback: the backup is a real Job, which
 the devcluster's Job controller completes once kwok has run its pod, and the
@@ -27,6 +27,8 @@ from tests.e2e.dashboard_support import (
     tenant_http,
 )
 from tests.fixtures.s3 import ObjectStorage
+from tests.fixtures.waiting import eventually
+from tests.integration.gateway_support import store_at
 
 pytestmark = pytest.mark.e2e
 STORE, COPY, WOO = "tea-shop", "tea-staging", "corner-woo"
@@ -67,19 +69,21 @@ async def test_the_backups_panel_backs_up_restores_and_clones_a_store_live(
     async with chromium() as browser, tenant_http(stack) as http:
         woo = await http.post("/api/v1/stores", json={"id": WOO})
         assert woo.status_code == 202, woo.text
+        await eventually(lambda: store_at(http, WOO, 1, "ready"), within=120, what="ready")
+        slept = await http.post(f"/api/v1/stores/{WOO}/sleep")
+        assert slept.status_code == 202, slept.text
         page = await browser.new_page(viewport=DESKTOP)
         loads: list[int] = []
         page.on("load", lambda _page: loads.append(1))
         await sign_in(page, stack)
 
-        # A WooCommerce store: the API's sentence says why not.
+        # A sleeping store: the API's sentence says why not.
         await page.get_by_role("link", name=WOO).click()
         panel = page.get_by_role("region", name="Backups")
         await expect(panel).to_contain_text("No backups yet.")
         await panel.get_by_role("button", name="Back up now").click()
         await expect(panel.get_by_role("alert")).to_have_text(
-            f"store '{WOO}' runs woocommerce: backups are built for Medusa stores only so far "
-            "(its chart has no backup CronJob yet)"
+            f"store '{WOO}' is asleep: nothing changes while it sleeps; wake it to back it up"
         )
 
         await page.get_by_role("link", name="All stores", exact=True).click()
