@@ -1,9 +1,9 @@
 // The store's backups (README "Backups, restore and clone"), newest first, each
 // with its trigger, state, size and time; "Back up now"; and from a succeeded
 // one, Restore (confirmed: the store's data is replaced) or Clone into a new
-// store, its id checked as the launch form checks it. Medusa stores only so
-// far: for the others the API's 409 says so. `backup-status` events keep it
-// current (panel-state.js).
+// store, its id checked as the launch form checks it. A refusal (a sleeping
+// store, one not ready) is the API's 409 sentence. `backup-status` events keep
+// it current (panel-state.js).
 
 import { h } from "./dom.js";
 import { stores as api } from "./api.js";
