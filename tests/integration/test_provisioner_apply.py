@@ -74,6 +74,7 @@ async def test_create_applies_every_object(
         "web-from-ingress-controller",
         "database-from-web",
         "web-egress",
+        "backup-egress",
     }
     web = await apps.read_namespaced_deployment("wordpress", ns)
     assert web.spec.template.spec.containers[0].readiness_probe.http_get.path == "/wp-login.php"
