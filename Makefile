@@ -1,4 +1,4 @@
-.PHONY: dev test test-unit lint install devcluster realnode s3 system-deps clean
+.PHONY: dev test test-unit lint install devcluster render realnode s3 system-deps clean
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -16,7 +16,7 @@ dev: $(STAMP)
 	$(VENV)/bin/urumi dev
 
 ## make test: lint, build (or reuse) the devcluster and the real node, run the whole suite
-test: $(STAMP) system-deps lint devcluster realnode s3
+test: $(STAMP) system-deps lint devcluster render realnode s3
 	$(VENV)/bin/pytest
 
 test-unit: $(STAMP)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 devcluster:
 	deploy/devcluster/build.sh >/dev/null
+
+## the provisioner's chart renderer (deploy/render; cached by its sources)
+render:
+	deploy/render/build.sh >/dev/null
 
 ## the real node's binaries and images (cached by their inputs; minutes cold)
 realnode: devcluster

@@ -268,14 +268,15 @@ def platform(
     devcluster: Any = None
     node: Any = None
     proxy: Any = None
-    kubeconfig, helm = "", "helm"
+    kubeconfig, renderer = "", "urumi-render"
     try:
         if cluster:
-            from services.devtools.devcluster import DevCluster, helm_binary
+            from services.devtools.devcluster import DevCluster
+            from services.devtools.renderer import render_binary
 
             devcluster = DevCluster(root / "devcluster", extra_args=CLUSTER_ARGS)
             devcluster.start(timeout=300)
-            kubeconfig, helm = str(devcluster.kubeconfig), str(helm_binary())
+            kubeconfig, renderer = str(devcluster.kubeconfig), str(render_binary())
         if kube_proxy:
             from bench.kubeproxy import Proxy
 
@@ -286,7 +287,7 @@ def platform(
         stack = Stack(
             root / "stack",
             kubeconfig=str(proxy.kubeconfig) if proxy is not None else kubeconfig,
-            helm=helm,
+            renderer=renderer,
             services=services,
             log_dir=root / "logs",
             extra_env={**BENCH_ENV, **(env or {})},

@@ -46,19 +46,20 @@ def _secrets() -> dict[str, str]:
 
 
 def _cluster(args: argparse.Namespace) -> tuple[str, str, Any]:
-    """(kubeconfig, helm binary, devcluster to stop or None)."""
+    """(kubeconfig, chart renderer, devcluster to stop or None)."""
     if args.no_cluster:
-        return "", "helm", None
-    from services.devtools.devcluster import DevCluster, helm_binary
+        return "", "urumi-render", None
+    from services.devtools.devcluster import DevCluster
+    from services.devtools.renderer import render_binary
 
     if os.environ.get("KUBECONFIG"):
         if args.real_node:
             raise SystemExit("--real-node joins the devcluster: unset KUBECONFIG")
-        return os.environ["KUBECONFIG"], str(helm_binary()), None
+        return os.environ["KUBECONFIG"], str(render_binary()), None
     print("starting the devcluster (the first run builds it: ~25 min on 2 cores)…", flush=True)
     cluster = DevCluster(STATE / "devcluster")
     cluster.start()
-    return str(cluster.kubeconfig), str(helm_binary()), cluster
+    return str(cluster.kubeconfig), str(render_binary()), cluster
 
 
 def _dev_token(stack: Stack) -> str:
@@ -94,7 +95,7 @@ def _real_node(cluster: Any) -> tuple[Any, dict[str, str]]:
 def run_dev(args: argparse.Namespace) -> int:
     STATE.mkdir(exist_ok=True)
     keys = _secrets()
-    kubeconfig, helm, cluster = _cluster(args)
+    kubeconfig, renderer, cluster = _cluster(args)
     try:
         node, node_env = _real_node(cluster) if args.real_node and cluster else (None, {})
     except BaseException:
@@ -104,7 +105,7 @@ def run_dev(args: argparse.Namespace) -> int:
     stack = Stack(
         STATE,
         kubeconfig=kubeconfig,
-        helm=helm,
+        renderer=renderer,
         nats_port=_port(4222),
         ports={name: _port(port) for name, port in PORTS.items()},
         admin_token=keys["admin_token"],

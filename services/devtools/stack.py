@@ -23,7 +23,7 @@ class Stack:
         self,
         root: Path,
         kubeconfig: str = "",
-        helm: str = "helm",
+        renderer: str = "urumi-render",
         services: tuple[str, ...] = SERVICES,
         ports: dict[str, int] | None = None,
         log_dir: Path | None = None,
@@ -40,7 +40,7 @@ class Stack:
         self.nats = NatsServer(root / "nats", port=nats_port, log=root / "nats-server.log")
         self.admin_token = admin_token or secrets.token_urlsafe(24)
         self.ticket_secret = ticket_secret or secrets.token_urlsafe(24)
-        self.helm = helm
+        self.renderer = renderer
         self.extra_env = extra_env or {}
         self.procs: list[ServiceProcess] = []
 
@@ -51,7 +51,7 @@ class Stack:
             "URUMI_TICKET_SECRET": self.ticket_secret,
             "URUMI_DATABASE": str(self.root / "urumi.db"),
             "URUMI_KUBECONFIG": self.kubeconfig,
-            "URUMI_HELM_BINARY": self.helm,
+            "URUMI_RENDER_BINARY": self.renderer,
             "URUMI_NOTIFIER_URL": self.notifier_ws,
             **self.extra_env,
         }

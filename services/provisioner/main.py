@@ -24,6 +24,7 @@ from services.provisioner.locking import Generations, StoreLock
 from services.provisioner.progress import Progress
 from services.provisioner.provision import Provisioner
 from services.provisioner.queue_audit import QueueAudit
+from services.provisioner.render import Renderer
 from services.provisioner.selfheal import AppliedSpecs, SelfHealer
 from services.provisioner.settings import ProvisionerSettings
 from services.runtime import bus
@@ -34,19 +35,20 @@ from services.runtime.kube import kube_client
 log = logging.getLogger(__name__)
 
 
-def resolve_helm(settings: ProvisionerSettings) -> ProvisionerSettings:
-    """Fail at start-up, not per store, when helm is missing."""
-    found = shutil.which(settings.helm_binary)
+def resolve_renderer(settings: ProvisionerSettings) -> ProvisionerSettings:
+    """Fail at start-up, not per store, when the chart renderer is missing."""
+    found = shutil.which(settings.render_binary)
     if found is None:
         raise RuntimeError(
-            f"helm not found ({settings.helm_binary!r}): set URUMI_HELM_BINARY "
-            "(the devcluster build puts one beside its binaries)"
+            f"urumi-render not found ({settings.render_binary!r}): set URUMI_RENDER_BINARY "
+            "(deploy/render/build.sh builds it)"
         )
-    return msgspec.structs.replace(settings, helm_binary=found)
+    return msgspec.structs.replace(settings, render_binary=found)
 
 
 async def main(settings: ProvisionerSettings, stop: asyncio.Event) -> None:
-    settings = resolve_helm(settings)
+    settings = resolve_renderer(settings)
+    renderer = Renderer(settings.render_binary)
     health = Health()
     server = asyncio.create_task(
         serve(health_app(health), settings.http_host, settings.http_port, stop)
@@ -64,7 +66,7 @@ async def main(settings: ProvisionerSettings, stop: asyncio.Event) -> None:
         )
         # Unique per process: a restarted replica must not mistake an old lock for its own.
         owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
-        provisioner = Provisioner(settings, Applier(api), Progress(js))
+        provisioner = Provisioner(settings, Applier(api), Progress(js), renderer)
         applied = AppliedSpecs(
             await bus.ensure_bucket(js, PROVISIONER_APPLIED, settings.jetstream_replicas)
         )
@@ -95,6 +97,7 @@ async def main(settings: ProvisionerSettings, stop: asyncio.Event) -> None:
     finally:
         stop.set()
         await api.close()
+        await renderer.aclose()
         with contextlib.suppress(Exception):
             await nc.drain()
         await server

@@ -35,7 +35,7 @@ from services.provisioner.release_values import (
     release_file,
     store_release,
 )
-from services.provisioner.render import check_manifests, operator_values, render
+from services.provisioner.render import Renderer, check_manifests, operator_values
 from services.provisioner.settings import ProvisionerSettings
 from services.provisioner.values import StoreIngress, explain
 from services.runtime.releases import Catalog, load_catalog
@@ -99,6 +99,7 @@ class Provisioner:
         settings: ProvisionerSettings,
         applier: Applier,
         progress: Progress,
+        renderer: Renderer,
         clock: Callable[[], datetime] = utcnow,
         releases: Catalog | None = None,
     ) -> None:
@@ -108,6 +109,7 @@ class Provisioner:
         self.releases = releases or load_catalog(settings.charts_dir, settings.releases_file)
         self.applier = applier
         self.progress = progress
+        self.renderer = renderer
         self.clock = clock
 
     async def create(self, cmd: CreateStore) -> None:
@@ -168,8 +170,8 @@ class Provisioner:
         operator = operator_values(self.settings.store_values_dir, engine.chart)
         try:
             async with release_file(release) as pinned:
-                rendered = await render(
-                    self.settings.helm_binary, chart, spec.id, ns, values, layers(pinned, operator)
+                rendered = await self.renderer.render(
+                    chart, spec.id, ns, values, layers(pinned, operator)
                 )
         except PermanentError as exc:
             raise PermanentError(explain(str(exc))) from exc

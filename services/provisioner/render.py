@@ -1,11 +1,14 @@
-"""`helm template` a store chart into manifests (no Helm release, no cluster)."""
+"""Render a store chart into manifests (no Helm release, no cluster) with
+urumi-render (deploy/render): Helm's own rendering in one long-running process,
+so a store costs neither a helm start-up nor a YAML parse here."""
 
 import asyncio
-import json
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
+import msgspec
 import yaml
 
 from services.contracts import labels
@@ -14,41 +17,104 @@ from services.provisioner.ordering import Manifest
 from services.provisioner.values import Values
 
 RENDER_TIMEOUT_S: Final = 60.0
+# An answer holds every object of a store, as one line.
+MAX_ANSWER_BYTES: Final = 64 << 20
 
 
-async def render(
-    helm: str,
-    chart: Path,
-    release: str,
-    namespace: str,
-    values: Values,
-    overrides: Sequence[Path] = (),
-) -> list[Manifest]:
-    """Render `chart`; operator `overrides` first, so the store's own values win."""
-    args = [helm, "template", release, str(chart), "--namespace", namespace]
-    for path in overrides:
-        args += ["--values", str(path)]
-    args += ["--values", "-"]  # JSON is YAML: the store's values on stdin
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+class _Answer(msgspec.Struct):
+    objects: list[dict[str, Any]] = []
+    error: str = ""
+
+
+class Renderer:
+    """One urumi-render process, started on first use and again after it died
+    or hung; one request at a time (a render takes milliseconds)."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self._proc: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
+
+    async def render(
+        self,
+        chart: Path,
+        release: str,
+        namespace: str,
+        values: Values,
+        overrides: Sequence[Path] = (),
+    ) -> list[Manifest]:
+        """Render `chart`; operator `overrides` first, so the store's own values win."""
+        request = msgspec.json.encode(
+            {
+                "chart": str(chart),
+                "release": release,
+                "namespace": namespace,
+                "valueFiles": [str(path) for path in overrides],
+                "values": values,
+            }
         )
-    except OSError as exc:
-        raise PermanentError(f"cannot run helm ({helm}): {exc}; set URUMI_HELM_BINARY") from exc
-    try:
-        out, err = await asyncio.wait_for(
-            proc.communicate(json.dumps(values).encode()), RENDER_TIMEOUT_S
-        )
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise TransientError(f"helm template took longer than {RENDER_TIMEOUT_S:.0f}s") from None
-    if proc.returncode != 0:
-        raise PermanentError(f"chart {chart.name} rejected its values: {_helm_error(err)}")
-    return parse_manifests(out.decode())
+        async with self._lock:
+            line = await self._exchange(request + b"\n")
+        answer = msgspec.json.decode(line, type=_Answer)
+        if answer.error:
+            raise PermanentError(
+                f"chart {chart.name} rejected its values: {_oneline(answer.error)}"
+            )
+        return [doc for doc in answer.objects if doc.get("kind")]
+
+    async def _exchange(self, request: bytes) -> bytes:
+        proc = await self._started()
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        try:
+            proc.stdin.write(request)
+            await proc.stdin.drain()
+            line = await asyncio.wait_for(proc.stdout.readline(), RENDER_TIMEOUT_S)
+        except TimeoutError:
+            await self.aclose()
+            raise TransientError(f"rendering took longer than {RENDER_TIMEOUT_S:.0f}s") from None
+        except (ConnectionError, ValueError) as exc:
+            await self.aclose()
+            raise TransientError(f"{self.binary} failed: {exc}") from exc
+        if not line:
+            await self.aclose()
+            raise TransientError(f"{self.binary} exited (see its output above); it is restarted")
+        return line
+
+    async def _started(self) -> asyncio.subprocess.Process:
+        if self._proc is None or self._proc.returncode is not None:
+            try:
+                self._proc = await asyncio.create_subprocess_exec(
+                    self.binary,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    limit=MAX_ANSWER_BYTES,
+                )
+            except OSError as exc:
+                raise PermanentError(
+                    f"cannot run {self.binary}: {exc}; set URUMI_RENDER_BINARY "
+                    "(deploy/render/build.sh builds it)"
+                ) from exc
+        return self._proc
+
+    async def __aenter__(self) -> "Renderer":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 5.0)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
 
 
 def operator_values(directory: str, chart: str) -> list[Path]:
@@ -61,10 +127,8 @@ def operator_values(directory: str, chart: str) -> list[Path]:
     return [path for path in (root / "all.yaml", root / f"{chart}.yaml") if path.is_file()]
 
 
-def _helm_error(stderr: bytes) -> str:
-    text = stderr.decode(errors="replace").strip()
-    text = text.removeprefix("Error: ")
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+def _oneline(message: str) -> str:
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def parse_manifests(text: str) -> list[Manifest]:

@@ -11,7 +11,8 @@ class ProvisionerSettings(Settings, frozen=True):
     # Empty: the pod's service account, else $KUBECONFIG or ~/.kube/config.
     kubeconfig: str = ""
     provision_concurrency: Positive = 8
-    helm_binary: str = "helm"
+    # deploy/render: Helm's chart rendering as one long-running process.
+    render_binary: str = "urumi-render"
     charts_dir: str = ""
     # An operator's engine releases, merged over the catalog shipped in charts_dir
     # (services/runtime/releases.py); the gateway reads the same file.

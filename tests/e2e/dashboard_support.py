@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Browser, Page, Request, ViewportSize, async_playwright, expect
 
-from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.devcluster import DevCluster
 from services.devtools.natsserver import NatsServer
 from services.devtools.procs import ServiceProcess
+from services.devtools.renderer import render_binary
 from tests.fixtures.processes import StartService
 
 CHROMIUM = "/usr/bin/chromium"
@@ -79,7 +80,10 @@ def start_on_devcluster(
 ) -> Stack:
     """All four services as processes on real NATS and the devcluster: stores
     really provisioned and watched."""
-    kube = {"URUMI_KUBECONFIG": str(devcluster.kubeconfig), "URUMI_HELM_BINARY": str(helm_binary())}
+    kube = {
+        "URUMI_KUBECONFIG": str(devcluster.kubeconfig),
+        "URUMI_RENDER_BINARY": str(render_binary()),
+    }
     env = service_env(nats, tmp, {**kube, **(extra or {})})
     start_service("provisioner", env)
     start_service("watcher", env)

@@ -35,7 +35,8 @@ from services.contracts.frames import EventFrame, Hello, Snapshot
 from services.contracts.ids import namespace_for
 from services.contracts.subjects import PREFIX
 from services.contracts.wire import decode_command, decode_event
-from services.devtools.devcluster import DevCluster, helm_binary
+from services.devtools.devcluster import DevCluster
+from services.devtools.renderer import render_binary
 from services.devtools.stack import Stack
 from services.provisioner.engines import SECRET_NAME
 from services.runtime import bus
@@ -343,7 +344,7 @@ class PlatformHarness:
         self.stack = Stack(
             root / "stack",
             kubeconfig=str(kubeconfig or cluster.kubeconfig),
-            helm=str(helm_binary()),
+            renderer=str(render_binary()),
             log_dir=root / "logs",
             extra_env={
                 "URUMI_LOG_LEVEL": log_level,

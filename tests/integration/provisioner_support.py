@@ -21,7 +21,7 @@ from services.contracts.subjects import command_subject
 from services.contracts.wire import decode_event, encode
 from services.devtools.natsserver import free_port
 from services.provisioner.settings import ProvisionerSettings
-from tests.fixtures.charts import helm_path
+from tests.fixtures.charts import render_path
 
 T = TypeVar("T")
 TENANT = "acme"
@@ -32,7 +32,7 @@ def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> ProvisionerSettin
     base: dict[str, Any] = {
         "nats_url": nats_url,
         "kubeconfig": str(kubeconfig),
-        "helm_binary": helm_path(),
+        "render_binary": render_path(),
         "base_domain": BASE_DOMAIN,
         "http_port": free_port(),
         "shutdown_grace_s": 5.0,
@@ -45,7 +45,7 @@ def env(s: ProvisionerSettings) -> dict[str, str]:
     return {
         "URUMI_NATS_URL": s.nats_url,
         "URUMI_KUBECONFIG": s.kubeconfig,
-        "URUMI_HELM_BINARY": s.helm_binary,
+        "URUMI_RENDER_BINARY": s.render_binary,
         "URUMI_BASE_DOMAIN": s.base_domain,
         "URUMI_PROVISION_CONCURRENCY": str(s.provision_concurrency),
         "URUMI_INGRESS_CLASS": s.ingress_class,

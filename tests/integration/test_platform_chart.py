@@ -51,7 +51,7 @@ from services.cli import watch
 from services.devtools.devcluster import DevCluster
 from services.devtools.natsserver import free_port, nats_server_binary
 from services.devtools.procs import ServiceProcess
-from tests.fixtures.charts import helm_path
+from tests.fixtures.charts import helm_path, render_path
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 from tests.unit.test_platform_chart_render import (
@@ -358,7 +358,7 @@ async def test_services_run_under_the_charts_permissions(
 ) -> None:
     port = chart_nats.port
     kube_env = {
-        "URUMI_HELM_BINARY": helm_path(),
+        "URUMI_RENDER_BINARY": render_path(),
         "URUMI_KUBECONFIG": "",  # set below, per ServiceAccount
     }
     store_values = tmp_path / "store-values"

@@ -30,9 +30,9 @@ from services.devtools.devcluster import DevCluster
 from services.provisioner.apply import Applier
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
 from services.provisioner.ordering import Manifest
-from services.provisioner.render import render
+from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress
-from tests.fixtures.charts import helm_path
+from tests.fixtures.charts import render_path
 from tests.fixtures.waiting import eventually
 from tests.integration.test_platform_chart import server_side_apply, uninstall, write_kubeconfig
 from tests.unit.test_platform_chart_render import render_chart
@@ -123,7 +123,8 @@ async def store_namespace(engine: Engine, store: str) -> Manifest:
     spec = StoreSpec(id=store, tenant="acme", engine=engine)
     values = definition.values(spec, 1, datetime.now(UTC), StoreIngress(base_domain="stores.test"))
     chart = DEFAULT_CHARTS / definition.chart
-    manifests = await render(helm_path(), chart, store, f"store-{store}", values)
+    async with Renderer(render_path()) as renderer:
+        manifests = await renderer.render(chart, store, f"store-{store}", values)
     return next(m for m in manifests if m["kind"] == "Namespace")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.devtools.natsserver import NatsServer
-from tests.fixtures.charts import helm_path
+from tests.fixtures.charts import render_path
 from tests.fixtures.processes import StartService
 from tests.fixtures.waiting import eventually
 
@@ -32,7 +32,7 @@ async def test_waiting_for_streams_stops_promptly_on_sigterm(
         "URUMI_NATS_URL": nats_server.url,
         "URUMI_MANAGE_STREAMS": "false",
         "URUMI_KUBECONFIG": str(kubeconfig),
-        "URUMI_HELM_BINARY": helm_path(),
+        "URUMI_RENDER_BINARY": render_path(),
         "URUMI_TICKET_SECRET": "test-secret-" * 4,
         "URUMI_DATABASE": str(tmp_path / "gateway.db"),
     }

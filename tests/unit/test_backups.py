@@ -29,6 +29,7 @@ from services.provisioner.backup_values import (
 from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.medusa_values import medusa_values
 from services.provisioner.ordering import Manifest
+from services.provisioner.render import Renderer
 from services.provisioner.settings import ProvisionerSettings
 from services.provisioner.values import StoreIngress
 from services.watcher.backups import backup_reports
@@ -42,24 +43,24 @@ SOURCE = RestoreFrom(store="live", backup="backup-20261210-101010", host="live.s
 
 
 async def _render(
-    helm: str, storage: BackupStorage, restore: RestoreFrom | None = None
+    renderer: Renderer, storage: BackupStorage, restore: RestoreFrom | None = None
 ) -> list[Manifest]:
     values = medusa_values(SPEC, 3, AT, StoreIngress(base_domain="shops.test"))
     return await render_store(
-        helm, DEFAULT_CHARTS / "medusa", "shop", backup_values(values, storage, SPEC, restore)
+        renderer, DEFAULT_CHARTS / "medusa", "shop", backup_values(values, storage, SPEC, restore)
     )
 
 
-async def test_without_object_storage_a_store_has_no_backup_objects(helm: str) -> None:
-    manifests = await _render(helm, BackupStorage("", "", "", ""))
+async def test_without_object_storage_a_store_has_no_backup_objects(renderer: Renderer) -> None:
+    manifests = await _render(renderer, BackupStorage("", "", "", ""))
     assert not [m for m in manifests if m["kind"] == "CronJob"]
     assert "backup-to-object-storage" not in {m["metadata"]["name"] for m in manifests}
 
 
 async def test_the_daily_backup_dumps_the_database_packs_the_uploads_and_uploads_both(
-    helm: str,
+    renderer: Renderer,
 ) -> None:
-    manifests = await _render(helm, STORAGE)
+    manifests = await _render(renderer, STORAGE)
     cron = one(manifests, "CronJob", "backup-daily")
     assert cron["spec"]["schedule"] == schedule("shop") and cron["spec"]["suspend"] is False
     job = cron["spec"]["jobTemplate"]["spec"]
@@ -81,10 +82,10 @@ async def test_the_daily_backup_dumps_the_database_packs_the_uploads_and_uploads
     assert [p["port"] for p in policy["egress"][0]["ports"]] == [443]
 
 
-async def test_a_restore_loads_the_backup_before_the_setup_migrates(helm: str) -> None:
-    plain = pod_spec(one(await _render(helm, STORAGE), "Job"))
+async def test_a_restore_loads_the_backup_before_the_setup_migrates(renderer: Renderer) -> None:
+    plain = pod_spec(one(await _render(renderer, STORAGE), "Job"))
     assert "initContainers" not in plain
-    manifests = await _render(helm, STORAGE, SOURCE)
+    manifests = await _render(renderer, STORAGE, SOURCE)
     setup = one(manifests, "Job")
     pod = pod_spec(setup)
     fetch, load = pod["initContainers"]
@@ -98,7 +99,10 @@ async def test_a_restore_loads_the_backup_before_the_setup_migrates(helm: str) -
     )
     assert "ON_ERROR_STOP=1" in load["args"][0]
     # A different pod: a new setup Job, which runs once.
-    assert setup["metadata"]["name"] != one(await _render(helm, STORAGE), "Job")["metadata"]["name"]
+    assert (
+        setup["metadata"]["name"]
+        != one(await _render(renderer, STORAGE), "Job")["metadata"]["name"]
+    )
 
 
 def test_the_storage_secret_holds_the_keys_and_settings_never_show_them() -> None:

@@ -15,6 +15,7 @@ from services.provisioner.engines import DEFAULT_CHARTS, MEDUSA, SECRET_NAME
 from services.provisioner.errors import PermanentError
 from services.provisioner.medusa_values import MEDUSA_PLANS, medusa_values
 from services.provisioner.ordering import Manifest
+from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress
 from tests.fixtures.charts import one, pod_spec, render_store, workloads
 
@@ -35,7 +36,7 @@ APP = ["web", "worker", "setup"]
 
 
 async def rendered(
-    helm: str,
+    renderer: Renderer,
     plan: Plan = Plan.SMALL,
     ingress: StoreIngress = INGRESS,
     storage_plan: Plan | None = None,
@@ -44,7 +45,7 @@ async def rendered(
         id=STORE, tenant="acme", engine=Engine.MEDUSA, plan=plan, storage_plan=storage_plan
     )
     values = medusa_values(spec, 2, AT, ingress)
-    return await render_store(helm, CHART, STORE, values)
+    return await render_store(renderer, CHART, STORE, values)
 
 
 def containers(m: Manifest) -> list[dict[str, Any]]:
@@ -75,8 +76,8 @@ def test_chart_defaults_render(helm: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-async def test_objects_and_order(helm: str) -> None:
-    kinds = [(m["kind"], m["metadata"]["name"]) for m in await rendered(helm)]
+async def test_objects_and_order(renderer: Renderer) -> None:
+    kinds = [(m["kind"], m["metadata"]["name"]) for m in await rendered(renderer)]
     assert kinds[0] == ("Namespace", f"store-{STORE}")
     assert kinds[-1] == ("Ingress", "medusa")
     names = set(kinds)
@@ -97,9 +98,9 @@ async def test_objects_and_order(helm: str) -> None:
     assert "Secret" not in {k for k, _ in kinds}  # created by the provisioner, once
 
 
-async def test_components_for_the_watcher(helm: str) -> None:
+async def test_components_for_the_watcher(renderer: Renderer) -> None:
     """The watcher derives readiness per component: label each tier right."""
-    manifests = await rendered(helm)
+    manifests = await rendered(renderer)
     got = {
         (m["kind"], m["metadata"]["name"]): m["metadata"]["labels"][labels.COMPONENT]
         for m in workloads(manifests)
@@ -130,8 +131,8 @@ async def test_components_for_the_watcher(helm: str) -> None:
             }
 
 
-async def test_namespace_like_woocommerce(helm: str) -> None:
-    ns = one(await rendered(helm), "Namespace")
+async def test_namespace_like_woocommerce(renderer: Renderer) -> None:
+    ns = one(await rendered(renderer), "Namespace")
     assert ns["metadata"]["annotations"] == {
         labels.GENERATION: "2",
         labels.APPLIED_AT: "2026-01-02T03:04:05Z",
@@ -143,8 +144,8 @@ async def test_namespace_like_woocommerce(helm: str) -> None:
 
 
 @pytest.mark.parametrize("plan", list(Plan))
-async def test_quota_and_limits_follow_the_plan(helm: str, plan: Plan) -> None:
-    manifests = await rendered(helm, plan)
+async def test_quota_and_limits_follow_the_plan(renderer: Renderer, plan: Plan) -> None:
+    manifests = await rendered(renderer, plan)
     preset = MEDUSA_PLANS[plan]
     hard = one(manifests, "ResourceQuota")["spec"]["hard"]
     assert hard["requests.cpu"] == preset.quota_cpu_requests
@@ -176,8 +177,8 @@ async def test_quota_and_limits_follow_the_plan(helm: str, plan: Plan) -> None:
     assert uploads["spec"]["resources"]["requests"]["storage"] == preset.uploads_storage
 
 
-async def test_images_official_or_the_medusa_value(helm: str) -> None:
-    manifests = await rendered(helm)
+async def test_images_official_or_the_medusa_value(renderer: Renderer) -> None:
+    manifests = await rendered(renderer)
     parts = by_component(manifests)
     image = {c: pod_spec(m)["containers"][0]["image"] for c, m in parts.items()}
     assert image["database"] == "postgres:17.12"
@@ -217,8 +218,8 @@ def test_medusa_image_is_an_operator_value(helm: str) -> None:
     assert latest.returncode != 0
 
 
-async def test_server_and_worker_modes(helm: str) -> None:
-    manifests = await rendered(helm)
+async def test_server_and_worker_modes(renderer: Renderer) -> None:
+    manifests = await rendered(renderer)
     server = one(manifests, "Deployment", "medusa-server")
     worker = one(manifests, "Deployment", "medusa-worker")
     for deployment, mode, admin_off in ((server, "server", "false"), (worker, "worker", "true")):
@@ -246,9 +247,9 @@ async def test_server_and_worker_modes(helm: str) -> None:
     assert mounts == {"/app/static", "/tmp"}
 
 
-async def test_hardened_pods_with_resources(helm: str) -> None:
+async def test_hardened_pods_with_resources(renderer: Renderer) -> None:
     uids = {"database": 999, "cache": 999, "web": 1000, "worker": 1000, "setup": 1000}
-    for component, m in by_component(await rendered(helm)).items():
+    for component, m in by_component(await rendered(renderer)).items():
         spec = pod_spec(m)
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] == uids[component]
@@ -268,8 +269,8 @@ async def test_hardened_pods_with_resources(helm: str) -> None:
             assert set(c["resources"]["limits"]) == {"cpu", "memory"}
 
 
-async def test_probes_on_long_running_tiers(helm: str) -> None:
-    parts = by_component(await rendered(helm))
+async def test_probes_on_long_running_tiers(renderer: Renderer) -> None:
+    parts = by_component(await rendered(renderer))
     for component in ("database", "cache", "web", "worker"):
         (c,) = pod_spec(parts[component])["containers"]
         assert c["readinessProbe"], component
@@ -280,8 +281,8 @@ async def test_probes_on_long_running_tiers(helm: str) -> None:
     assert "redis-cli ping" in redis["readinessProbe"]["exec"]["command"][-1]
 
 
-async def test_secrets_by_reference_only(helm: str) -> None:
-    manifests = await rendered(helm)
+async def test_secrets_by_reference_only(renderer: Renderer) -> None:
+    manifests = await rendered(renderer)
     refs: set[tuple[str, str]] = set()
     for m in workloads(manifests):
         for c in containers(m):
@@ -300,10 +301,10 @@ async def test_secrets_by_reference_only(helm: str) -> None:
     assert {key for _, key in refs} == set(MEDUSA.secret)
 
 
-async def test_network_policies(helm: str) -> None:
+async def test_network_policies(renderer: Renderer) -> None:
     policies = {
         m["metadata"]["name"]: m["spec"]
-        for m in await rendered(helm)
+        for m in await rendered(renderer)
         if m["kind"] == "NetworkPolicy"
     }
     assert set(policies) == {
@@ -364,8 +365,8 @@ async def test_network_policies(helm: str) -> None:
             assert "database" not in selected and "cache" not in selected
 
 
-async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
-    plain = one(await rendered(helm), "Ingress")
+async def test_ingress_host_class_and_optional_tls(renderer: Renderer) -> None:
+    plain = one(await rendered(renderer), "Ingress")
     assert plain["spec"]["ingressClassName"] == "nginx"
     (rule,) = plain["spec"]["rules"]
     assert rule["host"] == f"{STORE}.shops.example.com"
@@ -373,7 +374,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert path["path"] == "/"
     assert path["backend"]["service"] == {"name": "medusa-server", "port": {"name": "http"}}
     assert "tls" not in plain["spec"]
-    manifests = await rendered(helm, ingress=HTTP01)
+    manifests = await rendered(renderer, ingress=HTTP01)
     tls = one(manifests, "Ingress")
     assert tls["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
     assert tls["spec"]["tls"] == [
@@ -385,7 +386,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert cors == f"https://{STORE}.shops.example.com"
 
     # Wildcard: https on the ingress controller's default certificate, nothing to issue.
-    manifests = await rendered(helm, ingress=WILDCARD)
+    manifests = await rendered(renderer, ingress=WILDCARD)
     tls = one(manifests, "Ingress")
     assert "cert-manager.io/cluster-issuer" not in tls["metadata"].get("annotations", {})
     assert tls["spec"]["tls"] == [{"hosts": [f"{STORE}.shops.example.com"]}]
@@ -394,9 +395,9 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert cors == f"https://{STORE}.shops.example.com"
 
 
-async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: str) -> None:
+async def test_http01_solver_is_let_in_from_the_ingress_controller_only(renderer: Renderer) -> None:
     name = "acme-solver-from-ingress-controller"
-    solver = one(await rendered(helm, ingress=HTTP01), "NetworkPolicy", name)["spec"]
+    solver = one(await rendered(renderer, ingress=HTTP01), "NetworkPolicy", name)["spec"]
     assert solver["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
     (rule,) = solver["ingress"]
     assert rule["from"] == [
@@ -404,13 +405,15 @@ async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: st
     ]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8089}]
     # Its Service (ClusterIP) and pod fit the store's quota beside the chart's own.
-    manifests = await rendered(helm, ingress=HTTP01)
+    manifests = await rendered(renderer, ingress=HTTP01)
     hard = one(manifests, "ResourceQuota")["spec"]["hard"]
     services = [m for m in manifests if m["kind"] == "Service"]
     assert len(services) + 1 <= int(hard["services"])
     assert hard["services.nodeports"] == "0"
     for ingress in (INGRESS, WILDCARD):
-        assert name not in [m["metadata"]["name"] for m in await rendered(helm, ingress=ingress)]
+        assert name not in [
+            m["metadata"]["name"] for m in await rendered(renderer, ingress=ingress)
+        ]
 
 
 @pytest.mark.parametrize(
@@ -428,11 +431,11 @@ async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: st
     ],
 )
 async def test_uploaded_files_are_served_from_the_stores_own_address(
-    helm: str, ingress: StoreIngress, url: str
+    renderer: Renderer, ingress: StoreIngress, url: str
 ) -> None:
     """Not the local file provider's default, http://localhost:9000/static,
     which no shopper or admin can reach."""
-    manifests = await rendered(helm, ingress=ingress)
+    manifests = await rendered(renderer, ingress=ingress)
     for name in ("medusa-server", "medusa-worker"):
         (c,) = pod_spec(one(manifests, "Deployment", name))["containers"]
         assert env_of(c)["MEDUSA_FILE_URL"]["value"] == url, name
@@ -448,12 +451,12 @@ async def test_uploaded_files_are_served_from_the_stores_own_address(
     assert f"const {provider[1]} = process.env.MEDUSA_FILE_URL\n" in config
 
 
-async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
-    small = one(await rendered(helm), "Job")
-    again = one(await rendered(helm), "Job")
+async def test_setup_job_is_idempotent_and_named_by_content(renderer: Renderer) -> None:
+    small = one(await rendered(renderer), "Job")
+    again = one(await rendered(renderer), "Job")
     assert small["metadata"]["name"] == again["metadata"]["name"]
     moved = StoreIngress(base_domain="shops.example.org")
-    elsewhere = one(await rendered(helm, ingress=moved), "Job")
+    elsewhere = one(await rendered(renderer, ingress=moved), "Job")
     assert elsewhere["metadata"]["name"].startswith("setup-")
     assert elsewhere["metadata"]["name"] != small["metadata"]["name"]
     (c,) = pod_spec(small)["containers"]
@@ -474,18 +477,18 @@ async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
     assert pod_spec(small)["restartPolicy"] == "OnFailure"
 
 
-async def test_invalid_value_is_rejected_with_a_useful_message(helm: str) -> None:
+async def test_invalid_value_is_rejected_with_a_useful_message(renderer: Renderer) -> None:
     bad = StoreIngress(base_domain="shops.example.com", ingress_class="Not_A_Class")
     with pytest.raises(PermanentError) as info:
-        await rendered(helm, ingress=bad)
+        await rendered(renderer, ingress=bad)
     message = str(info.value)
     assert "ingress" in message
     assert "pattern" in message.lower()
 
 
-async def test_a_plan_change_leaves_what_kubernetes_cannot_update(helm: str) -> None:
-    before = await rendered(helm, Plan.SMALL)
-    after = await rendered(helm, Plan.LARGE, storage_plan=Plan.SMALL)
+async def test_a_plan_change_leaves_what_kubernetes_cannot_update(renderer: Renderer) -> None:
+    before = await rendered(renderer, Plan.SMALL)
+    after = await rendered(renderer, Plan.LARGE, storage_plan=Plan.SMALL)
     for kind, name in [("StatefulSet", "postgres"), ("PersistentVolumeClaim", None)]:
         old, new = one(before, kind, name), one(after, kind, name)
         if kind == "StatefulSet":

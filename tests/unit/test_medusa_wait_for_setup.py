@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.charts import helm_path, one, pod_spec
+from services.provisioner.render import Renderer
+from tests.fixtures.charts import one, pod_spec, render_path
 from tests.unit.test_medusa_chart import containers, rendered
 
 # FAKE_PG: "down" (the database refuses connections), "empty" (no row yet),
@@ -32,13 +33,15 @@ module.exports = { Client };
 
 
 async def wait_for_setup() -> dict[str, Any]:
-    server = one(await rendered(helm_path()), "Deployment", "medusa-server")
+    async with Renderer(render_path()) as renderer:
+        server = one(await rendered(renderer), "Deployment", "medusa-server")
     (init,) = pod_spec(server)["initContainers"]
     return dict(init)
 
 
 async def setup_job() -> dict[str, Any]:
-    (c,) = containers(one(await rendered(helm_path()), "Job"))
+    async with Renderer(render_path()) as renderer:
+        (c,) = containers(one(await rendered(renderer), "Job"))
     return dict(c)
 
 

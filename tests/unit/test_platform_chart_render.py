@@ -18,7 +18,7 @@ from services.provisioner.apply import PRUNE_KINDS
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
 from services.provisioner.values import StoreIngress
 from services.watcher.kinds import DRIFT_KINDS, KINDS
-from tests.fixtures.charts import helm_path
+from tests.fixtures.charts import helm_path, render_path
 
 Manifest = dict[str, Any]
 
@@ -463,7 +463,7 @@ def test_watcher_role_covers_its_informers() -> None:
 async def test_provisioner_role_covers_every_store_chart_and_prune() -> None:
     """Every kind a store chart renders can be applied and pruned; every kind
     prune looks at can be listed. A new engine with a new kind fails here."""
-    from services.provisioner.render import render
+    from services.provisioner.render import Renderer
 
     rules = find(render_chart(), "ClusterRole", "urumi-provisioner")["rules"]
     writable = _granted(rules, {"create", "patch", "list", "delete"})
@@ -473,9 +473,10 @@ async def test_provisioner_role_covers_every_store_chart_and_prune() -> None:
     for engine, definition in ENGINES.items():
         spec = StoreSpec(id="rbac-check", tenant="acme", plan=Plan.SMALL, engine=engine)
         values = definition.values(spec, 1, at, ingress)
-        manifests = await render(
-            helm_path(), DEFAULT_CHARTS / definition.chart, spec.id, "store-rbac-check", values
-        )
+        async with Renderer(render_path()) as renderer:
+            manifests = await renderer.render(
+                DEFAULT_CHARTS / definition.chart, spec.id, "store-rbac-check", values
+            )
         for m in manifests:
             if m["kind"] == "Namespace":
                 continue  # its own rule: get, create, patch, delete
@@ -719,17 +720,19 @@ def test_dns_reaches_a_resolver_that_is_not_a_pod() -> None:
 def test_dockerfile_runs_urumi_as_non_root_with_the_pinned_helm() -> None:
     text = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
     stages = re.findall(r"^FROM (\S+)(?: AS (\w+))?$", text, re.MULTILINE)
-    assert [s[1] for s in stages] == ["helm", "build", ""]
+    assert [s[1] for s in stages] == ["render", "build", ""]
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim$", text, re.MULTILINE)
     final = text[text.rindex("\nFROM ") :]
     assert re.search(r"^USER 10001:10001$", final, re.MULTILINE)
     assert re.search(r'^ENTRYPOINT \["urumi"\]$', final, re.MULTILINE)
     assert "HOME=/tmp" in final
-    assert "go install" in text and "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}" in text
+    assert "URUMI_RENDER_BINARY=/usr/local/bin/urumi-render" in final
+    # The renderer's Helm is the one the tests' helm is built from.
     build_sh = (REPO_ROOT / "deploy" / "devcluster" / "build.sh").read_text()
     pinned = re.search(r"^HELM_VERSION=(\S+)", build_sh, re.MULTILINE)
     assert pinned is not None
-    assert f"ARG HELM_VERSION={pinned.group(1)}" in text
+    go_mod = (REPO_ROOT / "deploy" / "render" / "go.mod").read_text()
+    assert f"helm.sh/helm/v3 {pinned.group(1)}\n" in go_mod
 
 
 def test_the_plans_whose_stores_wake_on_a_visit_reach_the_gateway() -> None:

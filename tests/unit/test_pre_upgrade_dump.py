@@ -13,7 +13,7 @@ from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.medusa_values import medusa_values
 from services.provisioner.ordering import Manifest
 from services.provisioner.release_values import dumped_first, labelled, release_file, store_release
-from services.provisioner.render import render
+from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress, woocommerce_values
 from services.runtime.releases import Catalog, load_catalog
 from tests.fixtures.charts import one, pod_spec
@@ -28,14 +28,18 @@ def catalog() -> Catalog:
 
 
 async def _render(
-    helm: str, catalog: Catalog, spec: StoreSpec, changed: bool, operator: tuple[Path, ...] = ()
+    renderer: Renderer,
+    catalog: Catalog,
+    spec: StoreSpec,
+    changed: bool,
+    operator: tuple[Path, ...] = (),
 ) -> list[Manifest]:
     release = store_release(catalog, spec)
     make = woocommerce_values if spec.engine is Engine.WOOCOMMERCE else medusa_values
     values = dumped_first(labelled(make(spec, 4, AT, INGRESS), release), release, changed)
     async with release_file(release) as pinned:
-        return await render(
-            helm, DEFAULT_CHARTS / spec.engine.value, "shop", "store-shop", values,
+        return await renderer.render(
+            DEFAULT_CHARTS / spec.engine.value, "shop", "store-shop", values,
             [pinned, *operator],
         )  # fmt: skip
 
@@ -49,11 +53,11 @@ MEDUSA = StoreSpec(id="shop", tenant="acme", engine=Engine.MEDUSA, release="medu
 
 
 async def test_woocommerce_dumps_before_any_update_when_the_release_changes(
-    helm: str, catalog: Catalog
+    renderer: Renderer, catalog: Catalog
 ) -> None:
-    script: str = _setup(await _render(helm, catalog, WOO, changed=True))["containers"][0]["args"][
-        0
-    ]
+    script: str = _setup(await _render(renderer, catalog, WOO, changed=True))["containers"][0][
+        "args"
+    ][0]
     name = "wp-content/urumi-backups/'pre-woo-2026.11-gen4.sql.gz'"
     steps = [
         "until [ -f wp-config.php ]",
@@ -71,23 +75,23 @@ async def test_woocommerce_dumps_before_any_update_when_the_release_changes(
     assert positions == sorted(positions)
 
 
-async def test_no_dump_unless_the_release_changes(helm: str, catalog: Catalog) -> None:
+async def test_no_dump_unless_the_release_changes(renderer: Renderer, catalog: Catalog) -> None:
     """A plan change, a re-apply: the setup Job as it always was."""
     for spec in (WOO, MEDUSA):
-        same = _setup(await _render(helm, catalog, spec, changed=False))
+        same = _setup(await _render(renderer, catalog, spec, changed=False))
         assert "db export" not in str(same) and "pg_dump" not in str(same)
         assert "initContainers" not in same
-        dumping = await _render(helm, catalog, spec, changed=True)
+        dumping = await _render(renderer, catalog, spec, changed=True)
         assert (
             one(dumping, "Job")["metadata"]["name"]
-            != one(await _render(helm, catalog, spec, changed=False), "Job")["metadata"]["name"]
+            != one(await _render(renderer, catalog, spec, changed=False), "Job")["metadata"]["name"]
         )  # a new Job: its pod is immutable
 
 
 async def test_medusa_dumps_into_the_database_volume_before_migrating(
-    helm: str, catalog: Catalog
+    renderer: Renderer, catalog: Catalog
 ) -> None:
-    pod = _setup(await _render(helm, catalog, MEDUSA, changed=True))
+    pod = _setup(await _render(renderer, catalog, MEDUSA, changed=True))
     (dump,) = pod["initContainers"]
     assert dump["name"] == "pre-upgrade-dump"
     assert dump["image"].startswith("postgres:")  # the database's image: its pg_dump
@@ -108,9 +112,9 @@ async def test_medusa_dumps_into_the_database_volume_before_migrating(
 
 
 async def test_an_operator_sets_how_many_dumps_are_kept(
-    helm: str, catalog: Catalog, tmp_path: Path
+    renderer: Renderer, catalog: Catalog, tmp_path: Path
 ) -> None:
     operator = tmp_path / "all.yaml"
     operator.write_text("backup: {keep: 7}\n")
-    script = str(_setup(await _render(helm, catalog, WOO, changed=True, operator=(operator,))))
+    script = str(_setup(await _render(renderer, catalog, WOO, changed=True, operator=(operator,))))
     assert "tail -n +8" in script

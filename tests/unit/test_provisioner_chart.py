@@ -12,7 +12,7 @@ from services.contracts.store import Plan, StoreSpec
 from services.provisioner.engines import DEFAULT_CHARTS, SECRET_NAME
 from services.provisioner.errors import PermanentError
 from services.provisioner.ordering import Manifest
-from services.provisioner.render import operator_values, render
+from services.provisioner.render import Renderer, operator_values
 from services.provisioner.values import PLANS, StoreIngress, woocommerce_values
 from tests.fixtures.charts import one, pod_spec, render_store, workloads
 
@@ -23,7 +23,7 @@ OFFICIAL = {"wordpress", "mariadb"}
 
 
 async def rendered(
-    helm: str,
+    renderer: Renderer,
     plan: Plan = Plan.SMALL,
     ingress: StoreIngress = INGRESS,
     store: str = "acme-shop",
@@ -31,7 +31,7 @@ async def rendered(
 ) -> list[Manifest]:
     spec = StoreSpec(id=store, tenant="acme", plan=plan, storage_plan=storage_plan)
     values = woocommerce_values(spec, 2, AT, ingress)
-    return await render_store(helm, CHART, store, values)
+    return await render_store(renderer, CHART, store, values)
 
 
 def test_helm_lint_is_clean(helm: str) -> None:
@@ -41,8 +41,8 @@ def test_helm_lint_is_clean(helm: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-async def test_objects_and_order(helm: str) -> None:
-    kinds = [(m["kind"], m["metadata"]["name"]) for m in await rendered(helm)]
+async def test_objects_and_order(renderer: Renderer) -> None:
+    kinds = [(m["kind"], m["metadata"]["name"]) for m in await rendered(renderer)]
     assert kinds[0] == ("Namespace", "store-acme-shop")
     assert kinds[-1] == ("Ingress", "wordpress")
     assert {k for k, _ in kinds} == {
@@ -60,13 +60,13 @@ async def test_objects_and_order(helm: str) -> None:
     assert "Secret" not in {k for k, _ in kinds}  # created by the provisioner, once
 
 
-async def test_every_object_is_labelled(helm: str) -> None:
+async def test_every_object_is_labelled(renderer: Renderer) -> None:
     expected_component = {
         "StatefulSet": Component.DATABASE,
         "Deployment": Component.WEB,
         "Job": Component.SETUP,
     }
-    for m in await rendered(helm):
+    for m in await rendered(renderer):
         got = m["metadata"]["labels"]
         assert got[labels.MANAGED_BY] == labels.MANAGED_BY_VALUE
         assert got[labels.STORE] == "acme-shop"
@@ -80,8 +80,8 @@ async def test_every_object_is_labelled(helm: str) -> None:
             assert pod_labels[labels.STORE] == "acme-shop"
 
 
-async def test_namespace_annotations_and_pod_security(helm: str) -> None:
-    ns = one(await rendered(helm), "Namespace")
+async def test_namespace_annotations_and_pod_security(renderer: Renderer) -> None:
+    ns = one(await rendered(renderer), "Namespace")
     assert ns["metadata"]["annotations"] == {
         labels.GENERATION: "2",
         labels.APPLIED_AT: "2026-01-02T03:04:05Z",
@@ -93,8 +93,8 @@ async def test_namespace_annotations_and_pod_security(helm: str) -> None:
 
 
 @pytest.mark.parametrize("plan", list(Plan))
-async def test_quota_and_limits_follow_the_plan(helm: str, plan: Plan) -> None:
-    manifests = await rendered(helm, plan)
+async def test_quota_and_limits_follow_the_plan(renderer: Renderer, plan: Plan) -> None:
+    manifests = await rendered(renderer, plan)
     preset = PLANS[plan]
     hard = one(manifests, "ResourceQuota")["spec"]["hard"]
     assert hard["requests.cpu"] == preset.quota_cpu_requests
@@ -118,11 +118,11 @@ async def test_quota_and_limits_follow_the_plan(helm: str, plan: Plan) -> None:
     assert web_pvc["spec"]["resources"]["requests"]["storage"] == preset.web_storage
 
 
-async def test_a_plan_change_leaves_what_kubernetes_cannot_update(helm: str) -> None:
+async def test_a_plan_change_leaves_what_kubernetes_cannot_update(renderer: Renderer) -> None:
     """A StatefulSet's volume claim templates (and every selector) are immutable:
     a store moving from small to large must render them exactly as before."""
-    before = await rendered(helm, Plan.SMALL)
-    after = await rendered(helm, Plan.LARGE, storage_plan=Plan.SMALL)
+    before = await rendered(renderer, Plan.SMALL)
+    after = await rendered(renderer, Plan.LARGE, storage_plan=Plan.SMALL)
     claims = [one(m, "StatefulSet")["spec"]["volumeClaimTemplates"] for m in (before, after)]
     assert claims[0] == claims[1]
     for kind in ("StatefulSet", "Deployment"):
@@ -132,9 +132,9 @@ async def test_a_plan_change_leaves_what_kubernetes_cannot_update(helm: str) -> 
     assert one(before, "Job")["metadata"]["name"] == one(after, "Job")["metadata"]["name"]
 
 
-async def test_official_pinned_images(helm: str) -> None:
+async def test_official_pinned_images(renderer: Renderer) -> None:
     images = {
-        c["image"] for m in workloads(await rendered(helm)) for c in pod_spec(m)["containers"]
+        c["image"] for m in workloads(await rendered(renderer)) for c in pod_spec(m)["containers"]
     }
     assert len(images) == 3
     for image in images:
@@ -146,8 +146,8 @@ async def test_official_pinned_images(helm: str) -> None:
     assert any(i.startswith("wordpress:cli-") for i in images)
 
 
-async def test_hardened_pods_with_resources(helm: str) -> None:
-    for m in workloads(await rendered(helm)):
+async def test_hardened_pods_with_resources(renderer: Renderer) -> None:
+    for m in workloads(await rendered(renderer)):
         spec = pod_spec(m)
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] in (33, 999)
@@ -163,8 +163,8 @@ async def test_hardened_pods_with_resources(helm: str) -> None:
             assert set(c["resources"]["limits"]) == {"cpu", "memory"}
 
 
-async def test_probes_on_long_running_tiers(helm: str) -> None:
-    manifests = await rendered(helm)
+async def test_probes_on_long_running_tiers(renderer: Renderer) -> None:
+    manifests = await rendered(renderer)
     for kind in ("StatefulSet", "Deployment"):
         (c,) = pod_spec(one(manifests, kind))["containers"]
         assert c["readinessProbe"]
@@ -173,8 +173,8 @@ async def test_probes_on_long_running_tiers(helm: str) -> None:
     assert web["readinessProbe"]["httpGet"]["path"] == "/wp-login.php"
 
 
-async def test_secrets_by_reference_only(helm: str) -> None:
-    manifests = await rendered(helm)
+async def test_secrets_by_reference_only(renderer: Renderer) -> None:
+    manifests = await rendered(renderer)
     refs = set()
     for m in workloads(manifests):
         for c in pod_spec(m)["containers"]:
@@ -185,10 +185,10 @@ async def test_secrets_by_reference_only(helm: str) -> None:
     assert refs == {SECRET_NAME}
 
 
-async def test_network_policies(helm: str) -> None:
+async def test_network_policies(renderer: Renderer) -> None:
     policies = {
         m["metadata"]["name"]: m["spec"]
-        for m in await rendered(helm)
+        for m in await rendered(renderer)
         if m["kind"] == "NetworkPolicy"
     }
     deny = policies["default-deny"]
@@ -243,8 +243,8 @@ def site_url(manifests: list[Manifest]) -> str:
     return str(next(e["value"] for e in env if e["name"] == "STORE_URL"))
 
 
-async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
-    plain = await rendered(helm)
+async def test_ingress_host_class_and_optional_tls(renderer: Renderer) -> None:
+    plain = await rendered(renderer)
     ingress = one(plain, "Ingress")
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["rules"][0]["host"] == "acme-shop.shops.example.com"
@@ -252,7 +252,7 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert site_url(plain) == "http://acme-shop.shops.example.com"
 
     # HTTP-01: cert-manager's ingress-shim issues Certificate acme-shop-tls.
-    http01 = await rendered(helm, ingress=HTTP01)
+    http01 = await rendered(renderer, ingress=HTTP01)
     tls = one(http01, "Ingress")
     assert tls["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
     assert tls["spec"]["tls"] == [
@@ -262,17 +262,17 @@ async def test_ingress_host_class_and_optional_tls(helm: str) -> None:
     assert site_url(http01) == "https://acme-shop.shops.example.com"
 
     # Wildcard: https on the ingress controller's default certificate, nothing to issue.
-    wildcard = await rendered(helm, ingress=WILDCARD)
+    wildcard = await rendered(renderer, ingress=WILDCARD)
     tls = one(wildcard, "Ingress")
     assert "cert-manager.io/cluster-issuer" not in tls["metadata"].get("annotations", {})
     assert tls["spec"]["tls"] == [{"hosts": ["acme-shop.shops.example.com"]}]
     assert site_url(wildcard) == "https://acme-shop.shops.example.com"
 
 
-async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: str) -> None:
+async def test_http01_solver_is_let_in_from_the_ingress_controller_only(renderer: Renderer) -> None:
     """cert-manager's solver pod runs in the store's namespace, under its default deny."""
     name = "acme-solver-from-ingress-controller"
-    solver = one(await rendered(helm, ingress=HTTP01), "NetworkPolicy", name)["spec"]
+    solver = one(await rendered(renderer, ingress=HTTP01), "NetworkPolicy", name)["spec"]
     assert solver["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
     assert solver["policyTypes"] == ["Ingress"]
     assert solver["ingress"] == [
@@ -288,29 +288,29 @@ async def test_http01_solver_is_let_in_from_the_ingress_controller_only(helm: st
         }
     ]
     # Its Service (ClusterIP) and pod fit the store's quota beside the chart's own.
-    manifests = await rendered(helm, ingress=HTTP01)
+    manifests = await rendered(renderer, ingress=HTTP01)
     hard = one(manifests, "ResourceQuota")["spec"]["hard"]
     services = [m for m in manifests if m["kind"] == "Service"]
     assert len(services) + 1 <= int(hard["services"])
     assert hard["services.nodeports"] == "0"
     for ingress in (INGRESS, WILDCARD):
-        policies = [m["metadata"]["name"] for m in await rendered(helm, ingress=ingress)]
+        policies = [m["metadata"]["name"] for m in await rendered(renderer, ingress=ingress)]
         assert name not in policies
 
 
-async def test_http01_without_an_issuer_is_rejected(helm: str) -> None:
+async def test_http01_without_an_issuer_is_rejected(renderer: Renderer) -> None:
     bad = StoreIngress(base_domain="shops.example.com", tls_mode="http01")
     with pytest.raises(PermanentError) as info:
-        await rendered(helm, ingress=bad)
+        await rendered(renderer, ingress=bad)
     assert "clusterIssuer" in str(info.value)
 
 
-async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
-    small = one(await rendered(helm), "Job")
-    again = one(await rendered(helm), "Job")
+async def test_setup_job_is_idempotent_and_named_by_content(renderer: Renderer) -> None:
+    small = one(await rendered(renderer), "Job")
+    again = one(await rendered(renderer), "Job")
     assert small["metadata"]["name"] == again["metadata"]["name"]
     moved = StoreIngress(base_domain="shops.example.org", ingress_namespace="ingress-nginx")
-    elsewhere = one(await rendered(helm, ingress=moved), "Job")
+    elsewhere = one(await rendered(renderer, ingress=moved), "Job")
     # A changed pod template (here the store's address) is a new Job, never an
     # in-place edit of an immutable one.
     assert elsewhere["metadata"]["name"].startswith("setup-")
@@ -331,9 +331,9 @@ async def test_setup_job_is_idempotent_and_named_by_content(helm: str) -> None:
 
 
 @pytest.mark.parametrize("plan", list(Plan))
-async def test_apache_and_php_are_sized_by_the_plan(helm: str, plan: Plan) -> None:
+async def test_apache_and_php_are_sized_by_the_plan(renderer: Renderer, plan: Plan) -> None:
     """The image's own command, with the plan's sizing as `-c` directives."""
-    manifests = await rendered(helm, plan)
+    manifests = await rendered(renderer, plan)
     sized = woocommerce_values(StoreSpec(id="acme-shop", tenant="acme", plan=plan), 2, AT, INGRESS)
     web = pod_spec(one(manifests, "Deployment"))["containers"][0]
     assert web["args"] == [
@@ -349,7 +349,7 @@ async def test_apache_and_php_are_sized_by_the_plan(helm: str, plan: Plan) -> No
 
 
 async def test_operator_values_per_engine_can_leave_out_the_setup_job(
-    helm: str, tmp_path: Path
+    renderer: Renderer, tmp_path: Path
 ) -> None:
     """`woocommerce.yaml` reaches only WooCommerce stores, over `all.yaml`;
     without a setup Job the namespace tells the watcher not to wait for one."""
@@ -360,22 +360,22 @@ async def test_operator_values_per_engine_can_leave_out_the_setup_job(
     assert [p.name for p in overrides] == ["all.yaml", "woocommerce.yaml"]
     spec = StoreSpec(id="acme-shop", tenant="acme")
     values = woocommerce_values(spec, 2, AT, INGRESS)
-    manifests = await render(helm, CHART, "acme-shop", "store-acme-shop", values, overrides)
+    manifests = await renderer.render(CHART, "acme-shop", "store-acme-shop", values, overrides)
     assert not [m for m in manifests if m["kind"] == "Job"]
     namespace = one(manifests, "Namespace")
     assert namespace["metadata"]["annotations"][labels.SETUP] == labels.SETUP_DISABLED
     assert one(manifests, "PersistentVolumeClaim")["spec"]["storageClassName"] == "fast"
     # By default the Job runs and the namespace says nothing about it.
-    default = await rendered(helm)
+    default = await rendered(renderer)
     assert one(default, "Job")
     assert labels.SETUP not in one(default, "Namespace")["metadata"]["annotations"]
     assert operator_values("", "woocommerce") == []
 
 
-async def test_invalid_value_is_rejected_with_a_useful_message(helm: str) -> None:
+async def test_invalid_value_is_rejected_with_a_useful_message(renderer: Renderer) -> None:
     bad = StoreIngress(base_domain="shops.example.com", ingress_class="Not_A_Class")
     with pytest.raises(PermanentError) as info:
-        await rendered(helm, ingress=bad)
+        await rendered(renderer, ingress=bad)
     message = str(info.value)
     assert "ingress.className" in message or "ingress" in message
     assert "pattern" in message.lower()
@@ -425,15 +425,15 @@ def test_woocommerce_and_wordpress_versions_must_match(
     assert result.returncode != 0 and refusal in result.stderr, result.stderr
 
 
-async def test_the_pinned_woocommerce_is_installed(helm: str) -> None:
-    script = pod_spec(one(await rendered(helm), "Job"))["containers"][0]["args"][0]
+async def test_the_pinned_woocommerce_is_installed(renderer: Renderer) -> None:
+    script = pod_spec(one(await rendered(renderer), "Job"))["containers"][0]["args"][0]
     assert "wp plugin install woocommerce --version='9.9.5'" in script
 
 
-async def test_the_web_tier_may_call_its_own_host_through_the_ingress(helm: str) -> None:
+async def test_the_web_tier_may_call_its_own_host_through_the_ingress(renderer: Renderer) -> None:
     """WP-cron and Action Scheduler request the store's own URL, which resolves
     to the ingress: the egress policy lets the web tier reach the controller."""
-    egress = one(await rendered(helm), "NetworkPolicy", "web-egress")["spec"]["egress"]
+    egress = one(await rendered(renderer), "NetworkPolicy", "web-egress")["spec"]["egress"]
     to_controller = [
         rule
         for rule in egress

@@ -12,7 +12,7 @@ from services.contracts.store import Engine, StoreSpec
 from services.devtools import realnode_config as cfg
 from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.medusa_values import medusa_values
-from services.provisioner.render import operator_values, render
+from services.provisioner.render import Renderer, operator_values
 from services.provisioner.values import StoreIngress, woocommerce_values
 
 LAYOUT = cfg.NodeLayout(
@@ -83,14 +83,14 @@ def test_traefik_serves_only_on_loopback() -> None:
     assert f"--providers.kubernetesingress.ingressclass={cfg.INGRESS_CLASS}" in args
 
 
-async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str) -> None:
+async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, renderer: Renderer) -> None:
     for name, doc in cfg.store_values().items():
         (tmp_path / name).write_text(cfg.to_yaml(doc))
     overrides = operator_values(str(tmp_path), "medusa")
     spec = StoreSpec(id="real-shop", tenant="acme", engine=Engine.MEDUSA)
     values = medusa_values(spec, 1, AT, StoreIngress(base_domain="shops.test", store_port=8088))
-    manifests = await render(
-        helm, DEFAULT_CHARTS / "medusa", "real-shop", "store-real-shop", values, overrides
+    manifests = await renderer.render(
+        DEFAULT_CHARTS / "medusa", "real-shop", "store-real-shop", values, overrides
     )
     pods = [m["spec"]["template"]["spec"] for m in manifests if "template" in m.get("spec", {})]
     assert len(pods) == 5, [m["kind"] for m in manifests]
@@ -126,7 +126,7 @@ async def test_every_medusa_pod_lands_on_the_real_node(tmp_path: Path, helm: str
 
 
 async def test_a_woocommerce_store_on_the_real_node_runs_no_setup_job(
-    tmp_path: Path, helm: str
+    tmp_path: Path, renderer: Renderer
 ) -> None:
     """wp-cli and the WooCommerce plugin cannot be fetched here: the store runs
     its database and web tier on the node, without the setup Job."""
@@ -137,8 +137,8 @@ async def test_a_woocommerce_store_on_the_real_node_runs_no_setup_job(
         spec, 1, AT, StoreIngress(base_domain="shops.test", store_port=8088)
     )
     overrides = operator_values(str(tmp_path), "woocommerce")
-    manifests = await render(
-        helm, DEFAULT_CHARTS / "woocommerce", "real-wp", "store-real-wp", values, overrides
+    manifests = await renderer.render(
+        DEFAULT_CHARTS / "woocommerce", "real-wp", "store-real-wp", values, overrides
     )
     kinds = [m["kind"] for m in manifests]
     assert "Job" not in kinds and {"StatefulSet", "Deployment"} <= set(kinds)

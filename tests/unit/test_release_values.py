@@ -11,7 +11,7 @@ from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.errors import PermanentError
 from services.provisioner.ordering import Manifest
 from services.provisioner.release_values import labelled, layers, release_file, store_release
-from services.provisioner.render import render
+from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress, woocommerce_values
 from services.runtime.releases import Catalog, load_catalog
 
@@ -60,7 +60,7 @@ def test_layers_put_the_release_under_the_operators_files() -> None:
 
 
 async def test_helm_layers_chart_release_operator_and_store_values(
-    helm: str, catalog: Catalog, tmp_path: Path
+    renderer: Renderer, catalog: Catalog, tmp_path: Path
 ) -> None:
     """The release sets the software; an operator's mirror keeps its release's tag;
     an operator's own tag wins over the release; the chart's pins fill the rest."""
@@ -73,8 +73,8 @@ async def test_helm_layers_chart_release_operator_and_store_values(
     release = store_release(catalog, spec)
     values = labelled(woocommerce_values(spec, 3, AT, INGRESS), release)
     async with release_file(release) as pinned:
-        manifests = await render(
-            helm, DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [pinned, operator]
+        manifests = await renderer.render(
+            DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [pinned, operator]
         )
         assert pinned.read_text().startswith('{"images"')
     assert not pinned.exists()
@@ -97,7 +97,7 @@ def _setup_script(manifests: list[Manifest]) -> str:
 
 
 async def test_an_upgrade_runs_the_database_updates_after_the_new_code(
-    helm: str, catalog: Catalog
+    renderer: Renderer, catalog: Catalog
 ) -> None:
     """The setup Job (a new one: its name follows its content) brings WordPress's
     files up to the image, then its database, then WooCommerce and its database."""
@@ -105,8 +105,8 @@ async def test_an_upgrade_runs_the_database_updates_after_the_new_code(
     release = store_release(catalog, spec)
     values = labelled(woocommerce_values(spec, 4, AT, INGRESS), release)
     async with release_file(release) as pinned:
-        manifests = await render(
-            helm, DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [pinned]
+        manifests = await renderer.render(
+            DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [pinned]
         )
     script = _setup_script(manifests)
     steps = [

@@ -18,6 +18,7 @@ from services.gateway.sleep_page import page, store_of_host
 from services.provisioner.engines import DEFAULT_CHARTS, engine_for
 from services.provisioner.ordering import Manifest
 from services.provisioner.provision import still_at_live_generation
+from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress
 from services.runtime.settings import SettingsError, load_settings
 from tests.fixtures.charts import one, render_store
@@ -32,10 +33,10 @@ INGRESS = StoreIngress(
 SHOP_SERVICE = {Engine.WOOCOMMERCE: "wordpress", Engine.MEDUSA: "medusa-server"}
 
 
-async def rendered(helm: str, engine: Engine, asleep: bool) -> list[Manifest]:
+async def rendered(renderer: Renderer, engine: Engine, asleep: bool) -> list[Manifest]:
     spec = StoreSpec(id="acme-shop", tenant="acme", engine=engine, asleep=asleep)
     values = engine_for(engine).values(spec, 3, AT, INGRESS)
-    return await render_store(helm, DEFAULT_CHARTS / engine.value, "acme-shop", values)
+    return await render_store(renderer, DEFAULT_CHARTS / engine.value, "acme-shop", values)
 
 
 def _backend(manifests: list[Manifest]) -> str:
@@ -46,9 +47,9 @@ def _backend(manifests: list[Manifest]) -> str:
 
 @pytest.mark.parametrize("engine", list(Engine))
 async def test_a_sleeping_store_runs_nothing_keeps_its_volumes_and_shows_the_asleep_page(
-    helm: str, engine: Engine
+    renderer: Renderer, engine: Engine
 ) -> None:
-    awake, asleep = await rendered(helm, engine, False), await rendered(helm, engine, True)
+    awake, asleep = await rendered(renderer, engine, False), await rendered(renderer, engine, True)
     scaled = [m for m in asleep if m["kind"] in ("Deployment", "StatefulSet")]
     assert scaled and all(m["spec"]["replicas"] == 0 for m in scaled)
     assert all(m["spec"]["replicas"] >= 1 for m in awake if m["kind"] in ("Deployment",))
@@ -78,10 +79,10 @@ async def test_a_sleeping_store_runs_nothing_keeps_its_volumes_and_shows_the_asl
 
 @pytest.mark.parametrize("engine", list(Engine))
 async def test_a_sleeping_store_reserves_no_cpu_or_memory_only_storage(
-    helm: str, engine: Engine
+    renderer: Renderer, engine: Engine
 ) -> None:
-    awake = one(await rendered(helm, engine, False), "ResourceQuota")["spec"]["hard"]
-    asleep = one(await rendered(helm, engine, True), "ResourceQuota")["spec"]["hard"]
+    awake = one(await rendered(renderer, engine, False), "ResourceQuota")["spec"]["hard"]
+    asleep = one(await rendered(renderer, engine, True), "ResourceQuota")["spec"]["hard"]
     for compute in ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory"):
         assert asleep[compute] == "0", compute
         assert awake[compute] != "0", compute

@@ -11,6 +11,7 @@ from services.contracts.store import Engine, StoreSpec
 from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.medusa_values import medusa_values
 from services.provisioner.ordering import Manifest
+from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress, woocommerce_values
 from tests.fixtures.charts import one, pod_spec, render_store
 
@@ -25,13 +26,13 @@ OWN = ["shop.example.com", "www.example.org"]
 
 
 async def rendered(
-    helm: str, engine: Engine, domains: list[str], ingress: StoreIngress = PLAIN
+    renderer: Renderer, engine: Engine, domains: list[str], ingress: StoreIngress = PLAIN
 ) -> list[Manifest]:
     spec = StoreSpec(id="acme-shop", tenant="acme", engine=engine, domains=domains)
     values = (woocommerce_values if engine is Engine.WOOCOMMERCE else medusa_values)(
         spec, 3, AT, ingress
     )
-    return await render_store(helm, DEFAULT_CHARTS / engine.value, "acme-shop", values)
+    return await render_store(renderer, DEFAULT_CHARTS / engine.value, "acme-shop", values)
 
 
 def hosts(manifests: list[Manifest]) -> list[str]:
@@ -54,11 +55,11 @@ def address(manifests: list[Manifest], engine: Engine) -> dict[str, str]:
 
 @pytest.mark.parametrize("engine", list(Engine))
 async def test_the_store_answers_on_its_own_domains_the_first_its_address(
-    helm: str, engine: Engine
+    renderer: Renderer, engine: Engine
 ) -> None:
-    alone = await rendered(helm, engine, [])
+    alone = await rendered(renderer, engine, [])
     assert hosts(alone) == [HOST]
-    routed = await rendered(helm, engine, OWN)
+    routed = await rendered(renderer, engine, OWN)
     assert hosts(routed) == [HOST, *OWN]
     if engine is Engine.WOOCOMMERCE:
         assert address(alone, engine) == {"STORE_URL": f"http://{HOST}"}
@@ -79,9 +80,9 @@ async def test_the_store_answers_on_its_own_domains_the_first_its_address(
 @pytest.mark.parametrize("engine", list(Engine))
 @pytest.mark.parametrize("ingress", [HTTP01, WILDCARD_ISSUER], ids=["http01", "wildcard"])
 async def test_each_own_domain_asks_cert_manager_for_its_certificate(
-    helm: str, engine: Engine, ingress: StoreIngress
+    renderer: Renderer, engine: Engine, ingress: StoreIngress
 ) -> None:
-    manifests = await rendered(helm, engine, OWN, ingress)
+    manifests = await rendered(renderer, engine, OWN, ingress)
     ing = one(manifests, "Ingress")
     assert ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "le"
     own = ing["spec"]["tls"][1:]
@@ -95,8 +96,8 @@ async def test_each_own_domain_asks_cert_manager_for_its_certificate(
 
 @pytest.mark.parametrize("engine", list(Engine))
 async def test_a_wildcard_platform_without_domains_asks_cert_manager_for_nothing(
-    helm: str, engine: Engine
+    renderer: Renderer, engine: Engine
 ) -> None:
-    ing = one(await rendered(helm, engine, [], WILDCARD_ISSUER), "Ingress")
+    ing = one(await rendered(renderer, engine, [], WILDCARD_ISSUER), "Ingress")
     assert "cert-manager.io/cluster-issuer" not in ing["metadata"].get("annotations", {})
     assert ing["spec"]["tls"] == [{"hosts": [HOST]}]

@@ -15,6 +15,7 @@ from services.provisioner.backup_values import BackupStorage, backup_values, sch
 from services.provisioner.engines import DEFAULT_CHARTS, SECRET_NAME
 from services.provisioner.errors import PermanentError
 from services.provisioner.ordering import Manifest
+from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress, woocommerce_values
 from tests.fixtures.charts import one, pod_spec, render_store
 
@@ -25,30 +26,30 @@ SOURCE = RestoreFrom(store="live", backup="backup-20261210-101010", host="live.s
 
 
 async def _render(
-    helm: str,
+    renderer: Renderer,
     storage: BackupStorage = STORAGE,
     restore: RestoreFrom | None = None,
     **extra: Any,
 ) -> list[Manifest]:
     values = woocommerce_values(SPEC, 3, AT, StoreIngress(base_domain="shops.test"))
     values = backup_values({**values, **extra}, storage, SPEC, restore)
-    return await render_store(helm, DEFAULT_CHARTS / "woocommerce", "shop", values)
+    return await render_store(renderer, DEFAULT_CHARTS / "woocommerce", "shop", values)
 
 
 def _env(container: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
 
 
-async def test_without_object_storage_a_store_has_no_backup_objects(helm: str) -> None:
-    manifests = await _render(helm, BackupStorage("", "", "", ""))
+async def test_without_object_storage_a_store_has_no_backup_objects(renderer: Renderer) -> None:
+    manifests = await _render(renderer, BackupStorage("", "", "", ""))
     assert not [m for m in manifests if m["kind"] == "CronJob"]
     assert "backup-to-object-storage" not in {m["metadata"]["name"] for m in manifests}
 
 
 async def test_the_daily_backup_dumps_in_one_transaction_packs_wp_content_and_uploads_both(
-    helm: str,
+    renderer: Renderer,
 ) -> None:
-    manifests = await _render(helm)
+    manifests = await _render(renderer)
     cron = one(manifests, "CronJob", "backup-daily")
     assert cron["spec"]["schedule"] == schedule("shop") and cron["spec"]["suspend"] is False
     job = cron["spec"]["jobTemplate"]["spec"]
@@ -76,13 +77,15 @@ async def test_the_daily_backup_dumps_in_one_transaction_packs_wp_content_and_up
     }
 
 
-async def test_a_sleeping_store_s_schedule_is_suspended(helm: str) -> None:
-    cron = one(await _render(helm, sleep={"asleep": True}), "CronJob", "backup-daily")
+async def test_a_sleeping_store_s_schedule_is_suspended(renderer: Renderer) -> None:
+    cron = one(await _render(renderer, sleep={"asleep": True}), "CronJob", "backup-daily")
     assert cron["spec"]["suspend"] is True
 
 
-async def test_backups_reach_the_database_dns_and_the_object_storage_only(helm: str) -> None:
-    manifests = await _render(helm)
+async def test_backups_reach_the_database_dns_and_the_object_storage_only(
+    renderer: Renderer,
+) -> None:
+    manifests = await _render(renderer)
     policies = {m["metadata"]["name"]: m["spec"] for m in manifests if m["kind"] == "NetworkPolicy"}
     allowed = policies["database-from-web"]["ingress"][0]["from"][0]["podSelector"]
     assert allowed["matchExpressions"][0]["values"] == ["web", "setup", "backup"]
@@ -95,10 +98,10 @@ async def test_backups_reach_the_database_dns_and_the_object_storage_only(helm: 
     assert [p["port"] for p in storage["egress"][0]["ports"]] == [443]
 
 
-async def test_a_restore_loads_the_backup_before_wp_cli_runs(helm: str) -> None:
-    plain = one(await _render(helm), "Job")
+async def test_a_restore_loads_the_backup_before_wp_cli_runs(renderer: Renderer) -> None:
+    plain = one(await _render(renderer), "Job")
     assert "initContainers" not in pod_spec(plain)
-    setup = one(await _render(helm, restore=SOURCE), "Job")
+    setup = one(await _render(renderer, restore=SOURCE), "Job")
     pod = pod_spec(setup)
     fetch, load = pod["initContainers"]
     assert (fetch["name"], load["name"]) == ("fetch-backup", "restore-data")
@@ -111,8 +114,8 @@ async def test_a_restore_loads_the_backup_before_wp_cli_runs(helm: str) -> None:
     assert setup["metadata"]["name"] != plain["metadata"]["name"]
 
 
-async def test_a_clone_rewrites_the_source_host_skipping_guids(helm: str) -> None:
-    (wp_cli,) = pod_spec(one(await _render(helm, restore=SOURCE), "Job"))["containers"]
+async def test_a_clone_rewrites_the_source_host_skipping_guids(renderer: Renderer) -> None:
+    (wp_cli,) = pod_spec(one(await _render(renderer, restore=SOURCE), "Job"))["containers"]
     assert _env(wp_cli)["RESTORED_HOST"] == "live.shops.test"
     script = wp_cli["args"][0]
     assert "wp search-replace \"$RESTORED_HOST\" 'shop.shops.test' --skip-columns=guid" in script
@@ -122,8 +125,8 @@ async def test_a_clone_rewrites_the_source_host_skipping_guids(helm: str) -> Non
     assert "[ \"$RESTORED_HOST\" != 'shop.shops.test' ]" in script
 
 
-async def test_a_restore_without_the_setup_job_is_refused_saying_why(helm: str) -> None:
+async def test_a_restore_without_the_setup_job_is_refused_saying_why(renderer: Renderer) -> None:
     with pytest.raises(PermanentError, match=r"setup\.enabled is false"):
-        await _render(helm, restore=SOURCE, setup={"enabled": False})
+        await _render(renderer, restore=SOURCE, setup={"enabled": False})
     # Without a restore, a store without setup still backs up.
-    assert one(await _render(helm, setup={"enabled": False}), "CronJob", "backup-daily")
+    assert one(await _render(renderer, setup={"enabled": False}), "CronJob", "backup-daily")
