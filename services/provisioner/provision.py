@@ -148,7 +148,8 @@ class Provisioner:
         pruned = await self.applier.prune(ns, spec.id, manifests) if live else []
         if pruned:
             await self.progress.step(cmd, "prune", StepState.SUCCEEDED, ", ".join(pruned))
-        await self.applier.server_side_apply(manifests[0])
+        if live:  # a namespace this command made named the generation from the start
+            await self.applier.server_side_apply(manifests[0])
         await self.progress.step(
             cmd, "provision", StepState.SUCCEEDED, f"{len(manifests)} objects applied"
         )
