@@ -208,7 +208,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         },
         middleware=[
             DefineMiddleware(
-                StoreHostMiddleware, stores=StoreService(deps), base_domain=settings.base_domain
+                StoreHostMiddleware, stores=StoreService(deps), deps=deps
             ),
             DefineMiddleware(AuditMiddleware, db=db),
             metrics.HTTP.middleware,

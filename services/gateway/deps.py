@@ -39,6 +39,9 @@ class GatewayDeps:
     fleet_wake: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a domain is added, so its records are looked up at once.
     domain_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # The own domains stores answer on (domain → store), as of the last domain
+    # pass: a sleeping store's Ingress sends them to the asleep page too.
+    routed_domains: dict[str, str] = field(default_factory=dict)
 
     def store_url(self, store_id: str) -> str:
         """Where the store will be served: the URL a new store row carries."""

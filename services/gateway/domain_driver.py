@@ -45,6 +45,7 @@ async def drive(deps: GatewayDeps, resolver: DomainResolver) -> bool:
     """One pass over every domain; whether it changed anything."""
     now = repo.now()
     rows = await dom.all_domains(deps.db.reader)
+    deps.routed_domains = {d.domain: d.store for d in rows if d.routed_generation}
     due = [d for d in rows if domains.due(d, now, timing(deps))]
     checks = dict(zip((d.domain for d in due), await _lookups(deps, resolver, due), strict=True))
     changed = False

@@ -6,6 +6,7 @@ While a store is asleep the provisioner points its Ingress at the gateway
 controller sends the shopper's request here with the store's own Host."""
 
 import html
+from collections.abc import Mapping
 from typing import Final, NamedTuple
 
 from services.contracts.ids import store_id_problem
@@ -36,12 +37,22 @@ class Page(NamedTuple):
     body: bytes
 
 
-def store_of_host(host: str, base_domain: str) -> str | None:
-    """The store id a request's Host names (`<id>.<base_domain>`, any port), or
-    None when it names no store: the platform's own host, an address."""
+def host_name(host: str) -> str:
+    """A Host header's name: lowercased, without its port or a final dot."""
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name.lower().rstrip(".")
+
+
+def store_of_host(
+    host: str, base_domain: str, own_domains: Mapping[str, str] | None = None
+) -> str | None:
+    """The store id a request's Host names (`<id>.<base_domain>` or a store's
+    own domain in `own_domains`, any port), or None when it names no store: the
+    platform's own host, an address."""
+    name = host_name(host)
+    if own_domains and name in own_domains:
+        return own_domains[name]
     suffix = f".{base_domain.lower()}"
-    name = name.lower().rstrip(".")
     if not base_domain or not name.endswith(suffix):
         return None
     label = name.removesuffix(suffix)

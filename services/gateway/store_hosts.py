@@ -14,19 +14,24 @@ from litestar.types import (
     Send,
 )
 
+from services.gateway.deps import GatewayDeps
 from services.gateway.sleep_page import page, store_of_host
 from services.gateway.store_service import StoreService
 
 
 class StoreHostMiddleware:
-    def __init__(self, app: ASGIApp, stores: StoreService, base_domain: str) -> None:
+    def __init__(self, app: ASGIApp, stores: StoreService, deps: GatewayDeps) -> None:
         self.app = app
         self.stores = stores
-        self.base_domain = base_domain
+        self.deps = deps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw: dict[str, Any] = scope  # type: ignore[assignment]
-        store_id = store_of_host(_host(raw), self.base_domain) if raw["type"] == "http" else None
+        store_id = (
+            store_of_host(_host(raw), self.deps.settings.base_domain, self.deps.routed_domains)
+            if raw["type"] == "http"
+            else None
+        )
         if store_id is None:
             await self.app(scope, receive, send)
             return

@@ -181,6 +181,45 @@ async def test_a_domain_is_routed_once_its_records_prove_it_and_removing_it_rest
     ]
 
 
+async def _visit(gateway: ServiceProcess, host: str) -> httpx.Response:
+    """A shopper's request as the ingress controller forwards it: the store's Host."""
+    async with httpx.AsyncClient(base_url=gateway.base_url) as shopper:
+        return await shopper.get("/", headers={"Host": host})
+
+
+async def test_a_sleeping_store_s_own_domain_shows_the_asleep_page(
+    gateway: ServiceProcess, acme: httpx.AsyncClient, dns_server: LoopbackDns
+) -> None:
+    """A sleeping store's Ingress sends its own domains to the platform too: a
+    proven domain gets the store's asleep page, one not proven is no store's."""
+    assert (await acme.post("/api/v1/stores", json={"id": "shop"})).status_code == 202
+    token = (await _domain_added(acme, "shop", DOMAIN))["records"][1]["value"]
+    await _domain_added(acme, "shop", "unproven.example.com")
+    dns_server.zone.set(DOMAIN, "CNAME", f"shop.{BASE}")
+    dns_server.zone.set(CHALLENGE, "TXT", token)
+    await eventually(lambda: _in_state(acme, "verifying"), what="verifying")
+    slept = await acme.post("/api/v1/stores/shop/sleep")
+    assert slept.status_code == 202, slept.text
+
+    async def page() -> httpx.Response | None:
+        answer = await _visit(gateway, f"{DOMAIN.upper()}:443")
+        return answer if answer.status_code == 503 else None
+
+    asleep = await eventually(page, what="the asleep page on the store's own domain")
+    assert "shop is asleep" in asleep.text
+    assert asleep.headers["retry-after"] == "3600"
+    assert (await _visit(gateway, f"shop.{BASE}")).status_code == 503
+    unproven = await _visit(gateway, "unproven.example.com")  # the gateway's own pages
+    assert unproven.status_code == 200 and "is asleep" not in unproven.text
+
+
+async def _domain_added(http: httpx.AsyncClient, store: str, domain: str) -> dict[str, Any]:
+    added = await http.post(f"/api/v1/stores/{store}/domains", json={"domain": domain})
+    assert added.status_code == 201, added.text
+    body: dict[str, Any] = added.json()
+    return body
+
+
 async def test_a_domain_belongs_to_one_store_of_the_whole_platform(
     acme: httpx.AsyncClient, globex: httpx.AsyncClient
 ) -> None:
