@@ -4,12 +4,11 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from services.cli.api import ApiError, call, list_path
+from services.cli.api import ApiError, call, list_path, run
 from services.cli.domains import add_domains_parser
 from services.cli.releases import RELEASE_HEADER, cmd_releases, release_columns, release_line
 from services.cli.watch import follow
@@ -189,18 +188,6 @@ def _follow(args: argparse.Namespace, store_id: str | None, until_settled: bool 
     return code
 
 
-def _run(func: Any) -> Any:
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            code: int = func(args)
-        except ApiError as exc:
-            print(f"urumi: {exc}", file=sys.stderr)
-            return 1
-        return code
-
-    return wrapped
-
-
 def _release_arguments(verb: argparse.ArgumentParser, required: bool) -> None:
     verb.add_argument("--release", required=required, help="a newer release of its engine")
     verb.add_argument(
@@ -231,49 +218,49 @@ def add_stores_parser(sub: Any) -> None:
         "--release", default="", help="engine release (`urumi stores releases`; else its default)"
     )
     create.add_argument("--wait", action="store_true", help="follow until ready or failed")
-    create.set_defaults(func=_run(cmd_create))
-    verbs.add_parser("list", help="list your stores").set_defaults(func=_run(cmd_list))
+    create.set_defaults(func=run(cmd_create))
+    verbs.add_parser("list", help="list your stores").set_defaults(func=run(cmd_list))
     get = verbs.add_parser("get", aliases=["show"], help="show one store")
     get.add_argument("id")
-    get.set_defaults(func=_run(cmd_get))
+    get.set_defaults(func=run(cmd_get))
     update = verbs.add_parser("update", help="change a store's plan, display name or release")
     update.add_argument("id")
     update.add_argument("--plan", choices=["small", "medium", "large"], help="volumes keep size")
     update.add_argument("--name", help="display name")
     _release_arguments(update, required=False)
-    update.set_defaults(func=_run(cmd_update))
+    update.set_defaults(func=run(cmd_update))
     upgrade = verbs.add_parser("upgrade", help="move a store to another engine release")
     upgrade.add_argument("id")
     _release_arguments(upgrade, required=True)
-    upgrade.set_defaults(func=_run(cmd_update), plan=None, name=None)
+    upgrade.set_defaults(func=run(cmd_update), plan=None, name=None)
     back = verbs.add_parser("rollback", help="return a store to its previous generation's spec")
     back.add_argument("id")
     back.add_argument("--wait", action="store_true", help="follow until ready again")
-    back.set_defaults(func=_run(cmd_rollback))
+    back.set_defaults(func=run(cmd_rollback))
     asleep = verbs.add_parser(
         "sleep", help="stop a store's pods, keeping its data; its host shows an asleep page"
     )
     asleep.add_argument("id")
     asleep.add_argument("--wait", action="store_true", help="follow until asleep")
-    asleep.set_defaults(func=_run(cmd_sleep))
+    asleep.set_defaults(func=run(cmd_sleep))
     wake = verbs.add_parser("wake", help="start a sleeping store again on the same data")
     wake.add_argument("id")
     wake.add_argument("--wait", action="store_true", help="follow until ready again")
-    wake.set_defaults(func=_run(cmd_wake))
+    wake.set_defaults(func=run(cmd_wake))
     releases = verbs.add_parser("releases", help="the engine releases stores can run")
     releases.add_argument("--engine", choices=["woocommerce", "medusa"])
-    releases.set_defaults(func=_run(cmd_releases))
+    releases.set_defaults(func=run(cmd_releases))
     backup = verbs.add_parser("backup", help="back a store up now (database and files)")
     backup.add_argument("id")
-    backup.set_defaults(func=_run(cmd_backup))
+    backup.set_defaults(func=run(cmd_backup))
     listed = verbs.add_parser("backups", help="a store's backups: time, size, state")
     listed.add_argument("id")
-    listed.set_defaults(func=_run(cmd_backups))
+    listed.set_defaults(func=run(cmd_backups))
     restore = verbs.add_parser("restore", help="restore a store from one of its backups")
     restore.add_argument("id")
     restore.add_argument("--backup", required=True, help="a backup id (`urumi stores backups`)")
     restore.add_argument("--wait", action="store_true", help="follow until ready again")
-    restore.set_defaults(func=_run(cmd_restore))
+    restore.set_defaults(func=run(cmd_restore))
     clone = verbs.add_parser("clone", help="a new store from a backup of this one")
     clone.add_argument("id")
     clone.add_argument("--backup", required=True, help="a backup id (`urumi stores backups`)")
@@ -281,12 +268,12 @@ def add_stores_parser(sub: Any) -> None:
     clone.add_argument("--plan", choices=["small", "medium", "large"], help="default: the source's")
     clone.add_argument("--name", help="display name (default: the source's)")
     clone.add_argument("--wait", action="store_true", help="follow until the clone is ready")
-    clone.set_defaults(func=_run(cmd_clone))
+    clone.set_defaults(func=run(cmd_clone))
     remove = verbs.add_parser("delete", help="delete a store and everything in it")
     remove.add_argument("id")
     remove.add_argument("--wait", action="store_true", help="follow until deleted")
-    remove.set_defaults(func=_run(cmd_delete))
+    remove.set_defaults(func=run(cmd_delete))
     watch = verbs.add_parser("watch", help="live progress of one store (or all)")
     watch.add_argument("id", nargs="?")
-    watch.set_defaults(func=_run(cmd_watch))
-    add_domains_parser(verbs, _run)
+    watch.set_defaults(func=run(cmd_watch))
+    add_domains_parser(verbs)
