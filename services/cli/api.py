@@ -1,18 +1,40 @@
 """The gateway's HTTP API as the terminal client calls it (`urumi stores …`)."""
 
 import argparse
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import Any, Final
 
 import httpx
+
+# A subcommand: its parsed arguments in, its exit code out.
+Command = Callable[[argparse.Namespace], int]
+
+NOT_SIGNED_IN: Final = "no token: pass --token, set URUMI_TOKEN, or run `make dev` first"
 
 
 class ApiError(Exception):
     pass
 
 
+def run(func: Command, unsigned: str = NOT_SIGNED_IN) -> Command:
+    """`func` as the command line runs it: without a token it says `unsigned` and
+    exits 2 before any request; a refusal of the API is said and exits 1."""
+
+    def wrapped(args: argparse.Namespace) -> int:
+        if not args.token:
+            print(f"urumi: {unsigned}", file=sys.stderr)
+            return 2
+        try:
+            return func(args)
+        except ApiError as exc:
+            print(f"urumi: {exc}", file=sys.stderr)
+            return 1
+
+    return wrapped
+
+
 def call(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
-    if not args.token:
-        raise ApiError("no token: pass --token, set URUMI_TOKEN, or run `make dev` first")
     try:
         response = httpx.request(
             method,

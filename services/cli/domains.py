@@ -4,7 +4,7 @@ import argparse
 import json
 from typing import Any
 
-from services.cli.api import call
+from services.cli.api import call, run
 
 
 def _path(args: argparse.Namespace) -> str:
@@ -49,7 +49,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_domains_parser(verbs: Any, run: Any) -> None:
+def add_domains_parser(verbs: Any) -> None:
     domains = verbs.add_parser("domains", help="serve a store on your own domains")
     what = domains.add_subparsers(dest="domains_verb", required=True)
     add = what.add_parser("add", help="add a domain; prints the DNS records to set")

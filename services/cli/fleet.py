@@ -4,17 +4,17 @@ and follows, pauses, resumes or cancels it."""
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from services.cli.api import ApiError, call
+from services.cli.api import Command, call, run
 
 DEV_SECRETS = Path(".urumi/dev-secrets.json")
 FLEETS = "/api/v1/fleet-upgrades"
 FINAL = ("cancelled", "halted", "done")
 POLL_S = 1.0
+NOT_ADMIN: Final = "no admin token: pass --token or set URUMI_ADMIN_TOKEN"
 
 
 def _admin_token() -> str:
@@ -115,19 +115,8 @@ def _follow(args: argparse.Namespace, fleet_id: str) -> int:
         return 130
 
 
-def _run(func: Any) -> Any:
-    def wrapped(args: argparse.Namespace) -> int:
-        if not args.token:
-            print("urumi: no admin token: pass --token or set URUMI_ADMIN_TOKEN", file=sys.stderr)
-            return 2
-        try:
-            code: int = func(args)
-        except ApiError as exc:
-            print(f"urumi: {exc}", file=sys.stderr)
-            return 1
-        return code
-
-    return wrapped
+def _admin(func: Command) -> Command:
+    return run(func, NOT_ADMIN)
 
 
 def add_fleet_parser(sub: Any, api: str) -> None:
@@ -152,14 +141,15 @@ def add_fleet_parser(sub: Any, api: str) -> None:
         help="seconds a store may take to be ready after its upgrade before it counts failed",
     )
     upgrade.add_argument("--wait", action="store_true", help="follow until it ends")
-    upgrade.set_defaults(func=_run(cmd_upgrade))
-    verbs.add_parser("list", help="fleet upgrades, newest first").set_defaults(func=_run(cmd_list))
+    upgrade.set_defaults(func=_admin(cmd_upgrade))
+    listing = verbs.add_parser("list", help="fleet upgrades, newest first")
+    listing.set_defaults(func=_admin(cmd_list))
     show = verbs.add_parser("show", help="one fleet upgrade and its stores")
     show.add_argument("id")
-    show.set_defaults(func=_run(cmd_show))
+    show.set_defaults(func=_admin(cmd_show))
     watch = verbs.add_parser("watch", help="follow a fleet upgrade until it ends")
     watch.add_argument("id")
-    watch.set_defaults(func=_run(cmd_watch))
+    watch.set_defaults(func=_admin(cmd_watch))
     for control, what in (
         ("pause", "start no new wave until resumed"),
         ("resume", "resume a paused fleet upgrade"),
@@ -167,4 +157,4 @@ def add_fleet_parser(sub: Any, api: str) -> None:
     ):
         verb = verbs.add_parser(control, help=what)
         verb.add_argument("id")
-        verb.set_defaults(func=_run(cmd_control), control=control)
+        verb.set_defaults(func=_admin(cmd_control), control=control)

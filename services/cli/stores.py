@@ -5,16 +5,18 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from services.cli.api import ApiError, call, list_path
+from services.cli.api import ApiError, call, list_path, run
+from services.cli.backup_wait import wait_for_backup
 from services.cli.domains import add_domains_parser
 from services.cli.releases import RELEASE_HEADER, cmd_releases, release_columns, release_line
-from services.cli.watch import follow
+from services.cli.watch import follow, human_size
 
 DEV_FILE = Path(".urumi/dev.json")
+TIMED_OUT: Final = 124  # as timeout(1) exits
 
 
 def defaults() -> tuple[str, str]:
@@ -130,28 +132,30 @@ def _set_asleep(args: argparse.Namespace, verb: str) -> int:
     return _follow(args, args.id) if args.wait else 0
 
 
-def _size(n: int) -> str:
-    """`n` bytes for people: 512 B, 4.0 KiB, 1.5 GiB."""
-    size, units = float(n), ["B", "KiB", "MiB", "GiB", "TiB"]
-    while size >= 1024 and len(units) > 1:
-        size /= 1024
-        units.pop(0)
-    return f"{n} B" if units[0] == "B" else f"{size:.1f} {units[0]}"
-
-
 def _backup_row(b: dict[str, Any]) -> str:
-    when = b["completed_at"] or b["created_at"]
-    return f"{b['id']:<34} {b['trigger']:<10} {b['state']:<10} {_size(b['size_bytes']):>10}  {when}"
+    when, size = b["completed_at"] or b["created_at"], human_size(b["size_bytes"])
+    return f"{b['id']:<34} {b['trigger']:<10} {b['state']:<10} {size:>10}  {when}"
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    backup = call(args, "POST", f"/api/v1/stores/{args.id}/backups")
-    if args.json:
-        print(json.dumps(backup, indent=2))
+    path = f"/api/v1/stores/{args.id}/backups"
+    if not args.wait:
+        _print_backup(args, call(args, "POST", path))
+        print(f"  `urumi stores backups {args.id}` shows its state; `--wait` follows it")
         return 0
-    print(_backup_row(backup))
-    print(f"  `urumi stores backups {args.id}` shows its state; `urumi stores watch` follows it")
-    return 0
+    goes_on = f"the backup goes on: `urumi stores backups {args.id}` shows its state"
+    work = wait_for_backup(
+        args.api,
+        args.token,
+        args.id,
+        lambda: call(args, "POST", path),
+        lambda backup: _print_backup(args, backup),
+    )
+    return _wait(args, work, goes_on)
+
+
+def _print_backup(args: argparse.Namespace, backup: dict[str, Any]) -> None:
+    print(json.dumps(backup, indent=2) if args.json else _backup_row(backup), flush=True)
 
 
 def cmd_backups(args: argparse.Namespace) -> int:
@@ -182,23 +186,41 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def _follow(args: argparse.Namespace, store_id: str | None, until_settled: bool = True) -> int:
+    goes_on = f"the change goes on: `urumi stores watch {store_id}` follows it"
+    return _wait(args, follow(args.api, args.token, store_id, until_settled), goes_on)
+
+
+def _wait(args: argparse.Namespace, work: Coroutine[Any, Any, int], goes_on: str) -> int:
+    """`work`'s exit code; TIMED_OUT, saying what `goes_on`, past `--timeout`."""
+    timeout: float | None = getattr(args, "timeout", None)  # `watch` has none
     try:
-        code: int = asyncio.run(follow(args.api, args.token, store_id, until_settled))
+        return asyncio.run(asyncio.wait_for(work, timeout))
     except KeyboardInterrupt:
         return 130
-    return code
+    except TimeoutError:
+        print(f"urumi: stopped waiting after {timeout:g} s; {goes_on}", file=sys.stderr)
+        return TIMED_OUT
 
 
-def _run(func: Any) -> Any:
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            code: int = func(args)
-        except ApiError as exc:
-            print(f"urumi: {exc}", file=sys.stderr)
-            return 1
-        return code
+def _wait_arguments(verb: argparse.ArgumentParser, until: str) -> None:
+    verb.add_argument("--wait", action="store_true", help=f"follow until {until}")
+    verb.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help=f"with --wait: stop waiting after this long, exit {TIMED_OUT} (what was asked "
+        "for goes on)",
+    )
 
-    return wrapped
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"takes a number of seconds above 0, not {text!r}")
+    return seconds
 
 
 def _release_arguments(verb: argparse.ArgumentParser, required: bool) -> None:
@@ -208,7 +230,7 @@ def _release_arguments(verb: argparse.ArgumentParser, required: bool) -> None:
         action="store_true",
         help="to an older release too (its database was migrated forward: it may not run)",
     )
-    verb.add_argument("--wait", action="store_true", help="follow until ready again")
+    _wait_arguments(verb, "ready again")
 
 
 def add_stores_parser(sub: Any) -> None:
@@ -230,63 +252,64 @@ def add_stores_parser(sub: Any) -> None:
     create.add_argument(
         "--release", default="", help="engine release (`urumi stores releases`; else its default)"
     )
-    create.add_argument("--wait", action="store_true", help="follow until ready or failed")
-    create.set_defaults(func=_run(cmd_create))
-    verbs.add_parser("list", help="list your stores").set_defaults(func=_run(cmd_list))
+    _wait_arguments(create, "ready or failed")
+    create.set_defaults(func=run(cmd_create))
+    verbs.add_parser("list", help="list your stores").set_defaults(func=run(cmd_list))
     get = verbs.add_parser("get", aliases=["show"], help="show one store")
     get.add_argument("id")
-    get.set_defaults(func=_run(cmd_get))
+    get.set_defaults(func=run(cmd_get))
     update = verbs.add_parser("update", help="change a store's plan, display name or release")
     update.add_argument("id")
     update.add_argument("--plan", choices=["small", "medium", "large"], help="volumes keep size")
     update.add_argument("--name", help="display name")
     _release_arguments(update, required=False)
-    update.set_defaults(func=_run(cmd_update))
+    update.set_defaults(func=run(cmd_update))
     upgrade = verbs.add_parser("upgrade", help="move a store to another engine release")
     upgrade.add_argument("id")
     _release_arguments(upgrade, required=True)
-    upgrade.set_defaults(func=_run(cmd_update), plan=None, name=None)
+    upgrade.set_defaults(func=run(cmd_update), plan=None, name=None)
     back = verbs.add_parser("rollback", help="return a store to its previous generation's spec")
     back.add_argument("id")
-    back.add_argument("--wait", action="store_true", help="follow until ready again")
-    back.set_defaults(func=_run(cmd_rollback))
+    _wait_arguments(back, "ready again")
+    back.set_defaults(func=run(cmd_rollback))
     asleep = verbs.add_parser(
         "sleep", help="stop a store's pods, keeping its data; its host shows an asleep page"
     )
     asleep.add_argument("id")
-    asleep.add_argument("--wait", action="store_true", help="follow until asleep")
-    asleep.set_defaults(func=_run(cmd_sleep))
+    _wait_arguments(asleep, "asleep")
+    asleep.set_defaults(func=run(cmd_sleep))
     wake = verbs.add_parser("wake", help="start a sleeping store again on the same data")
     wake.add_argument("id")
-    wake.add_argument("--wait", action="store_true", help="follow until ready again")
-    wake.set_defaults(func=_run(cmd_wake))
+    _wait_arguments(wake, "ready again")
+    wake.set_defaults(func=run(cmd_wake))
     releases = verbs.add_parser("releases", help="the engine releases stores can run")
     releases.add_argument("--engine", choices=["woocommerce", "medusa"])
-    releases.set_defaults(func=_run(cmd_releases))
+    releases.set_defaults(func=run(cmd_releases))
     backup = verbs.add_parser("backup", help="back a store up now (database and files)")
     backup.add_argument("id")
-    backup.set_defaults(func=_run(cmd_backup))
+    _wait_arguments(backup, "it succeeded or failed")
+    backup.set_defaults(func=run(cmd_backup))
     listed = verbs.add_parser("backups", help="a store's backups: time, size, state")
     listed.add_argument("id")
-    listed.set_defaults(func=_run(cmd_backups))
+    listed.set_defaults(func=run(cmd_backups))
     restore = verbs.add_parser("restore", help="restore a store from one of its backups")
     restore.add_argument("id")
     restore.add_argument("--backup", required=True, help="a backup id (`urumi stores backups`)")
-    restore.add_argument("--wait", action="store_true", help="follow until ready again")
-    restore.set_defaults(func=_run(cmd_restore))
+    _wait_arguments(restore, "ready again")
+    restore.set_defaults(func=run(cmd_restore))
     clone = verbs.add_parser("clone", help="a new store from a backup of this one")
     clone.add_argument("id")
     clone.add_argument("--backup", required=True, help="a backup id (`urumi stores backups`)")
     clone.add_argument("--to", required=True, help="the new store's id")
     clone.add_argument("--plan", choices=["small", "medium", "large"], help="default: the source's")
     clone.add_argument("--name", help="display name (default: the source's)")
-    clone.add_argument("--wait", action="store_true", help="follow until the clone is ready")
-    clone.set_defaults(func=_run(cmd_clone))
+    _wait_arguments(clone, "the clone is ready")
+    clone.set_defaults(func=run(cmd_clone))
     remove = verbs.add_parser("delete", help="delete a store and everything in it")
     remove.add_argument("id")
-    remove.add_argument("--wait", action="store_true", help="follow until deleted")
-    remove.set_defaults(func=_run(cmd_delete))
+    _wait_arguments(remove, "deleted")
+    remove.set_defaults(func=run(cmd_delete))
     watch = verbs.add_parser("watch", help="live progress of one store (or all)")
     watch.add_argument("id", nargs="?")
-    watch.set_defaults(func=_run(cmd_watch))
-    add_domains_parser(verbs, _run)
+    watch.set_defaults(func=run(cmd_watch))
+    add_domains_parser(verbs)

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final, TextIO
 from urllib.parse import urlencode, urlsplit
@@ -119,6 +119,15 @@ DOMAIN_COLOR: Final = {
 STEP_MARK: Final = {"started": "…", "succeeded": "✓", "retrying": "↻", "failed": "✗"}
 
 
+def human_size(n: int) -> str:
+    """`n` bytes for people: 512 B, 4.0 KiB, 1.5 GiB."""
+    size, units = float(n), ["B", "KiB", "MiB", "GiB", "TiB"]
+    while size >= 1024 and len(units) > 1:
+        size /= 1024
+        units.pop(0)
+    return f"{n} B" if units[0] == "B" else f"{size:.1f} {units[0]}"
+
+
 class Printer:
     """One line per happening; the store column only when following all stores."""
 
@@ -156,7 +165,10 @@ class Printer:
         elif isinstance(event, BackupStatus):
             failed = event.state is BackupState.FAILED
             mark = self.paint("✗" if failed else "⛁", "red" if failed else "cyan")
-            text = f"  {mark} {'backup':<12} {event.backup} {event.state.value} {event.message}"
+            state = event.state.value
+            if event.state is BackupState.SUCCEEDED:
+                state += f" ({human_size(event.size_bytes)})"
+            text = f"  {mark} {'backup':<12} {event.backup} {state} {event.message}"
             self.line(event.store, text.rstrip(), event.observed_at)
         elif isinstance(event, DomainStatus):
             state = "removed" if event.removed else event.state.value
@@ -264,7 +276,7 @@ class Connection:
             raise FollowError(frame.message)
 
 
-def _events(frame: Frame) -> list[TenantEvent]:
+def tenant_events(frame: Frame) -> list[TenantEvent]:
     if isinstance(frame, Snapshot):
         return list(frame.statuses)
     if isinstance(frame, EventFrame):
@@ -278,10 +290,22 @@ async def follow(api_url: str, token: str, store_id: str | None, until_settled: 
     Without ``until_settled`` it follows until interrupted.
     """
     printer = Printer(sys.stdout, store_id)
+
+    def work(http: httpx.AsyncClient) -> Awaitable[int]:
+        return _follow(api_url, http, printer, store_id, until_settled)
+
+    return await with_gateway(api_url, token, work)
+
+
+async def with_gateway(
+    api_url: str, token: str, work: Callable[[httpx.AsyncClient], Awaitable[int]]
+) -> int:
+    """`work`'s exit code, given a client of the gateway as the token; 1 with the
+    reason said when following cannot go on."""
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=15) as http:
         try:
-            return await _follow(api_url, http, printer, store_id, until_settled)
+            return await work(http)
         except (FollowError, ConnectionError) as exc:
             print(f"urumi: {exc}", file=sys.stderr)
             return 1
@@ -308,7 +332,7 @@ async def _follow(
 
 
 def _show(printer: Printer, tracker: Tracker, store_id: str | None, frame: Frame) -> None:
-    for event in _events(frame):
+    for event in tenant_events(frame):
         if store_id is not None and event.store != store_id:
             continue
         changed = tracker.apply(event)

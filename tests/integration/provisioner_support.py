@@ -22,6 +22,7 @@ from services.contracts.wire import decode_event, encode
 from services.devtools.natsserver import free_port
 from services.provisioner.settings import ProvisionerSettings
 from tests.fixtures.charts import render_path
+from tests.fixtures.s3 import ObjectStorage
 
 T = TypeVar("T")
 TENANT = "acme"
@@ -38,6 +39,21 @@ def settings(nats_url: str, kubeconfig: Path, **extra: Any) -> ProvisionerSettin
         "shutdown_grace_s": 5.0,
     }
     return ProvisionerSettings(**{**base, **extra})
+
+
+def backup_settings(
+    nats_url: str, kubeconfig: Path, storage: ObjectStorage, **extra: Any
+) -> ProvisionerSettings:
+    """`settings` with the stores' backups going to `storage`."""
+    return settings(
+        nats_url,
+        kubeconfig,
+        backup_endpoint=storage.endpoint,
+        backup_bucket=storage.bucket,
+        backup_access_key_id=storage.access_key_id,
+        backup_secret_access_key=storage.secret_access_key,
+        **extra,
+    )
 
 
 def env(s: ProvisionerSettings) -> dict[str, str]:

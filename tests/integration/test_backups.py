@@ -97,14 +97,8 @@ async def test_a_backup_is_a_job_whose_state_reaches_the_api_and_restore_and_clo
     stores.extend([store, copy])
     namespace = f"store-{store}"
     core, batch = CoreV1Api(kube), BatchV1Api(kube)
-    settings = ps.settings(
-        nats_server.url,
-        devcluster.kubeconfig,
-        backup_endpoint=object_storage.endpoint,
-        backup_bucket=object_storage.bucket,
-        backup_prefix=f"/{PREFIX}/",
-        backup_access_key_id=object_storage.access_key_id,
-        backup_secret_access_key=object_storage.secret_access_key,
+    settings = ps.backup_settings(
+        nats_server.url, devcluster.kubeconfig, object_storage, backup_prefix=f"/{PREFIX}/"
     )
     async with (
         ps.running(settings),

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from services.cli import watch as wc
+from services.cli.backup_wait import outcome
+from services.contracts.backups import BackupState, BackupStatus
 from services.contracts.events import KubeEvent, StepState, StoreProgress, StoreStatus
 from services.contracts.next_steps import next_step
 from services.contracts.phases import Phase
@@ -116,3 +118,20 @@ def test_printer_lines() -> None:
     assert "⚠ Pod/web-0 BackOff: pulling" in text
     assert "shop failed: JobFailed — exit 1" in text
     assert next_step("JobFailed") in text
+
+
+def test_a_succeeded_backup_is_shown_with_its_size() -> None:
+    """What the devcluster cannot show: kwok's backup Jobs upload nothing (0 B)."""
+    out = io.StringIO()
+    done = BackupStatus(
+        "acme", "shop", "backup-1", BackupState.SUCCEEDED, NOW, size_bytes=3 * 1024 * 1024 // 2
+    )
+    wc.Printer(out, "shop", color=False).event(done)
+    assert out.getvalue().rstrip().endswith("⛁ backup       backup-1 succeeded (1.5 MiB)")
+    assert outcome(done).startswith("✓ backup-1 of shop succeeded: 1.5 MiB in object storage;")
+    assert [wc.human_size(n) for n in (0, 1023, 1024, 5 * 1024**3)] == [
+        "0 B",
+        "1023 B",
+        "1.0 KiB",
+        "5.0 GiB",
+    ]
