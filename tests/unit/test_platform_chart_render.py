@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from services.contracts.store import Plan, StoreSpec
+from services.gateway.settings import NAMESERVER_PATTERN
 from services.provisioner.apply import PRUNE_KINDS
 from services.provisioner.engines import DEFAULT_CHARTS, ENGINES
 from services.provisioner.values import StoreIngress
@@ -702,6 +703,37 @@ def test_network_policies_deny_by_default(values_file: str) -> None:
     api = find(manifests, "NetworkPolicy", "urumi-to-apiserver")
     components = api["spec"]["podSelector"]["matchExpressions"][1]["values"]
     assert components == ["provisioner", "watcher"]
+
+
+@pytest.mark.parametrize(
+    ("nameserver", "cidr", "port"),
+    [("10.0.0.10", "10.0.0.10/32", 53), ("10.0.0.10:5353", "10.0.0.10/32", 5353),
+     ("[fd00::10]:54", "fd00::10/128", 54)],
+)  # fmt: skip
+def test_the_gateway_checks_own_domains_with_the_resolver_named_and_may_reach_it(
+    nameserver: str, cidr: str, port: int
+) -> None:
+    manifests = render_chart(sets=[f"gateway.dnsNameserver={nameserver}"])
+    env = env_of(deployment(manifests, "gateway")["spec"]["template"]["spec"]["containers"][0])
+    assert env["URUMI_DNS_NAMESERVER"] == nameserver
+    (rule,) = find(manifests, "NetworkPolicy", "urumi-gateway-to-resolver")["spec"]["egress"]
+    assert rule["to"] == [{"ipBlock": {"cidr": cidr}}]
+    assert rule["ports"] == [{"protocol": p, "port": port} for p in ("UDP", "TCP")]
+
+
+def test_without_a_resolver_named_the_gateway_uses_the_cluster_s() -> None:
+    manifests = render_chart()
+    env = env_of(deployment(manifests, "gateway")["spec"]["template"]["spec"]["containers"][0])
+    assert env["URUMI_DNS_NAMESERVER"] == ""
+    assert not [m for m in manifests if m["metadata"]["name"] == "urumi-gateway-to-resolver"]
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    pattern = schema["properties"]["gateway"]["properties"]["dnsNameserver"]["pattern"]
+    assert pattern == NAMESERVER_PATTERN  # the chart refuses what the gateway would
+    refused = subprocess.run(
+        [helm_path(), "template", "x", str(CHART), "--set", "gateway.dnsNameserver=dns.local"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "/gateway/dnsNameserver" in refused.stderr
 
 
 def test_dns_reaches_a_resolver_that_is_not_a_pod() -> None:
