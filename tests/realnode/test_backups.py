@@ -2,11 +2,13 @@
 node's bridge address, which the stores' pods may reach through their
 NetworkPolicy), uploaded by rclone from the backup Job's pods.
 
-Medusa: pg_dump and the uploads, then a restore's setup Job fetches and loads
-them: the order placed before the backup is there again, the one placed after
-it is gone. WooCommerce: mariadb-dump and wp-content, for a site installed by
-its owner (no restore: the node runs WooCommerce without its setup Job, where
-a restore runs). The object storage's key is in no pod's log, nor in the
+Medusa: pg_dump and the uploads; a clone of the backup has the source's order
+and signs in with its own admin credentials (not the source's), then a
+restore's setup Job fetches and loads them into the source: the order placed
+before the backup is there again, the one placed after it is gone.
+WooCommerce: mariadb-dump and wp-content, for a site installed by its owner
+(no restore: the node runs WooCommerce without its setup Job, where a restore
+runs). The object storage's key is in no pod's log, nor in the
 platform's logs, streams or database."""
 
 import gzip
@@ -117,6 +119,10 @@ async def test_a_real_medusa_backup_restores_the_store_s_orders(
     assert backup["size_bytes"] == sum(len(data) for data in objects.values())
     assert kept.encode() in gzip.decompress(objects["database.sql.gz"])
 
+    await _clone_signs_in_with_its_own_credentials(platform, realnode, store, backup, kept)
+    # The source is as it was: its own credentials still sign in.
+    await shopper.admin_token(front, creds["username"], creds["password"])
+
     gone = await shopper.place_order(front, key, f"gone-{store}@example.com")
     restored = await platform.http.post(
         f"{platform.api}/api/v1/stores/{store}/restore", json={"backup": backup["id"]}
@@ -134,6 +140,36 @@ async def test_a_real_medusa_backup_restores_the_store_s_orders(
     assert await _order_status(front, token, gone) == 404, "the order after the backup survived"
 
     await _no_key_leaked(platform, realnode, node_storage)
+
+
+async def _clone_signs_in_with_its_own_credentials(
+    platform: PlatformHarness, realnode: RealNode, source: str, backup: dict[str, Any], order: str
+) -> None:
+    """A clone of the backup: the source's data (its order) under the clone's
+    own admin credentials, as the API gives them to the tenant; the source's
+    password does not open it. Deleted after, to give the node back."""
+    clone = new_id("bak-cln")
+    answer = await platform.http.post(
+        f"{platform.api}/api/v1/stores/{source}/clone", json={"id": clone, "backup": backup["id"]}
+    )
+    assert answer.status_code == 202, answer.text
+    platform.stores.append(clone)
+    front = shopper.Storefront(url=answer.json()["url"], ingress=realnode.ingress_url)
+    await platform.wait_phase([clone], "ready", within=READY_WITHIN_S)
+    own, theirs = await platform.credentials(clone), await platform.credentials(source)
+    assert own["username"] == theirs["username"] and own["password"] != theirs["password"]
+    token = await shopper.admin_token(front, own["username"], own["password"])
+    assert await _order_status(front, token, order) == 200, "the clone lacks the source's order"
+    assert await _login_status(front, theirs["username"], theirs["password"]) == 401
+    await platform.delete(clone)
+
+
+async def _login_status(front: shopper.Storefront, email: str, password: str) -> int:
+    async with front.client() as http:
+        answer = await http.post(
+            "/auth/user/emailpass", json={"email": email, "password": password}
+        )
+    return answer.status_code
 
 
 async def test_a_real_woocommerce_backup_holds_its_site(

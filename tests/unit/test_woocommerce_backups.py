@@ -122,6 +122,26 @@ async def test_a_clone_rewrites_the_source_host_skipping_guids(helm: str) -> Non
     assert "[ \"$RESTORED_HOST\" != 'shop.shops.test' ]" in script
 
 
+async def test_after_a_restore_or_a_clone_the_store_s_own_admin_password_signs_in(
+    helm: str,
+) -> None:
+    """The data brings the admin of the backup's time (a clone's: the source
+    store's "admin", another password): wp-cli sets the store's own."""
+    plain = pod_spec(one(await _render(helm), "Job"))["containers"][0]["args"][0]
+    assert "wp user update" not in plain  # an owner's own password change stays
+    (wp_cli,) = pod_spec(one(await _render(helm, restore=SOURCE), "Job"))["containers"]
+    script = wp_cli["args"][0]
+    update = 'wp user update "$WP_ADMIN_USER" --user_pass="$WP_ADMIN_PASSWORD" --skip-email'
+    create = 'wp user create "$WP_ADMIN_USER" "$ADMIN_EMAIL" --role=administrator'
+    assert update in script and create in script
+    # After the clone's host rewrite (its admin's email names the source's host).
+    assert script.index("wp search-replace") < script.index(update)
+    env = _env(wp_cli)
+    assert env["WP_ADMIN_PASSWORD"] == {
+        "secretKeyRef": {"name": SECRET_NAME, "key": "wordpress-admin-password"}
+    }
+
+
 async def test_a_restore_without_the_setup_job_is_refused_saying_why(helm: str) -> None:
     with pytest.raises(PermanentError, match=r"setup\.enabled is false"):
         await _render(helm, restore=SOURCE, setup={"enabled": False})
