@@ -6,10 +6,11 @@ Medusa: pg_dump and the uploads; a clone of the backup has the source's order
 and signs in with its own admin credentials (not the source's), then a
 restore's setup Job fetches and loads them into the source: the order placed
 before the backup is there again, the one placed after it is gone.
-WooCommerce: mariadb-dump and wp-content, for a site installed by its owner
-(no restore: the node runs WooCommerce without its setup Job, where a restore
-runs). The object storage's key is in no pod's log, nor in the
-platform's logs, streams or database."""
+WooCommerce (run here without its setup Job: no wp-cli): mariadb-dump and
+wp-content of a site installed by its owner; renamed and given a file after
+the backup, a restore (a Job of the load steps alone) brings back the title
+and files of the backup's time. The object storage's key is in no pod's log,
+nor in the platform's logs, streams or database."""
 
 import gzip
 import io
@@ -20,13 +21,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from kubernetes_asyncio.client import ApiClient
 
 from services.devtools import realnode_config as cfg
 from services.devtools.realnode import RealNode
 from tests.faults.platform import LeakScan, PlatformHarness, assert_no_leak, new_id
 from tests.fixtures.s3 import ObjectStorage, rclone, serving
 from tests.fixtures.waiting import eventually
-from tests.realnode import shopper, wordpress
+from tests.realnode import isolation, shopper, wordpress
 
 READY_WITHIN_S = 900.0  # cold: Postgres initdb, Medusa's migrations and seed on 2 cores
 WOOCOMMERCE_READY_WITHIN_S = 600.0  # cold: MariaDB's first initialisation on 2 cores
@@ -172,17 +174,20 @@ async def _login_status(front: shopper.Storefront, email: str, password: str) ->
     return answer.status_code
 
 
-async def test_a_real_woocommerce_backup_holds_its_site(
+async def test_a_real_woocommerce_backup_restores_its_site_without_wp_cli(
     platform: PlatformHarness,
     realnode: RealNode,
+    realnode_kube: ApiClient,
     node_storage: ObjectStorage,
     tmp_path: Path,
 ) -> None:
     store, front, creds = await _ready_store(
         platform, realnode, "woocommerce", WOOCOMMERCE_READY_WITHIN_S
     )
+    namespace = f"store-{store}"
     title = f"Shop {store}"
     await wordpress.install(front, title, creds["username"], creds["password"], "o@shops.test")
+    await _upload(realnode, realnode_kube, namespace, "kept.txt")
 
     backup = await _backup(platform, store)
     objects = _uploaded(node_storage, tmp_path, store, backup["id"])
@@ -192,8 +197,68 @@ async def test_a_real_woocommerce_backup_holds_its_site(
     with tarfile.open(fileobj=io.BytesIO(objects["files.tar.gz"])) as files:
         names = files.getnames()
     assert "./themes/twentytwentyfive/style.css" in names, names[:20]
+    assert "./uploads/kept.txt" in names, names[-20:]
     assert not [n for n in names if n.startswith("./urumi-backups")]
+
+    # After the backup the owner renames the site and uploads another file.
+    renamed = "Renamed after the backup"
+    _query(
+        realnode,
+        namespace,
+        "UPDATE wp_options SET option_value = 'Renamed after the backup' "
+        "WHERE option_name = 'blogname'",
+    )
+    assert await wordpress.serves(front, renamed), await wordpress.served_title(front)
+    await _upload(realnode, realnode_kube, namespace, "gone.txt")
+
+    # The node runs WooCommerce without its setup Job (no wp-cli): the restore
+    # is a Job of its fetch and load steps, the store ready once it has run.
+    restored = await platform.http.post(
+        f"{platform.api}/api/v1/stores/{store}/restore", json={"backup": backup["id"]}
+    )
+    assert restored.status_code == 202, restored.text
+
+    async def restored_ready() -> bool:
+        view = await platform.store(store)
+        return (view["generation"], view["phase"]) == (2, "ready")
+
+    await eventually(restored_ready, WOOCOMMERCE_READY_WITHIN_S, 1, "ready at generation 2")
+    # The storefront as backed up (out of maintenance mode: it serves pages).
+    assert await wordpress.serves(front, title), await wordpress.served_title(front)
+    assert await _served(front, "kept.txt") == 200, "a file from before the backup is lost"
+    assert await _served(front, "gone.txt") == 404, "a file from after the backup survived"
+    # The owner's password of the backup's time signs in (setup is off, so
+    # nothing resets it; WordPress answers a good login with a redirect).
+    assert await _wp_login(front, creds["username"], creds["password"]) == 302
     await _no_key_leaked(platform, realnode, node_storage)
+
+
+async def _upload(node: RealNode, kube: ApiClient, namespace: str, name: str) -> None:
+    """A file in wp-content/uploads, as a media upload would leave it."""
+    web, _ = await isolation.pod_ip(kube, namespace, "web")
+    uploads = "/var/www/html/wp-content/uploads"
+    script = f"mkdir -p {uploads} && echo {name} > {uploads}/{name}"
+    done = node.run_in(namespace, web, "wordpress", "sh", "-c", script)
+    assert done.returncode == 0, done.stderr
+
+
+def _query(node: RealNode, namespace: str, sql: str) -> None:
+    """SQL as the site's database user, in the database container."""
+    script = 'MYSQL_PWD="$MARIADB_PASSWORD" mariadb -u"$MARIADB_USER" "$MARIADB_DATABASE" -e "$0"'
+    done = node.run_in(namespace, "mariadb-0", "mariadb", "sh", "-c", script, sql)
+    assert done.returncode == 0, done.stderr
+
+
+async def _served(front: shopper.Storefront, name: str) -> int:
+    async with front.client() as http:
+        return (await http.get(f"/wp-content/uploads/{name}")).status_code
+
+
+async def _wp_login(front: shopper.Storefront, user: str, password: str) -> int:
+    # No "testcookie": WordPress's check that the browser keeps cookies is skipped.
+    form = {"log": user, "pwd": password, "wp-submit": "Log In"}
+    async with front.client() as http:
+        return (await http.post("/wp-login.php", data=form)).status_code
 
 
 async def _no_key_leaked(

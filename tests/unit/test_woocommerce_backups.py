@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.contracts import labels
 from services.contracts.backups import RestoreFrom
 from services.contracts.store import Engine, Plan, StoreSpec
 from services.provisioner.backup_values import BackupStorage, backup_values, schedule
@@ -142,8 +143,50 @@ async def test_after_a_restore_or_a_clone_the_store_s_own_admin_password_signs_i
     }
 
 
-async def test_a_restore_without_the_setup_job_is_refused_saying_why(helm: str) -> None:
-    with pytest.raises(PermanentError, match=r"setup\.enabled is false"):
-        await _render(helm, restore=SOURCE, setup={"enabled": False})
+async def test_without_the_setup_job_a_restore_is_its_load_steps_and_a_report(
+    helm: str,
+) -> None:
+    """setup.enabled false (no wp-cli): the restore still runs, as a Job of the
+    fetch and load steps whose container only reports; the store waits for it."""
+    here = RestoreFrom(store="shop", backup=SOURCE.backup, host="shop.shops.test")
+    manifests = await _render(helm, restore=here, setup={"enabled": False})
+    job = one(manifests, "Job")
+    assert job["metadata"]["labels"][labels.COMPONENT] == "setup"
+    pod = pod_spec(job)
+    assert [c["name"] for c in pod["initContainers"]] == ["fetch-backup", "restore-data"]
+    (report,) = pod["containers"]
+    assert report["name"] == "restored" and report["image"].startswith("mariadb:")
+    assert "wp " not in str(report) and "WP_ADMIN_PASSWORD" not in str(report)
+    # The watcher waits for that Job before calling the store configured.
+    namespace = one(manifests, "Namespace")
+    assert labels.SETUP not in namespace["metadata"]["annotations"]
+    # Without a restore, no Job and the watcher is told none is coming.
+    plain = await _render(helm, setup={"enabled": False})
+    assert not [m for m in plain if m["kind"] == "Job"]
+    assert one(plain, "Namespace")["metadata"]["annotations"][labels.SETUP] == labels.SETUP_DISABLED
     # Without a restore, a store without setup still backs up.
-    assert one(await _render(helm, setup={"enabled": False}), "CronJob", "backup-daily")
+    assert one(plain, "CronJob", "backup-daily")
+
+
+async def test_a_restore_loads_in_wordpress_maintenance_mode(helm: str) -> None:
+    """While the dump loads and wp-content is replaced, WordPress answers
+    503 "Briefly unavailable" instead of serving half-loaded data."""
+    for setup in (True, False):
+        here = RestoreFrom(store="shop", backup=SOURCE.backup, host="shop.shops.test")
+        job = one(await _render(helm, restore=here, setup={"enabled": setup}), "Job")
+        load = pod_spec(job)["initContainers"][1]["args"][0]
+        steps = [
+            "until [ -f /html/wp-config.php ]",
+            "> /html/.maintenance",
+            "mariadb --host=mariadb",
+            "tar -xzf /restore/files.tar.gz",
+            "rm -f /html/.maintenance",
+        ]
+        positions = [load.index(step) for step in steps]
+        assert positions == sorted(positions), setup
+
+
+async def test_a_clone_without_the_setup_job_is_refused_saying_why(helm: str) -> None:
+    """A clone's data names the source's host: only wp-cli rewrites it."""
+    with pytest.raises(PermanentError, match=r"live\.shops\.test.*setup\.enabled is false"):
+        await _render(helm, restore=SOURCE, setup={"enabled": False})
