@@ -12,10 +12,13 @@ the backup, a restore (a Job of the load steps alone) brings back the title
 and files of the backup's time. The object storage's key is in no pod's log,
 nor in the platform's logs, streams or database."""
 
+import asyncio
 import gzip
 import io
+import re
 import tarfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -222,7 +225,17 @@ async def test_a_real_woocommerce_backup_restores_its_site_without_wp_cli(
         view = await platform.store(store)
         return (view["generation"], view["phase"]) == (2, "ready")
 
-    await eventually(restored_ready, WOOCOMMERCE_READY_WITHIN_S, 1, "ready at generation 2")
+    # A shopper meanwhile sees the site as it was, "Briefly unavailable" (503:
+    # WordPress's maintenance page, or the ingress's while no web pod is
+    # ready) or the site as backed up; never half-loaded data (WordPress's
+    # installer, a database error).
+    seen = await _watching(
+        front, eventually(restored_ready, WOOCOMMERCE_READY_WITHIN_S, 1, "ready at generation 2")
+    )
+    print(f"\nwhile restoring: {dict(Counter(seen))}")
+    assert set(seen) <= {(200, renamed), (503, "Maintenance"), (503, ""), (200, title)}, Counter(
+        seen
+    )
     # The storefront as backed up (out of maintenance mode: it serves pages).
     assert await wordpress.serves(front, title), await wordpress.served_title(front)
     assert await _served(front, "kept.txt") == 200, "a file from before the backup is lost"
@@ -231,6 +244,27 @@ async def test_a_real_woocommerce_backup_restores_its_site_without_wp_cli(
     # nothing resets it; WordPress answers a good login with a redirect).
     assert await _wp_login(front, creds["username"], creds["password"]) == 302
     await _no_key_leaked(platform, realnode, node_storage)
+
+
+async def _watching(
+    front: shopper.Storefront, until: Coroutine[Any, Any, object]
+) -> list[tuple[int, str]]:
+    """The home page's (status, title) every quarter second until `until` is done."""
+    seen: list[tuple[int, str]] = []
+    waiting = asyncio.ensure_future(until)
+    async with front.client() as http:
+        while not waiting.done():
+            page = await http.get("/")
+            found = re.search(r"<title>(.*?)</title>", page.text, re.S)
+            seen.append(
+                (
+                    page.status_code,
+                    found.group(1).strip() if found and page.status_code in (200, 503) else "",
+                )
+            )
+            await asyncio.wait({waiting}, timeout=0.25)
+    await waiting
+    return seen
 
 
 async def _upload(node: RealNode, kube: ApiClient, namespace: str, name: str) -> None:
