@@ -2,29 +2,36 @@
 node's bridge address, which the stores' pods may reach through their
 NetworkPolicy), uploaded by rclone from the backup Job's pods.
 
-Medusa: pg_dump and the uploads, then a restore's setup Job fetches and loads
-them: the order placed before the backup is there again, the one placed after
-it is gone. WooCommerce: mariadb-dump and wp-content, for a site installed by
-its owner (no restore: the node runs WooCommerce without its setup Job, where
-a restore runs). The object storage's key is in no pod's log, nor in the
-platform's logs, streams or database."""
+Medusa: pg_dump and the uploads; a clone of the backup has the source's order
+and signs in with its own admin credentials (not the source's), then a
+restore's setup Job fetches and loads them into the source: the order placed
+before the backup is there again, the one placed after it is gone.
+WooCommerce (run here without its setup Job: no wp-cli): mariadb-dump and
+wp-content of a site installed by its owner; renamed and given a file after
+the backup, a restore (a Job of the load steps alone) brings back the title
+and files of the backup's time. The object storage's key is in no pod's log,
+nor in the platform's logs, streams or database."""
 
+import asyncio
 import gzip
 import io
+import re
 import tarfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from kubernetes_asyncio.client import ApiClient
 
 from services.devtools import realnode_config as cfg
 from services.devtools.realnode import RealNode
 from tests.faults.platform import LeakScan, PlatformHarness, assert_no_leak, new_id
 from tests.fixtures.s3 import ObjectStorage, rclone, serving
 from tests.fixtures.waiting import eventually
-from tests.realnode import shopper, wordpress
+from tests.realnode import isolation, shopper, wordpress
 
 READY_WITHIN_S = 900.0  # cold: Postgres initdb, Medusa's migrations and seed on 2 cores
 WOOCOMMERCE_READY_WITHIN_S = 600.0  # cold: MariaDB's first initialisation on 2 cores
@@ -117,6 +124,10 @@ async def test_a_real_medusa_backup_restores_the_store_s_orders(
     assert backup["size_bytes"] == sum(len(data) for data in objects.values())
     assert kept.encode() in gzip.decompress(objects["database.sql.gz"])
 
+    await _clone_signs_in_with_its_own_credentials(platform, realnode, store, backup, kept)
+    # The source is as it was: its own credentials still sign in.
+    await shopper.admin_token(front, creds["username"], creds["password"])
+
     gone = await shopper.place_order(front, key, f"gone-{store}@example.com")
     restored = await platform.http.post(
         f"{platform.api}/api/v1/stores/{store}/restore", json={"backup": backup["id"]}
@@ -136,17 +147,50 @@ async def test_a_real_medusa_backup_restores_the_store_s_orders(
     await _no_key_leaked(platform, realnode, node_storage)
 
 
-async def test_a_real_woocommerce_backup_holds_its_site(
+async def _clone_signs_in_with_its_own_credentials(
+    platform: PlatformHarness, realnode: RealNode, source: str, backup: dict[str, Any], order: str
+) -> None:
+    """A clone of the backup: the source's data (its order) under the clone's
+    own admin credentials, as the API gives them to the tenant; the source's
+    password does not open it. Deleted after, to give the node back."""
+    clone = new_id("bak-cln")
+    answer = await platform.http.post(
+        f"{platform.api}/api/v1/stores/{source}/clone", json={"id": clone, "backup": backup["id"]}
+    )
+    assert answer.status_code == 202, answer.text
+    platform.stores.append(clone)
+    front = shopper.Storefront(url=answer.json()["url"], ingress=realnode.ingress_url)
+    await platform.wait_phase([clone], "ready", within=READY_WITHIN_S)
+    own, theirs = await platform.credentials(clone), await platform.credentials(source)
+    assert own["username"] == theirs["username"] and own["password"] != theirs["password"]
+    token = await shopper.admin_token(front, own["username"], own["password"])
+    assert await _order_status(front, token, order) == 200, "the clone lacks the source's order"
+    assert await _login_status(front, theirs["username"], theirs["password"]) == 401
+    await platform.delete(clone)
+
+
+async def _login_status(front: shopper.Storefront, email: str, password: str) -> int:
+    async with front.client() as http:
+        answer = await http.post(
+            "/auth/user/emailpass", json={"email": email, "password": password}
+        )
+    return answer.status_code
+
+
+async def test_a_real_woocommerce_backup_restores_its_site_without_wp_cli(
     platform: PlatformHarness,
     realnode: RealNode,
+    realnode_kube: ApiClient,
     node_storage: ObjectStorage,
     tmp_path: Path,
 ) -> None:
     store, front, creds = await _ready_store(
         platform, realnode, "woocommerce", WOOCOMMERCE_READY_WITHIN_S
     )
+    namespace = f"store-{store}"
     title = f"Shop {store}"
     await wordpress.install(front, title, creds["username"], creds["password"], "o@shops.test")
+    await _upload(realnode, realnode_kube, namespace, "kept.txt")
 
     backup = await _backup(platform, store)
     objects = _uploaded(node_storage, tmp_path, store, backup["id"])
@@ -156,8 +200,99 @@ async def test_a_real_woocommerce_backup_holds_its_site(
     with tarfile.open(fileobj=io.BytesIO(objects["files.tar.gz"])) as files:
         names = files.getnames()
     assert "./themes/twentytwentyfive/style.css" in names, names[:20]
+    assert "./uploads/kept.txt" in names, names[-20:]
     assert not [n for n in names if n.startswith("./urumi-backups")]
+
+    # After the backup the owner renames the site and uploads another file.
+    renamed = "Renamed after the backup"
+    _query(
+        realnode,
+        namespace,
+        "UPDATE wp_options SET option_value = 'Renamed after the backup' "
+        "WHERE option_name = 'blogname'",
+    )
+    assert await wordpress.serves(front, renamed), await wordpress.served_title(front)
+    await _upload(realnode, realnode_kube, namespace, "gone.txt")
+
+    # The node runs WooCommerce without its setup Job (no wp-cli): the restore
+    # is a Job of its fetch and load steps, the store ready once it has run.
+    restored = await platform.http.post(
+        f"{platform.api}/api/v1/stores/{store}/restore", json={"backup": backup["id"]}
+    )
+    assert restored.status_code == 202, restored.text
+
+    async def restored_ready() -> bool:
+        view = await platform.store(store)
+        return (view["generation"], view["phase"]) == (2, "ready")
+
+    # A shopper meanwhile sees the site as it was, "Briefly unavailable" (503:
+    # WordPress's maintenance page, or the ingress's while no web pod is
+    # ready) or the site as backed up; never half-loaded data (WordPress's
+    # installer, a database error).
+    seen = await _watching(
+        front, eventually(restored_ready, WOOCOMMERCE_READY_WITHIN_S, 1, "ready at generation 2")
+    )
+    print(f"\nwhile restoring: {dict(Counter(seen))}")
+    assert set(seen) <= {(200, renamed), (503, "Maintenance"), (503, ""), (200, title)}, Counter(
+        seen
+    )
+    # The storefront as backed up (out of maintenance mode: it serves pages).
+    assert await wordpress.serves(front, title), await wordpress.served_title(front)
+    assert await _served(front, "kept.txt") == 200, "a file from before the backup is lost"
+    assert await _served(front, "gone.txt") == 404, "a file from after the backup survived"
+    # The owner's password of the backup's time signs in (setup is off, so
+    # nothing resets it; WordPress answers a good login with a redirect).
+    assert await _wp_login(front, creds["username"], creds["password"]) == 302
     await _no_key_leaked(platform, realnode, node_storage)
+
+
+async def _watching(
+    front: shopper.Storefront, until: Coroutine[Any, Any, object]
+) -> list[tuple[int, str]]:
+    """The home page's (status, title) every quarter second until `until` is done."""
+    seen: list[tuple[int, str]] = []
+    waiting = asyncio.ensure_future(until)
+    async with front.client() as http:
+        while not waiting.done():
+            page = await http.get("/")
+            found = re.search(r"<title>(.*?)</title>", page.text, re.S)
+            seen.append(
+                (
+                    page.status_code,
+                    found.group(1).strip() if found and page.status_code in (200, 503) else "",
+                )
+            )
+            await asyncio.wait({waiting}, timeout=0.25)
+    await waiting
+    return seen
+
+
+async def _upload(node: RealNode, kube: ApiClient, namespace: str, name: str) -> None:
+    """A file in wp-content/uploads, as a media upload would leave it."""
+    web, _ = await isolation.pod_ip(kube, namespace, "web")
+    uploads = "/var/www/html/wp-content/uploads"
+    script = f"mkdir -p {uploads} && echo {name} > {uploads}/{name}"
+    done = node.run_in(namespace, web, "wordpress", "sh", "-c", script)
+    assert done.returncode == 0, done.stderr
+
+
+def _query(node: RealNode, namespace: str, sql: str) -> None:
+    """SQL as the site's database user, in the database container."""
+    script = 'MYSQL_PWD="$MARIADB_PASSWORD" mariadb -u"$MARIADB_USER" "$MARIADB_DATABASE" -e "$0"'
+    done = node.run_in(namespace, "mariadb-0", "mariadb", "sh", "-c", script, sql)
+    assert done.returncode == 0, done.stderr
+
+
+async def _served(front: shopper.Storefront, name: str) -> int:
+    async with front.client() as http:
+        return (await http.get(f"/wp-content/uploads/{name}")).status_code
+
+
+async def _wp_login(front: shopper.Storefront, user: str, password: str) -> int:
+    # No "testcookie": WordPress's check that the browser keeps cookies is skipped.
+    form = {"log": user, "pwd": password, "wp-submit": "Log In"}
+    async with front.client() as http:
+        return (await http.post("/wp-login.php", data=form)).status_code
 
 
 async def _no_key_leaked(

@@ -105,6 +105,20 @@ async def test_a_restore_loads_the_backup_before_the_setup_migrates(renderer: Re
     )
 
 
+async def test_after_a_restore_or_a_clone_the_store_s_own_admin_password_signs_in(
+    renderer: Renderer,
+) -> None:
+    """The data brings the admin of the backup's time (a clone's: the source
+    store's, same email, another password): the setup's admin script sets
+    the password from the store's own Secret."""
+    for restore, reset in ((None, "false"), (SOURCE, "true")):
+        (setup,) = pod_spec(one(await _render(renderer, STORAGE, restore), "Job"))["containers"]
+        env = {e["name"]: e for e in setup["env"]}
+        assert env["RESTORED"]["value"] == reset
+        assert env["ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "medusa-admin-password"
+        assert 'npx --no medusa exec "$ADMIN_SCRIPT"' in setup["args"][0]
+
+
 def test_the_storage_secret_holds_the_keys_and_settings_never_show_them() -> None:
     settings = ProvisionerSettings(
         backup_bucket="b", backup_access_key_id="AKIA1", backup_secret_access_key="s3cr3t"

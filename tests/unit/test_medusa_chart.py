@@ -462,14 +462,18 @@ async def test_setup_job_is_idempotent_and_named_by_content(renderer: Renderer) 
     (c,) = pod_spec(small)["containers"]
     script = c["args"][0]
     migrate = script.index("npx --no medusa db:migrate")
-    seed = script.index("npx --no medusa exec")
-    user = script.index("npx --no medusa user")
-    assert migrate < seed < user
-    # Each step checks first, so a re-run converges.
+    seed = script.index('npx --no medusa exec "$SEED_SCRIPT"')
+    admin = script.index('npx --no medusa exec "$ADMIN_SCRIPT"')
+    assert migrate < seed < admin
+    # Each step checks first, so a re-run converges (the admin script too).
     assert "FROM region" in script[migrate:seed]
-    assert 'FROM "user" WHERE email = $1' in script[seed:user]
     assert script.startswith("set -eu")
     env = env_of(c)
+    assert env["ADMIN_SCRIPT"]["value"] == "./src/scripts/admin.js"
+    # Not a restore: an existing admin keeps the password its owner gave it.
+    assert env["RESTORED"]["value"] == "false"
+    # The password reaches the script by the environment, never its arguments.
+    assert "ADMIN_PASSWORD" not in script
     assert env["MEDUSA_WORKER_MODE"]["value"] == "worker"
     assert env["ADMIN_EMAIL"]["valueFrom"]["secretKeyRef"]["key"] == "medusa-admin-email"
     assert env["ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "medusa-admin-password"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.contracts import labels
 from services.contracts.backups import RestoreFrom
 from services.contracts.store import Engine, Plan, StoreSpec
 from services.provisioner.backup_values import BackupStorage, backup_values, schedule
@@ -125,8 +126,70 @@ async def test_a_clone_rewrites_the_source_host_skipping_guids(renderer: Rendere
     assert "[ \"$RESTORED_HOST\" != 'shop.shops.test' ]" in script
 
 
-async def test_a_restore_without_the_setup_job_is_refused_saying_why(renderer: Renderer) -> None:
-    with pytest.raises(PermanentError, match=r"setup\.enabled is false"):
-        await _render(renderer, restore=SOURCE, setup={"enabled": False})
+async def test_after_a_restore_or_a_clone_the_store_s_own_admin_password_signs_in(
+    renderer: Renderer,
+) -> None:
+    """The data brings the admin of the backup's time (a clone's: the source
+    store's "admin", another password): wp-cli sets the store's own."""
+    plain = pod_spec(one(await _render(renderer), "Job"))["containers"][0]["args"][0]
+    assert "wp user update" not in plain  # an owner's own password change stays
+    (wp_cli,) = pod_spec(one(await _render(renderer, restore=SOURCE), "Job"))["containers"]
+    script = wp_cli["args"][0]
+    update = 'wp user update "$WP_ADMIN_USER" --user_pass="$WP_ADMIN_PASSWORD" --skip-email'
+    create = 'wp user create "$WP_ADMIN_USER" "$ADMIN_EMAIL" --role=administrator'
+    assert update in script and create in script
+    # After the clone's host rewrite (its admin's email names the source's host).
+    assert script.index("wp search-replace") < script.index(update)
+    env = _env(wp_cli)
+    assert env["WP_ADMIN_PASSWORD"] == {
+        "secretKeyRef": {"name": SECRET_NAME, "key": "wordpress-admin-password"}
+    }
+
+
+async def test_without_the_setup_job_a_restore_is_its_load_steps_and_a_report(
+    renderer: Renderer,
+) -> None:
+    """setup.enabled false (no wp-cli): the restore still runs, as a Job of the
+    fetch and load steps whose container only reports; the store waits for it."""
+    here = RestoreFrom(store="shop", backup=SOURCE.backup, host="shop.shops.test")
+    manifests = await _render(renderer, restore=here, setup={"enabled": False})
+    job = one(manifests, "Job")
+    assert job["metadata"]["labels"][labels.COMPONENT] == "setup"
+    pod = pod_spec(job)
+    assert [c["name"] for c in pod["initContainers"]] == ["fetch-backup", "restore-data"]
+    (report,) = pod["containers"]
+    assert report["name"] == "restored" and report["image"].startswith("mariadb:")
+    assert "wp " not in str(report) and "WP_ADMIN_PASSWORD" not in str(report)
+    # The watcher waits for that Job before calling the store configured.
+    namespace = one(manifests, "Namespace")
+    assert labels.SETUP not in namespace["metadata"]["annotations"]
+    # Without a restore, no Job and the watcher is told none is coming.
+    plain = await _render(renderer, setup={"enabled": False})
+    assert not [m for m in plain if m["kind"] == "Job"]
+    assert one(plain, "Namespace")["metadata"]["annotations"][labels.SETUP] == labels.SETUP_DISABLED
     # Without a restore, a store without setup still backs up.
-    assert one(await _render(renderer, setup={"enabled": False}), "CronJob", "backup-daily")
+    assert one(plain, "CronJob", "backup-daily")
+
+
+async def test_a_restore_loads_in_wordpress_maintenance_mode(renderer: Renderer) -> None:
+    """While the dump loads and wp-content is replaced, WordPress answers
+    503 "Briefly unavailable" instead of serving half-loaded data."""
+    for setup in (True, False):
+        here = RestoreFrom(store="shop", backup=SOURCE.backup, host="shop.shops.test")
+        job = one(await _render(renderer, restore=here, setup={"enabled": setup}), "Job")
+        load = pod_spec(job)["initContainers"][1]["args"][0]
+        steps = [
+            "until [ -f /html/wp-config.php ]",
+            "> /html/.maintenance",
+            "mariadb --host=mariadb",
+            "tar -xzf /restore/files.tar.gz",
+            "rm -f /html/.maintenance",
+        ]
+        positions = [load.index(step) for step in steps]
+        assert positions == sorted(positions), setup
+
+
+async def test_a_clone_without_the_setup_job_is_refused_saying_why(renderer: Renderer) -> None:
+    """A clone's data names the source's host: only wp-cli rewrites it."""
+    with pytest.raises(PermanentError, match=r"live\.shops\.test.*setup\.enabled is false"):
+        await _render(renderer, restore=SOURCE, setup={"enabled": False})

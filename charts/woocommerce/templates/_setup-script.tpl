@@ -38,6 +38,18 @@ if [ -n "${RESTORED_HOST:-}" ] && [ "$RESTORED_HOST" != {{ .Values.store.host | 
   wp search-replace "$RESTORED_HOST" {{ .Values.store.host | squote }} --skip-columns=guid \
     --all-tables-with-prefix --report-changed-only
 fi
+{{- if .Values.backup.restore.backup }}
+# A restore or a clone: the data's admin has the password of the backup's
+# time, or the source store's. The store's own credentials (its Secret, which
+# the platform gives the tenant) sign in again; the user is made if the data
+# has none of that name. The password comes from the environment.
+if wp user get "$WP_ADMIN_USER" --field=ID >/dev/null 2>&1; then
+  wp user update "$WP_ADMIN_USER" --user_pass="$WP_ADMIN_PASSWORD" --skip-email
+else
+  wp user create "$WP_ADMIN_USER" "$ADMIN_EMAIL" --role=administrator \
+    --user_pass="$WP_ADMIN_PASSWORD"
+fi
+{{- end }}
 wp option update home "$STORE_URL"
 wp option update siteurl "$STORE_URL"
 wp rewrite structure '/%postname%/'

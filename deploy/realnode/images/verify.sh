@@ -178,9 +178,10 @@ setup_medusa() {  # what the chart's setup Job runs
   medusa seed worker npx --no medusa exec ./src/scripts/seed.js >"$WORK/seed.log" 2>&1 \
     || fail "seed: $(tail -5 "$WORK/seed.log")"
   grep -q 'seed: done' "$WORK/seed.log" || fail "seed did not finish"
-  medusa user worker npx --no medusa user --email="$ADMIN_EMAIL" --password="$ADMIN_PASSWORD" >"$WORK/user.log" 2>&1 \
-    || fail "medusa user: $(tail -3 "$WORK/user.log")"
-  log "ok: medusa db:migrate, seed, user (read-only /app)"
+  medusa admin worker env "ADMIN_EMAIL=$ADMIN_EMAIL" "ADMIN_PASSWORD=$ADMIN_PASSWORD" RESTORED=false \
+    npx --no medusa exec ./src/scripts/admin.js >"$WORK/admin.log" 2>&1 \
+    || fail "admin script: $(tail -3 "$WORK/admin.log")"
+  log "ok: medusa db:migrate, seed, admin (read-only /app)"
   medusa server server -d npx --no medusa start >/dev/null
   medusa worker worker -d npx --no medusa start >/dev/null
   wait_for 180 "medusa server" curl -sf "$URL/health"
