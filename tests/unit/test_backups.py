@@ -82,6 +82,26 @@ async def test_the_daily_backup_dumps_the_database_packs_the_uploads_and_uploads
     assert [p["port"] for p in policy["egress"][0]["ports"]] == [443]
 
 
+async def test_no_shopper_is_served_while_a_restore_loads(renderer: Renderer) -> None:
+    """The restore's generation gives the server and worker a new pod (the old
+    one goes first: Recreate) that waits for the mark the load step writes once
+    the backup is in, for this generation only."""
+    mark = "live/backup-20261210-101010@3"
+    manifests = await _render(renderer, STORAGE, SOURCE)
+    for name in ("medusa-server", "medusa-worker"):
+        (wait,) = pod_spec(one(manifests, "Deployment", name))["initContainers"]
+        script = wait["args"][0]
+        assert f"WHERE mark = $1' '{mark}'" in script
+        assert script.index("urumi_restores") < script.index('FROM "user"')
+    assert one(manifests, "Deployment", "medusa-server")["spec"]["strategy"] == {"type": "Recreate"}
+    load = pod_spec(one(manifests, "Job"))["initContainers"][1]["args"][0]
+    assert load.index("tar -xzf") < load.index("INSERT INTO urumi_restores")
+    assert f"--set mark='{mark}'" in load
+    plain = await _render(renderer, STORAGE)
+    server = pod_spec(one(plain, "Deployment", "medusa-server"))["initContainers"][0]
+    assert "urumi_restores" not in server["args"][0]
+
+
 async def test_a_restore_loads_the_backup_before_the_setup_migrates(renderer: Renderer) -> None:
     plain = pod_spec(one(await _render(renderer, STORAGE), "Job"))
     assert "initContainers" not in plain

@@ -171,7 +171,10 @@ wait_for() {
 
 {{/* An init container that holds a Medusa process until the setup Job has
      migrated the database and created the admin user, so the server and worker
-     never start against a missing schema (and crash-loop meanwhile). */}}
+     never start against a missing schema (and crash-loop meanwhile). In a
+     generation that restores a backup it also waits for that restore's mark
+     (its pod template names it, so the old pods go first: the server's
+     strategy is Recreate), so no shopper is served half-loaded data. */}}
 {{- define "medusa.waitForSetup" -}}
 - name: wait-for-setup
   image: {{ include "medusa.image" .Values.images.medusa }}
@@ -181,6 +184,10 @@ wait_for() {
   args:
     - |
       {{- include "medusa.dbHelpers" . | nindent 6 }}
+      {{- with include "medusa.restoreMark" . }}
+      wait_for 5 "the restore of {{ . }}" \
+        'SELECT 1 FROM urumi_restores WHERE mark = $1' {{ . | squote }}
+      {{- end }}
       wait_for 5 "the setup job (migrations, admin user)" \
         'SELECT 1 FROM "user" WHERE deleted_at IS NULL LIMIT 1'
   terminationMessagePolicy: FallbackToLogsOnError
@@ -272,6 +279,15 @@ printf '{"size_bytes": %s}' "${size:-0}" > /dev/termination-log
      fetch the backup, load its dump in place of the database (the dump drops
      what it re-creates) and unpack its files, then rewrite the address the
      uploaded files were stored with; migrations run after, as usual. */}}
+{{/* What a generation restoring a backup marks in the database once the
+     backup is loaded ("" without a restore): the backup and the generation,
+     so restoring the same backup again waits for its own load. */}}
+{{- define "medusa.restoreMark" -}}
+{{- with .Values.backup.restore.backup -}}
+{{ $.Values.backup.restore.store }}/{{ . }}@{{ $.Values.store.generation }}
+{{- end -}}
+{{- end }}
+
 {{- define "medusa.restoreInit" -}}
 {{- $r := .Values.backup.restore -}}
 {{- $db := .Values.database -}}
@@ -313,6 +329,12 @@ printf '{"size_bytes": %s}' "${size:-0}" > /dev/termination-log
       SQL
       find /files -mindepth 1 -delete
       tar -xzf /restore/files.tar.gz -C /files
+      # Loaded: the server and worker waiting for it may start.
+      psql --set ON_ERROR_STOP=1 --host=postgres --username={{ $db.user | squote }} --dbname={{ $db.name | squote }} \
+        --set mark={{ include "medusa.restoreMark" . | squote }} <<'SQL'
+      CREATE TABLE IF NOT EXISTS urumi_restores (mark text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO urumi_restores (mark) VALUES (:'mark') ON CONFLICT DO NOTHING;
+      SQL
       echo "restored {{ $r.store }}/{{ $r.backup }}"
   terminationMessagePolicy: FallbackToLogsOnError
   env:
