@@ -31,8 +31,7 @@ NO_DEV: Final = (
 def _run_service(name: str) -> int:
     # By name, so a process loads only the service it runs and that service's dependencies.
     module = importlib.import_module(f"services.{name}.main")
-    # A service may name its own event loop (the notifier: uvloop).
-    code: int = run_service(name, module.main, getattr(module, "LOOP_FACTORY", None))
+    code: int = run_service(name, module.main)
     return code
 
 

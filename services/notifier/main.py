@@ -3,10 +3,6 @@
 import asyncio
 import logging
 import re
-from collections.abc import Callable
-from typing import Final
-
-import uvloop
 
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
@@ -15,10 +11,6 @@ from services.runtime.health import Health
 from services.runtime.http import serve
 
 log = logging.getLogger(__name__)
-# The notifier's cost is one `transport.write` per socket per event (the hub's
-# direct writes): libuv's C transports and loop do that for less CPU than
-# asyncio's selector transports (docs/benchmarks.md, "Live latency").
-LOOP_FACTORY: Final[Callable[[], asyncio.AbstractEventLoop]] = uvloop.new_event_loop
 _TICKET = re.compile(r"ticket=[^&\s\"]+")
 
 

@@ -25,12 +25,7 @@ def settings_type(main: ServiceMain[S]) -> type[S]:
     return typing.cast(type[S], kind)
 
 
-def run_service(
-    name: str,
-    main: ServiceMain[S],
-    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
-) -> int:
-    """Run `main` to its end; `loop_factory` makes the event loop (None: asyncio's)."""
+def run_service(name: str, main: ServiceMain[S]) -> int:
     try:
         settings = load_settings(settings_type(main))
     except SettingsError as exc:
@@ -43,8 +38,7 @@ def run_service(
         await main(settings, stop)
 
     try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            runner.run(_run())
+        asyncio.run(_run())
     except Exception:
         logging.getLogger(name).exception("service crashed")
         return 1

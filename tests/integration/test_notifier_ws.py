@@ -346,8 +346,8 @@ async def test_live_frames_are_written_directly_under_uvicorn(
 async def test_the_notifier_process_writes_live_frames_directly(
     js: JetStreamContext, nats_server: NatsServer, start_service: StartService
 ) -> None:
-    """`urumi notifier` itself (its own event loop, uvloop): live frames reach the
-    socket by the hub's direct writes, as under the tests' loop."""
+    """`urumi notifier` itself, as deployed (its own process and event loop): live
+    frames reach the socket by the hub's direct writes, as in-process."""
     env = {"URUMI_NATS_URL": nats_server.url, "URUMI_TICKET_SECRET": SECRET}
     proc = await asyncio.to_thread(start_service, "notifier", env)
     url = f"ws://127.0.0.1:{proc.http_port}/ws?ticket={sign_ticket(SECRET, 'acme', 60)}"
