@@ -11,13 +11,16 @@ with the expected phase is read on that socket. The path measured is API server
 write → watch → watcher → NATS → notifier (one shared feed per process) → websocket →
 this process's read loop, which serves every socket on one core.
 
-Ready again is two statuses, not one: the pod's readiness first makes the watcher
-publish `degraded` with reason NotReady (the Deployment does not count the replica
-available yet), and only the Deployment controller's status update, a moment later,
-makes it `ready`. So a →ready change waits for one more control-plane hop and
-crosses the notifier and the sockets twice. Per change the script prints when the
-expected status was published (a NATS subscriber here: everything before the
-notifier), when the first socket had it, and when the last one did.
+Ready again is one status: the watcher counts the web pod's own Ready condition,
+so it says `ready` on the pod's update. (Until issue 18 it waited for the
+Deployment's status, one or two controller hops later, and published `degraded`
+with reason NotReady in between: a →ready change crossed the notifier and the
+sockets twice.) CrashLoopBackOff still waits for the Deployment to say it is no
+longer available (its Available condition tolerates maxUnavailable pods down).
+Per change the script prints when the API server answered the PATCH (it has
+written the pod), when the expected status was published (a NATS subscriber
+here: everything before the notifier), when the first socket had it, when the
+last one did, and how many frames each socket got.
 """
 
 from __future__ import annotations
@@ -171,6 +174,7 @@ class Level:
     degraded: list[float]
     recovered: list[float]
     published: list[float]  # per change: PATCH → the status on NATS
+    patched: list[float]  # per change: PATCH sent → its answer (the API server wrote it)
     first: list[float]  # per change: PATCH → the first socket has it
     missing: int
     notifier_mb: float
@@ -228,6 +232,7 @@ async def run(
             idle_pct = (cpu_seconds(pids["notifier"]) - idle0) / 5 * 100
             results: dict[str, list[float]] = {"degraded": [], "ready": []}
             published: list[float] = []
+            patched: list[float] = []
             firsts: list[float] = []
             missing = 0
             spy = None
@@ -247,6 +252,9 @@ async def run(
                 await core.patch_namespaced_pod_status(
                     name, ns, {"status": body(container.name, container.image)}
                 )
+                # The API server has written it: the rest of `published` is its watch,
+                # the watcher and NATS.
+                patched.append(time.perf_counter() - change.t0)
                 try:
                     await asyncio.wait_for(change.all_in.wait(), within)
                 except TimeoutError:
@@ -257,7 +265,8 @@ async def run(
                 frames_now = sum(s.frames for s in sockets)
                 got = summarize(change.latencies)
                 print(
-                    f"    change {i:2} →{phase:8} published {ms(published[-1])} "
+                    f"    change {i:2} →{phase:8} patched {ms(patched[-1])} "
+                    f"published {ms(published[-1])} "
                     f"first socket {ms(firsts[-1])} p50 {ms(got.p50)} last {ms(got.max)} ms, "
                     f"frames per socket {(frames_now - frames_before) / len(sockets):.2f}",
                     flush=True,
@@ -274,6 +283,7 @@ async def run(
                 results["degraded"],
                 results["ready"],
                 published,
+                patched,
                 firsts,
                 missing,
                 rss_mb(pids["notifier"]),
@@ -319,6 +329,7 @@ def render(levels: list[Level]) -> str:
                 ms(both.max),
                 ms(rec.p99),
                 ms(deg.p99),
+                f"{ms(median(lv.patched))} / {ms(max(lv.patched))}",
                 f"{ms(median(lv.published))} / {ms(max(lv.published))}",
                 f"{ms(median(lv.first))} / {ms(max(lv.first))}",
                 lv.missing,
@@ -340,6 +351,7 @@ def render(levels: list[Level]) -> str:
             "max ms",
             "→ready p99",
             "→degraded p99",
+            "PATCH answered ms (median / max)",
             "published ms (median / max)",
             "first socket ms (median / max)",
             "missed",

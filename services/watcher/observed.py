@@ -40,6 +40,9 @@ class WorkloadObs(msgspec.Struct, frozen=True):
     available_replicas: int = 0
     up_to_date: bool = True  # the controller has observed the latest spec and rolled it out
     available: bool | None = None  # Deployment `Available` condition; None for StatefulSets
+    # spec.minReadySeconds: while it is above 0, a ready pod is not yet available,
+    # so only the Deployment's own count says when it is.
+    min_ready_s: int = 0
 
 
 class JobObs(msgspec.Struct, frozen=True):
@@ -80,6 +83,10 @@ class PodObs(msgspec.Struct, frozen=True):
     job: str = ""  # the Job that made it
     # What its containers that ended said (their termination messages), in order.
     results: tuple[str, ...] = ()
+    ready: bool = False  # its Ready condition
+    # The workload that runs it, (kind, name): a Deployment (through its
+    # ReplicaSet) or a StatefulSet; ("", "") for any other pod.
+    workload: tuple[str, str] = ("", "")
 
 
 class IngressObs(msgspec.Struct, frozen=True):
@@ -209,6 +216,7 @@ def parse_workload(raw: Raw, kind: str) -> WorkloadObs:
         available_replicas=_int(status.get("availableReplicas")),
         up_to_date=_observed(raw) and _rolled_out(raw, kind),
         available=available,
+        min_ready_s=_int(_dig(raw, "spec", "minReadySeconds")),
     )
 
 
@@ -323,7 +331,33 @@ def parse_pod(raw: Raw) -> PodObs:
             for c in status.get("containerStatuses") or ()
             if (message := _dig(c, "state", "terminated", "message"))
         ),
+        ready=_is_true(_condition(raw, "Ready")),
+        workload=_workload_of(meta),
     )
+
+
+def _workload_of(meta: Raw) -> tuple[str, str]:
+    """The Deployment or StatefulSet a pod belongs to, from its controller reference.
+
+    A Deployment's pods are owned by a ReplicaSet named ``<deployment>-<hash>``,
+    with the same hash in the pod's ``pod-template-hash`` label."""
+    owner = next(
+        (
+            o
+            for o in meta.get("ownerReferences") or ()
+            if isinstance(o, Mapping) and o.get("controller")
+        ),
+        None,
+    )
+    if owner is None:
+        return ("", "")
+    kind, name = str(owner.get("kind") or ""), str(owner.get("name") or "")
+    if kind == "StatefulSet":
+        return (kind, name)
+    suffix = "-" + str((meta.get("labels") or {}).get("pod-template-hash") or "")
+    if kind == "ReplicaSet" and len(suffix) > 1 and name.endswith(suffix):
+        return ("Deployment", name[: -len(suffix)])
+    return ("", "")
 
 
 ISSUER_ANNOTATIONS: Final = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")

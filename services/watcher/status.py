@@ -6,6 +6,10 @@ change here:
 
     DatabaseReady   every `database` / `cache` workload ready
     WebReady        every `web` / `worker` workload available
+
+(A workload counts as ready or available by its own status, or as soon as its
+pods' Ready conditions say so: the workload's status follows one or two
+controller hops later. See `ready_pods`.)
     StoreConfigured every `setup` Job complete (or none, by the operator's choice)
     Routable        an Ingress with a host exists (and, when it asks cert-manager
                     for a certificate, that Certificate is Ready)
@@ -121,8 +125,10 @@ def _conditions(
     kept_configured = not objs.gone and _was_true(same_gen, ConditionType.STORE_CONFIGURED)
     return [
         namespace_condition(objs),
-        tier_condition(ConditionType.DATABASE_READY, objs.workloads, DATABASE_TIER, problems),
-        tier_condition(ConditionType.WEB_READY, objs.workloads, WEB_TIER, problems),
+        tier_condition(
+            ConditionType.DATABASE_READY, objs.workloads, DATABASE_TIER, problems, objs.pods
+        ),
+        tier_condition(ConditionType.WEB_READY, objs.workloads, WEB_TIER, problems, objs.pods),
         configured_condition(objs.jobs, problems, kept_configured, objs.namespace.setup_disabled),
         routable_condition(objs.ingresses, objs.certificates, objs.challenges),
         *domain_conditions(objs.ingresses, objs.certificates, objs.challenges),
@@ -208,18 +214,41 @@ def namespace_condition(objs: StoreObjects) -> Condition:
     return Condition(t, TRUE, "Active", f"namespace {name} is active")
 
 
-def workload_ready(w: WorkloadObs) -> bool:
+def ready_pods(w: WorkloadObs, pods: Iterable[PodObs]) -> int:
+    """How many of `w`'s pods are ready now, by the pods' own Ready conditions.
+
+    The workload's status says the same one or two controller hops later (the
+    ReplicaSet's, then the Deployment's status update): counting the pods lets a
+    recovered store be `ready` as soon as its pod is, in one status, instead of a
+    `degraded` (NotReady) first and `ready` when the Deployment catches up.
+    With minReadySeconds a ready pod is not yet available: its count is not used.
+    """
+    if w.min_ready_s > 0:
+        return 0
+    key = (w.kind, w.name)
+    return sum(1 for p in pods if p.workload == key and p.ready and not p.deleting)
+
+
+def workload_ready(w: WorkloadObs, pods: Iterable[PodObs] = ()) -> bool:
+    """Rolled out, and available (ready) by its own status or by its pods'.
+
+    Only the way up uses the pods: a Deployment that still says Available is
+    believed until it says otherwise (its Available condition tolerates
+    maxUnavailable pods down; a pod's problem shows in the condition's reason)."""
     if not w.up_to_date:
         return False
     if w.kind == "Deployment":
-        return w.available is True
-    return w.ready_replicas >= w.replicas
+        return w.available is True or ready_pods(w, pods) >= w.replicas
+    return max(w.ready_replicas, ready_pods(w, pods)) >= w.replicas
 
 
-def describe_workload(w: WorkloadObs) -> str:
+def describe_workload(w: WorkloadObs, pods: Iterable[PodObs] = ()) -> str:
+    # The larger of the two counts, so that the message (and with it the status)
+    # stays the same when the workload's own status catches up with its pods.
+    up = ready_pods(w, pods)
     if w.kind == "Deployment":
-        return f"deployment {w.name}: {w.available_replicas}/{w.replicas} available"
-    return f"{w.kind.lower()} {w.name}: {w.ready_replicas}/{w.replicas} ready"
+        return f"deployment {w.name}: {max(w.available_replicas, up)}/{w.replicas} available"
+    return f"{w.kind.lower()} {w.name}: {max(w.ready_replicas, up)}/{w.replicas} ready"
 
 
 def tier_condition(
@@ -227,17 +256,20 @@ def tier_condition(
     workloads: Iterable[WorkloadObs],
     tier: frozenset[str],
     problems: list[Problem],
+    pods: Iterable[PodObs] = (),
 ) -> Condition:
     mine = sorted((w for w in workloads if w.component in tier), key=lambda w: w.name)
     if not mine:
         return Condition(type_, FALSE, "NotCreated", f"no {'/'.join(sorted(tier))} workload yet")
-    waiting = [w for w in mine if not workload_ready(w)]
+    pods = tuple(pods)
+    waiting = [w for w in mine if not workload_ready(w, pods)]
     if not waiting:
-        return Condition(type_, TRUE, "Ready", "; ".join(describe_workload(w) for w in mine))
+        return Condition(type_, TRUE, "Ready", "; ".join(describe_workload(w, pods) for w in mine))
     tier_problems = [p for p in problems if p.component in tier]
     if tier_problems:
         return Condition(type_, FALSE, tier_problems[0].reason, tier_problems[0].message)
-    return Condition(type_, FALSE, "NotReady", "; ".join(describe_workload(w) for w in waiting))
+    text = "; ".join(describe_workload(w, pods) for w in waiting)
+    return Condition(type_, FALSE, "NotReady", text)
 
 
 def configured_condition(

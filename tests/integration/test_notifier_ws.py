@@ -35,13 +35,14 @@ from services.contracts.frames import (
     decode_frame,
 )
 from services.contracts.phases import Phase
-from services.devtools.natsserver import free_port
+from services.devtools.natsserver import NatsServer, free_port
 from services.notifier.app import create_app
 from services.notifier.metrics import DIRECT_WRITES
 from services.notifier.settings import NotifierSettings
 from services.runtime.health import Health
 from services.runtime.http import serve
 from services.runtime.tickets import sign_ticket
+from tests.fixtures.processes import StartService
 
 SECRET = "test-secret"
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -340,3 +341,22 @@ async def test_live_frames_are_written_directly_under_uvicorn(
     assert [f.seq for f in await recv_events(ws, 3)] == seqs
     assert DIRECT_WRITES._value.get() - before == 3
     await ws.close()
+
+
+async def test_the_notifier_process_writes_live_frames_directly(
+    js: JetStreamContext, nats_server: NatsServer, start_service: StartService
+) -> None:
+    """`urumi notifier` itself, as deployed (its own process and event loop): live
+    frames reach the socket by the hub's direct writes, as in-process."""
+    env = {"URUMI_NATS_URL": nats_server.url, "URUMI_TICKET_SECRET": SECRET}
+    proc = await asyncio.to_thread(start_service, "notifier", env)
+    url = f"ws://127.0.0.1:{proc.http_port}/ws?ticket={sign_ticket(SECRET, 'acme', 60)}"
+    ws, _ = await open_session(url)
+    await recv(ws)  # snapshot
+    await asyncio.sleep(0.1)  # the writer switches the sink to direct writes when idle
+    seqs = [await publish(js, kube("acme", "shop", f"event {i}")) for i in range(3)]
+    assert [f.seq for f in await recv_events(ws, 3)] == seqs
+    await ws.close()
+    async with httpx.AsyncClient() as http:
+        metrics = (await http.get(f"{proc.base_url}/metrics")).text
+    assert "urumi_notifier_direct_writes_total 3.0" in metrics

@@ -185,6 +185,30 @@ def test_pod_parse_waiting_and_last_exit() -> None:
     assert p.unschedulable is None
 
 
+def test_pod_parse_ready_and_its_workload() -> None:
+    ready = {"type": "Ready", "status": "True", "lastTransitionTime": T0}
+    raw = pod(conditions=[ready])
+    raw["metadata"]["labels"]["pod-template-hash"] = "7d9f8"
+    raw["metadata"]["ownerReferences"] = [
+        {"kind": "ReplicaSet", "name": "wordpress-7d9f8", "controller": True}
+    ]
+    p = parse_pod(raw)
+    assert (p.ready, p.workload) == (True, ("Deployment", "wordpress"))
+    raw["metadata"]["ownerReferences"] = [
+        {"kind": "StatefulSet", "name": "mariadb", "controller": True}
+    ]
+    assert parse_pod(raw).workload == ("StatefulSet", "mariadb")
+    raw["metadata"]["ownerReferences"] = [{"kind": "Job", "name": "setup", "controller": True}]
+    assert parse_pod(raw).workload == ("", "")
+    assert (parse_pod(pod()).ready, parse_pod(pod()).workload) == (False, ("", ""))
+
+
+def test_deployment_parse_min_ready_seconds() -> None:
+    raw = deployment()
+    raw["spec"]["minReadySeconds"] = 10
+    assert parse_workload(raw, "Deployment").min_ready_s == 10
+
+
 def test_pod_parse_unschedulable() -> None:
     cond = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
             "message": "0/1 nodes are available"}  # fmt: skip

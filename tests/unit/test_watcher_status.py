@@ -462,3 +462,53 @@ def test_an_own_domains_certificate_is_reported_and_the_store_is_ready_meanwhile
     assert "cert-manager has not created certificate domain-tls yet" in pending.message
     issued = report(CertificateObs("domain-tls", ready=True))
     assert [c.status for c in issued.conditions if c.type == kind] == ["True"]
+
+
+def web_pod(ready: bool, workload: str = "wordpress", **kw: Any) -> PodObs:
+    return PodObs(
+        f"{workload}-abc12-x", "web", ready=ready, workload=("Deployment", workload), **kw
+    )
+
+
+def test_a_recovered_pod_makes_the_store_ready_before_its_deployment_catches_up() -> None:
+    """Pod Ready again, the Deployment's status not updated yet: `ready` at once, and
+    the Deployment's update a moment later changes nothing (one status, not a
+    `degraded` NotReady and then `ready`)."""
+    crashed = evaluate(healthy(workloads=(sts(), dep(False))), prev(Phase.READY), NOW, POLICY)
+    assert crashed.phase is Phase.DEGRADED
+    early = healthy(workloads=(sts(), dep(False)), pods=(web_pod(True),))
+    now_ready = evaluate(early, crashed, NOW, POLICY)
+    assert now_ready.phase is Phase.READY, now_ready
+    (web,) = [c for c in now_ready.conditions if c.type == "WebReady"]
+    assert web.message == "deployment wordpress: 1/1 available"
+    caught_up = evaluate(healthy(pods=(web_pod(True),)), now_ready, NOW, POLICY)
+    assert same_status(now_ready, caught_up)
+
+
+def test_pods_of_another_workload_or_going_away_do_not_count() -> None:
+    for p in (web_pod(True, "other"), web_pod(True, deleting=True), web_pod(False)):
+        objs = healthy(workloads=(sts(), dep(False)), pods=(p,))
+        status = evaluate(objs, prev(Phase.READY), NOW, POLICY)
+        assert (status.phase, status.reason) == (Phase.DEGRADED, "NotReady"), p
+
+
+def test_with_min_ready_seconds_only_the_deployment_says_available() -> None:
+    slow = msgspec.structs.replace(dep(False), min_ready_s=10)
+    objs = healthy(workloads=(sts(), slow), pods=(web_pod(True),))
+    assert evaluate(objs, prev(Phase.READY), NOW, POLICY).phase is Phase.DEGRADED
+
+
+def test_a_deployment_still_available_is_believed_while_its_pod_crashes() -> None:
+    """The way down waits for the Deployment (its Available condition allows
+    maxUnavailable pods down), as before."""
+    objs = healthy(pods=(web_pod(False),))
+    assert evaluate(objs, prev(Phase.READY), NOW, POLICY).phase is Phase.READY
+
+
+def test_a_statefulset_is_ready_when_its_pods_are() -> None:
+    db = PodObs("mariadb-0", "database", ready=True, workload=("StatefulSet", "mariadb"))
+    objs = healthy(workloads=(sts(ready=0), dep()), pods=(db,))
+    status = evaluate(objs, None, NOW, POLICY)
+    assert status.phase is Phase.READY, status
+    (cond,) = [c for c in status.conditions if c.type == "DatabaseReady"]
+    assert cond.message == "statefulset mariadb: 1/1 ready"
