@@ -207,9 +207,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             Exception: internal_handler,
         },
         middleware=[
-            DefineMiddleware(
-                StoreHostMiddleware, stores=StoreService(deps), deps=deps
-            ),
+            DefineMiddleware(StoreHostMiddleware, stores=StoreService(deps), deps=deps),
             DefineMiddleware(AuditMiddleware, db=db),
             metrics.HTTP.middleware,
         ],
