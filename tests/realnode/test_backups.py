@@ -139,12 +139,36 @@ async def test_a_real_medusa_backup_restores_the_store_s_orders(
         view = await platform.store(store)
         return (view["generation"], view["phase"]) == (2, "ready")
 
-    await eventually(restored_ready, READY_WITHIN_S, 1, "ready at generation 2 (restored)")
+    # Meanwhile the order placed after the backup is there (200) until the
+    # server stops for the restore, then no server answers (502, 503 or 504) until the
+    # backup is loaded, then the order is gone (404): never an error of a
+    # server reading a database being loaded.
+    seen = await _order_statuses(
+        front, token, gone, eventually(restored_ready, READY_WITHIN_S, 1, "ready at gen 2")
+    )
+    print(f"\nwhile restoring, the later order: {dict(Counter(seen))}")
+    unavailable = {502, 503, 504}
+    assert set(seen) <= {200, 404} | unavailable, Counter(seen)
+    assert unavailable & set(seen), "the server kept serving while the backup loaded"
+    assert seen == sorted(seen, key=lambda status: (status != 200, status == 404)), seen
     token = await shopper.admin_token(front, creds["username"], creds["password"])
     assert await _order_status(front, token, kept) == 200, "the order before the backup is lost"
     assert await _order_status(front, token, gone) == 404, "the order after the backup survived"
 
     await _no_key_leaked(platform, realnode, node_storage)
+
+
+async def _order_statuses(
+    front: shopper.Storefront, token: str, order: str, until: Coroutine[Any, Any, object]
+) -> list[int]:
+    """GET the admin's view of `order` every quarter second until `until` is done."""
+    seen: list[int] = []
+    waiting = asyncio.ensure_future(until)
+    while not waiting.done():
+        seen.append(await _order_status(front, token, order))
+        await asyncio.wait({waiting}, timeout=0.25)
+    await waiting
+    return seen
 
 
 async def _clone_signs_in_with_its_own_credentials(
