@@ -54,6 +54,7 @@ from services.gateway.sql import Backend
 from services.gateway.store_hosts import StoreHostMiddleware
 from services.gateway.store_service import StoreService
 from services.gateway.tenant_service import TenantService
+from services.gateway.token_cache import TokenCache
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
 from services.runtime.releases import load_catalog
@@ -183,7 +184,14 @@ def dependencies(deps: GatewayDeps) -> dict[str, Provide]:
 def create_app(settings: GatewaySettings) -> Litestar:
     db = database(settings)
     catalog = load_catalog(settings.charts_dir, settings.releases_file)
-    deps = GatewayDeps(settings, db, OutboxRelay(db), limiter(settings, db), catalog)
+    deps = GatewayDeps(
+        settings,
+        db,
+        OutboxRelay(db),
+        limiter(settings, db),
+        releases=catalog,
+        tokens=TokenCache(settings.token_cache_s),
+    )
     health = Health()
     health.add("database", lambda: db.is_open)
     app = Litestar(

@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from services.gateway.audit import in_transaction
 from services.gateway.deps import AnyRequest
 from services.gateway.models import (
     CreateStoreRequest,
@@ -54,7 +55,8 @@ class StoreController(Controller):
         store_service: NamedDependency[StoreService],
     ) -> Response[StoreView]:
         request.state.audit_target = data.id
-        return _answer(await store_service.create(tenant, data))
+        audit = in_transaction(request.scope)  # type: ignore[arg-type]
+        return _answer(await store_service.create(tenant, data, audit=audit))
 
     @get("/", summary="List the tenant's stores", responses=errors(400))
     async def list_stores(
