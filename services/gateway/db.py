@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from services.gateway import repository as repo
-from services.gateway.migrations import MIGRATIONS
+from services.gateway.migrations import MIGRATIONS, for_sqlite
 from services.gateway.sql import Dialect, OutboxBatch, Row
 
 log = logging.getLogger(__name__)
@@ -185,5 +185,6 @@ class Database:
 def migrate(conn: sqlite3.Connection) -> None:
     row = conn.execute("PRAGMA user_version").fetchone()
     version = int(row[0]) if row else 0
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        script = for_sqlite(migration)
         conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
