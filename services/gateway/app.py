@@ -29,7 +29,7 @@ from services.gateway.controllers.fleet import FleetController
 from services.gateway.controllers.next_steps import next_steps
 from services.gateway.controllers.releases import ReleaseController
 from services.gateway.controllers.session import SessionController
-from services.gateway.controllers.stores import StoreController
+from services.gateway.controllers.stores import store_controller
 from services.gateway.controllers.tenants import TenantController
 from services.gateway.db import Database
 from services.gateway.deps import GatewayDeps
@@ -196,7 +196,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
     health.add("database", lambda: db.is_open)
     app = Litestar(
         route_handlers=[
-            StoreController,
+            store_controller(StoreService(deps)),
             BackupController,
             DomainController,
             ReleaseController,
