@@ -14,10 +14,11 @@ import time
 from datetime import timedelta
 
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
 
 from services.gateway import metrics
 from services.gateway import repository as repo
-from services.gateway.sql import Backend, OutboxBatch
+from services.gateway.sql import Backend, OutboxBatch, Row
 from services.runtime.backoff import Backoff, BackoffPolicy
 from services.runtime.shutdown import sleep_or_stop
 
@@ -33,7 +34,7 @@ PRUNE_EVERY_S = 60.0
 # milliseconds then share one read, one round of publishes and one mark (at
 # 200 creates/s each create had all three to itself). Nothing waits on the
 # command that closely: provisioning a store takes seconds.
-COALESCE_S = 0.01
+COALESCE_S = 0.02
 # The relay's one database and one NATS: nothing to spread out.
 RETRY = BackoffPolicy(base_s=0.2, cap_s=5.0, jitter=False)
 
@@ -97,16 +98,25 @@ async def _set_when(stop: asyncio.Event, wake: asyncio.Event) -> None:
 
 
 async def _publish(js: JetStreamContext, batch: OutboxBatch) -> Exception | None:
-    for row in batch.rows:
+    """Publish the batch's rows, all sent before any acknowledgement is awaited
+    (one write and one read for the batch rather than a round trip per row), in
+    order; the rows acknowledged go to `batch.sent`, the first error is returned.
+    A row that failed is published again later, after rows that followed it:
+    commands carry their generation, and a consumer drops a stale one."""
+    acks: list[PubAck | BaseException]
+    if len(batch.rows) == 1:  # no task to run it beside others
         try:
-            ack = await js.publish(
-                row["subject"],
-                bytes(row["payload"]),
-                timeout=5,
-                headers={"Nats-Msg-Id": row["command_id"]},
-            )
+            acks = [await _one(js, batch.rows[0])]
         except Exception as exc:
-            return exc
+            acks = [exc]
+    else:
+        acks = await asyncio.gather(*(_one(js, r) for r in batch.rows), return_exceptions=True)
+    error: Exception | None = None
+    for row, ack in zip(batch.rows, acks, strict=True):
+        if isinstance(ack, BaseException):
+            if error is None:
+                error = ack if isinstance(ack, Exception) else RuntimeError(repr(ack))
+            continue
         batch.sent.append(row["id"])
         metrics.COMMANDS_PUBLISHED.inc()
         log.info(
@@ -118,4 +128,11 @@ async def _publish(js: JetStreamContext, batch: OutboxBatch) -> Exception | None
                 "duplicate": bool(ack.duplicate),
             },
         )
-    return None
+    return error
+
+
+async def _one(js: JetStreamContext, row: Row) -> PubAck:
+    # Each call writes its message before its first wait, so the rows leave in order.
+    return await js.publish(
+        row["subject"], bytes(row["payload"]), timeout=5, headers={"Nats-Msg-Id": row["command_id"]}
+    )
