@@ -31,7 +31,8 @@ NO_DEV: Final = (
 def _run_service(name: str) -> int:
     # By name, so a process loads only the service it runs and that service's dependencies.
     module = importlib.import_module(f"services.{name}.main")
-    code: int = run_service(name, module.main)
+    # A service may name its own event loop (the gateway runs on uvloop).
+    code: int = run_service(name, module.main, getattr(module, "loop_factory", None))
     return code
 
 

@@ -29,7 +29,7 @@ from services.gateway.controllers.fleet import FleetController
 from services.gateway.controllers.next_steps import next_steps
 from services.gateway.controllers.releases import ReleaseController
 from services.gateway.controllers.session import SessionController
-from services.gateway.controllers.stores import StoreController
+from services.gateway.controllers.stores import store_controller
 from services.gateway.controllers.tenants import TenantController
 from services.gateway.db import Database
 from services.gateway.deps import GatewayDeps
@@ -54,6 +54,7 @@ from services.gateway.sql import Backend
 from services.gateway.store_hosts import StoreHostMiddleware
 from services.gateway.store_service import StoreService
 from services.gateway.tenant_service import TenantService
+from services.gateway.token_cache import TokenCache
 from services.runtime import bus
 from services.runtime.health import Health, health_handlers
 from services.runtime.releases import load_catalog
@@ -183,12 +184,19 @@ def dependencies(deps: GatewayDeps) -> dict[str, Provide]:
 def create_app(settings: GatewaySettings) -> Litestar:
     db = database(settings)
     catalog = load_catalog(settings.charts_dir, settings.releases_file)
-    deps = GatewayDeps(settings, db, OutboxRelay(db), limiter(settings, db), catalog)
+    deps = GatewayDeps(
+        settings,
+        db,
+        OutboxRelay(db),
+        limiter(settings, db),
+        releases=catalog,
+        tokens=TokenCache(settings.token_cache_s),
+    )
     health = Health()
     health.add("database", lambda: db.is_open)
     app = Litestar(
         route_handlers=[
-            StoreController,
+            store_controller(StoreService(deps)),
             BackupController,
             DomainController,
             ReleaseController,

@@ -1,5 +1,11 @@
 """Bearer tokens: random, shown once, stored as SHA-256 (they carry 256 bits of
-entropy, so a slow password hash would add nothing)."""
+entropy, so a slow password hash would add nothing).
+
+A known token's tenant is remembered for `URUMI_TOKEN_CACHE_S` (5 s): every API
+call looked it up in the database. So a token deleted from the database (or a
+tenant's quota changed there, by any replica) takes effect within that long; an
+unknown token is never remembered, so a new token works at once.
+"""
 
 import hashlib
 import hmac
@@ -46,7 +52,7 @@ async def _limit(deps: GatewayDeps, key: str) -> None:
 async def require_tenant(request: AnyRequest, deps: NamedDependency[GatewayDeps]) -> TenantView:
     token = _bearer(request)
     digest = hash_token(token)
-    tenant = await repo.tenant_for_token(deps.db.reader, digest)
+    tenant = await _tenant(deps, digest)
     if tenant is None:
         if _is_admin(deps, token):
             raise PermissionDeniedException("the admin token manages tenants; use a tenant token")
@@ -72,6 +78,16 @@ async def require_reader(request: AnyRequest, deps: NamedDependency[GatewayDeps]
         return await require_admin(request, deps)
     tenant = await require_tenant(request, deps)
     return tenant.id
+
+
+async def _tenant(deps: GatewayDeps, digest: str) -> TenantView | None:
+    now = time.monotonic()
+    tenant = deps.tokens.get(digest, now)
+    if tenant is None:
+        tenant = await repo.tenant_for_token(deps.db.reader, digest)
+        if tenant is not None:
+            deps.tokens.put(digest, tenant, now)
+    return tenant
 
 
 def _is_admin(deps: GatewayDeps, token: str) -> bool:

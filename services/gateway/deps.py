@@ -18,6 +18,7 @@ from services.gateway.outbox import OutboxRelay
 from services.gateway.ratelimit import Limiter
 from services.gateway.settings import GatewaySettings
 from services.gateway.sql import Backend
+from services.gateway.token_cache import TOKEN_CACHE_S, TokenCache
 from services.runtime.releases import Catalog, load_catalog
 
 # The request as handlers and guards take it: they read its headers and name the
@@ -35,6 +36,8 @@ class GatewayDeps:
     releases: Catalog = field(default_factory=load_catalog)
     # Set once NATS answers (the API serves before it does); None until then.
     nc: Client | None = None
+    # Tenants of tokens seen lately (auth.py says for how long, and why).
+    tokens: TokenCache = field(default_factory=lambda: TokenCache(TOKEN_CACHE_S))
     # Set when a fleet upgrade starts or changes, so the driver looks at once.
     fleet_wake: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a domain is added, so its records are looked up at once.

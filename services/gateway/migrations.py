@@ -1,12 +1,73 @@
 """Versioned schema, written in SQLite's dialect; `pg.to_postgres` adapts it.
+A migration the two cannot share (triggers) is a `PerDialect` pair.
 
 SQLite records how far a file has come in `PRAGMA user_version`, PostgreSQL in
 the `schema_version` table.
 """
 
-from typing import Final
+from typing import Final, NamedTuple
 
-MIGRATIONS: Final[tuple[str, ...]] = (
+
+class PerDialect(NamedTuple):
+    sqlite: str
+    postgresql: str  # as PostgreSQL takes it (no `to_postgres`)
+
+
+Migration = str | PerDialect
+
+
+def for_sqlite(migration: Migration) -> str:
+    return migration.sqlite if isinstance(migration, PerDialect) else migration
+
+
+# 12: `tenants.live_stores`, the tenant's stores in any phase but `deleted`,
+# kept by triggers on every write to `stores` (whichever code path or replica
+# makes it), so the quota check of a create reads one row instead of counting
+# the tenant's stores (a create cost ~0.1 ms per 1,000 stores).
+_LIVE_STORES_SQLITE: Final = """
+    ALTER TABLE tenants ADD COLUMN live_stores INTEGER NOT NULL DEFAULT 0;
+    UPDATE tenants SET live_stores = (SELECT COUNT(*) FROM stores
+        WHERE stores.tenant_id = tenants.id AND stores.phase != 'deleted');
+    CREATE TRIGGER stores_live_insert AFTER INSERT ON stores WHEN NEW.phase != 'deleted'
+    BEGIN
+        UPDATE tenants SET live_stores = live_stores + 1 WHERE id = NEW.tenant_id;
+    END;
+    CREATE TRIGGER stores_live_delete AFTER DELETE ON stores WHEN OLD.phase != 'deleted'
+    BEGIN
+        UPDATE tenants SET live_stores = live_stores - 1 WHERE id = OLD.tenant_id;
+    END;
+    CREATE TRIGGER stores_live_update AFTER UPDATE OF phase, tenant_id ON stores
+    WHEN (OLD.phase = 'deleted') != (NEW.phase = 'deleted') OR OLD.tenant_id != NEW.tenant_id
+    BEGIN
+        UPDATE tenants SET live_stores = live_stores - 1
+            WHERE id = OLD.tenant_id AND OLD.phase != 'deleted';
+        UPDATE tenants SET live_stores = live_stores + 1
+            WHERE id = NEW.tenant_id AND NEW.phase != 'deleted';
+    END;
+"""
+_LIVE_STORES_POSTGRESQL: Final = """
+    ALTER TABLE tenants ADD COLUMN live_stores BIGINT NOT NULL DEFAULT 0;
+    UPDATE tenants SET live_stores = (SELECT COUNT(*) FROM stores
+        WHERE stores.tenant_id = tenants.id AND stores.phase != 'deleted');
+    CREATE FUNCTION urumi_count_live_stores() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.phase != 'deleted' THEN
+            UPDATE tenants SET live_stores = live_stores - 1 WHERE id = OLD.tenant_id;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.phase != 'deleted' THEN
+            UPDATE tenants SET live_stores = live_stores + 1 WHERE id = NEW.tenant_id;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER stores_live_insert_delete AFTER INSERT OR DELETE ON stores
+        FOR EACH ROW EXECUTE FUNCTION urumi_count_live_stores();
+    CREATE TRIGGER stores_live_update AFTER UPDATE OF phase, tenant_id ON stores
+        FOR EACH ROW WHEN ((OLD.phase = 'deleted') IS DISTINCT FROM (NEW.phase = 'deleted')
+            OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id)
+        EXECUTE FUNCTION urumi_count_live_stores();
+"""
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
     """
     CREATE TABLE tenants (
         id TEXT PRIMARY KEY,
@@ -200,4 +261,5 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE stores ADD COLUMN last_visit_at TEXT NOT NULL DEFAULT '';
     UPDATE stores SET last_visit_at = updated_at;
     """,
+    PerDialect(_LIVE_STORES_SQLITE, _LIVE_STORES_POSTGRESQL),
 )

@@ -15,7 +15,7 @@ from typing import Any, Final
 import asyncpg
 
 from services.gateway import repository as repo
-from services.gateway.migrations import MIGRATIONS
+from services.gateway.migrations import MIGRATIONS, Migration, PerDialect
 from services.gateway.sql import Dialect, OutboxBatch, Row
 
 # Advisory lock keys (any 64-bit numbers no other user of the database takes).
@@ -33,8 +33,11 @@ _TYPES: Final = (
 )
 
 
-def to_postgres(script: str) -> str:
+def to_postgres(migration: Migration) -> str:
     """A migration in PostgreSQL's types: 64-bit integers and ids, BYTEA, float8."""
+    if isinstance(migration, PerDialect):
+        return migration.postgresql
+    script = migration
     for pattern, replacement in _TYPES:
         script = pattern.sub(replacement, script)
     return script

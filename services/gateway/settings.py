@@ -7,6 +7,7 @@ import msgspec
 
 from services.contracts.store import Plan
 from services.gateway.auto_sleep import LIMITS_PATTERN, parse_limits
+from services.gateway.token_cache import TOKEN_CACHE_S
 from services.runtime.settings import Port, Positive, Seconds, Settings, TlsMode, store_tls
 
 _PLAN = "|".join(p.value for p in Plan)
@@ -29,6 +30,10 @@ class GatewaySettings(Settings, frozen=True):
     database_url: str = ""
     admin_token: str = ""
     rate_limit_per_minute: Positive = 600
+    # How long a token's tenant is remembered (by this replica) before the
+    # database is asked again: a token removed from the database, or a tenant's
+    # quota changed there, takes effect within this long on every replica.
+    token_cache_s: Seconds = TOKEN_CACHE_S
     max_body_bytes: Positive = 64 * 1024
     # What a store's URL is made of (the provisioner's ingress serves it there).
     base_domain: str = "127.0.0.1.nip.io"

@@ -12,7 +12,7 @@ Dialect = Literal["sqlite", "postgresql"]
 
 
 class Row(Protocol):
-    """A result row, by column name or position (aiosqlite.Row, asyncpg.Record)."""
+    """A result row, by column name or position (sqlite3.Row, asyncpg.Record)."""
 
     def __getitem__(self, key: str | int, /) -> Any: ...
 

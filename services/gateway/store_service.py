@@ -18,6 +18,7 @@ from services.contracts.credentials import CredentialsReply
 from services.contracts.phases import Phase
 from services.gateway import releases, rollback, sleep, spec_changes
 from services.gateway import repository as repo
+from services.gateway.audit import InTransaction
 from services.gateway.credentials import ask_credentials
 from services.gateway.deps import GatewayDeps
 from services.gateway.domain_errors import ConflictError, NotFoundError, QuotaReachedError
@@ -46,10 +47,15 @@ class StoreService:
         self._deps = deps
 
     async def create(
-        self, tenant: TenantView, data: CreateStoreRequest, restore: RestoreFrom | None = None
+        self,
+        tenant: TenantView,
+        data: CreateStoreRequest,
+        restore: RestoreFrom | None = None,
+        audit: InTransaction | None = None,
     ) -> Outcome:
         """A new store (or a deleted one's id reused); an identical re-create of a
-        live store is no change. `restore`: a clone, starting from that backup."""
+        live store is no change. `restore`: a clone, starting from that backup.
+        `audit`: the HTTP call's row, written in the same transaction."""
         catalog = self._deps.releases
         release = releases.for_create(catalog, data.engine, data.release)
         async with self._deps.db.transaction() as conn:
@@ -59,6 +65,8 @@ class StoreService:
                     raise ConflictError(f"store id '{data.id}' is taken; choose another id")
                 same = releases.same_for_recreate(catalog, existing, data.release)
                 _check_recreate(existing, tenant, data, same)
+                if audit is not None:
+                    await audit.write(conn, 200)
                 return Outcome(releases.present(catalog, existing), changed=False)
             count = await repo.count_live_stores(conn, tenant.id)
             if count >= tenant.max_stores:
@@ -71,6 +79,8 @@ class StoreService:
             view = _new_view(data, tenant.id, generation, url, release)
             await repo.upsert_store(conn, view, first_generation=generation)
             await spec_changes.created(conn, view, actor(tenant), restore)
+            if audit is not None:
+                await audit.write(conn, 202)  # last: nothing but the commit follows
         self._deps.outbox.wake.set()
         return Outcome(releases.present(catalog, view), changed=True)
 

@@ -25,7 +25,12 @@ def settings_type(main: ServiceMain[S]) -> type[S]:
     return typing.cast(type[S], kind)
 
 
-def run_service(name: str, main: ServiceMain[S]) -> int:
+def run_service(
+    name: str,
+    main: ServiceMain[S],
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> int:
+    """Run `main` until it returns; `loop_factory`: another event loop than asyncio's."""
     try:
         settings = load_settings(settings_type(main))
     except SettingsError as exc:
@@ -38,7 +43,8 @@ def run_service(name: str, main: ServiceMain[S]) -> int:
         await main(settings, stop)
 
     try:
-        asyncio.run(_run())
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(_run())
     except Exception:
         logging.getLogger(name).exception("service crashed")
         return 1

@@ -1,5 +1,6 @@
 """The HTTP API as a tenant sees it, with the gateway as a process on real NATS."""
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -169,6 +170,7 @@ async def test_every_mutation_has_an_audit_row(
     acme: httpx.AsyncClient, gateway_database: str
 ) -> None:
     await acme.post("/api/v1/stores", json={"id": "audited"})
+    await acme.post("/api/v1/stores", json={"id": "audited"})  # identical: 200
     await acme.post("/api/v1/stores", json={"id": "Bad"})
     await acme.delete("/api/v1/stores/audited")
     rows = await query(
@@ -178,12 +180,33 @@ async def test_every_mutation_has_an_audit_row(
     )
     assert rows == [
         ("tenant:acme", "POST /api/v1/stores", "audited", "127.0.0.1", 202, "ok"),
+        ("tenant:acme", "POST /api/v1/stores", "audited", "127.0.0.1", 200, "ok"),
         ("tenant:acme", "POST /api/v1/stores", "", "127.0.0.1", 422, "rejected"),
         ("tenant:acme", "DELETE /api/v1/stores/audited", "audited", "127.0.0.1", 202, "ok"),
     ]
     assert await query(
         gateway_database, "SELECT actor, status_code FROM audit WHERE actor = 'admin'"
     ) == [("admin", 201)]
+
+
+async def test_a_token_removed_from_the_database_stops_working_within_the_cache_time(
+    nats_server: NatsServer, start_service: StartService, gateway_database: str
+) -> None:
+    gw = start_service(
+        "gateway", gateway_env(nats_server.url, gateway_database, URUMI_TOKEN_CACHE_S="1")
+    )
+    token = await new_tenant(gw.base_url, "revoked")
+    async with httpx.AsyncClient(base_url=gw.base_url, headers=auth(token)) as http:
+        assert (await http.get("/api/v1/stores")).status_code == 200  # now remembered
+        await query(gateway_database, "DELETE FROM tokens WHERE tenant_id = 'revoked'")
+        removed = time.monotonic()
+
+        async def refused() -> float | None:
+            r = await http.get("/api/v1/stores")
+            return time.monotonic() - removed if r.status_code == 401 else None
+
+        took = await eventually(refused, within=5, interval=0.05, what="token refused")
+    assert took < 1.5  # the cache time (1 s), and a poll
 
 
 async def test_oversized_body_is_413(acme: httpx.AsyncClient, gateway_database: str) -> None:

@@ -160,7 +160,10 @@ async def test_a_domain_is_routed_once_its_records_prove_it_and_removing_it_rest
 
     states = await _published(js, "shop")
     assert states[0] == "pending-dns" and states[-1] == "removed"
-    assert [s for s in states if s in ("verifying", "active", "failed")] == [
+    # A state may be announced again with a new reason (verifying: proven, then
+    # routed at generation 2) when a pass runs between the two: the changes of state.
+    changes = [s for i, s in enumerate(states) if i == 0 or s != states[i - 1]]
+    assert [s for s in changes if s in ("verifying", "active", "failed")] == [
         "verifying",
         "active",
         "failed",

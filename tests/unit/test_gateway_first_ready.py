@@ -9,7 +9,7 @@ from services.contracts.phases import Phase
 from services.contracts.store import Engine, Plan
 from services.gateway import repository as repo
 from services.gateway.db import Database
-from services.gateway.migrations import MIGRATIONS
+from services.gateway.migrations import MIGRATIONS, for_sqlite
 from services.gateway.models import StoreView, TenantView
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
@@ -19,7 +19,7 @@ def _release_two(path: Path) -> None:
     """The schema before ready_at, with a ready, a degraded and a provisioning store."""
     with sqlite3.connect(path) as conn:
         for script in MIGRATIONS[:2]:
-            conn.executescript(script)
+            conn.executescript(for_sqlite(script))
         conn.execute("PRAGMA user_version = 2")
         conn.execute("INSERT INTO tenants VALUES ('acme', '', 5, '2026-01-01T00:00:00+00:00')")
         for store, phase in (("up", "ready"), ("hurt", "degraded"), ("new", "provisioning")):

@@ -6,13 +6,13 @@ from pathlib import Path
 from services.contracts.store import Plan
 from services.gateway import repository as repo
 from services.gateway.db import Database
-from services.gateway.migrations import MIGRATIONS
+from services.gateway.migrations import MIGRATIONS, for_sqlite
 
 
 def _release_one(path: Path) -> None:
     """The schema as the first release left it, with one store in it."""
     with sqlite3.connect(path) as conn:
-        conn.executescript(MIGRATIONS[0])
+        conn.executescript(for_sqlite(MIGRATIONS[0]))
         conn.execute("PRAGMA user_version = 1")
         conn.execute("INSERT INTO tenants VALUES ('acme', '', 5, '2026-01-01T00:00:00+00:00')")
         conn.execute(

@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from services.gateway.audit import in_transaction
 from services.gateway.deps import AnyRequest
 from services.gateway.models import (
     CreateStoreRequest,
@@ -34,8 +35,15 @@ def _answer(outcome: Outcome) -> Response[StoreView]:
 
 
 class StoreController(Controller):
+    """Mounted as `store_controller(service)`: the handlers call the service it
+    binds rather than take it as a dependency. Taken as one, it and `deps` (which
+    `tenant` needs) are two dependencies with none of their own, and Litestar
+    resolves such a pair in an anyio task group: two tasks and a cancel scope per
+    request, a fifth of a create's CPU in the gateway's handling of it."""
+
     path = "/api/v1/stores"
     tags = ["stores"]
+    stores: StoreService
 
     @post(
         "/",
@@ -51,30 +59,28 @@ class StoreController(Controller):
         request: AnyRequest,
         data: JSONBody[CreateStoreRequest],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> Response[StoreView]:
         request.state.audit_target = data.id
-        return _answer(await store_service.create(tenant, data))
+        audit = in_transaction(request.scope)  # type: ignore[arg-type]
+        return _answer(await self.stores.create(tenant, data, audit=audit))
 
     @get("/", summary="List the tenant's stores", responses=errors(400))
     async def list_stores(
         self,
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 500,
         after: Annotated[str, QueryParameter(max_length=40)] = "",
         include_deleted: FromQuery[bool] = False,
     ) -> StoreList:
-        return await store_service.page(tenant, after, limit, include_deleted)
+        return await self.stores.page(tenant, after, limit, include_deleted)
 
     @get("/{store_id:str}", summary="One store", responses=errors(404))
     async def get_store(
         self,
         store_id: FromPath[str],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> StoreView:
-        return await store_service.get(tenant, store_id)
+        return await self.stores.get(tenant, store_id)
 
     @patch(
         "/{store_id:str}",
@@ -95,10 +101,9 @@ class StoreController(Controller):
         store_id: FromPath[str],
         data: JSONBody[UpdateStoreRequest],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> Response[StoreView]:
         request.state.audit_target = store_id
-        return _answer(await store_service.update(tenant, store_id, data))
+        return _answer(await self.stores.update(tenant, store_id, data))
 
     @get(
         "/{store_id:str}/rollback",
@@ -110,9 +115,8 @@ class StoreController(Controller):
         self,
         store_id: FromPath[str],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> PreviousSpecView:
-        return await store_service.previous(tenant, store_id)
+        return await self.stores.previous(tenant, store_id)
 
     @post(
         "/{store_id:str}/rollback",
@@ -129,10 +133,9 @@ class StoreController(Controller):
         request: AnyRequest,
         store_id: FromPath[str],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> StoreView:
         request.state.audit_target = store_id
-        return await store_service.rollback(tenant, store_id)
+        return await self.stores.rollback(tenant, store_id)
 
     @post(
         "/{store_id:str}/sleep",
@@ -152,10 +155,9 @@ class StoreController(Controller):
         request: AnyRequest,
         store_id: FromPath[str],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> Response[StoreView]:
         request.state.audit_target = store_id
-        return _answer(await store_service.set_asleep(tenant, store_id, asleep=True))
+        return _answer(await self.stores.set_asleep(tenant, store_id, asleep=True))
 
     @post(
         "/{store_id:str}/wake",
@@ -174,10 +176,9 @@ class StoreController(Controller):
         request: AnyRequest,
         store_id: FromPath[str],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> Response[StoreView]:
         request.state.audit_target = store_id
-        return _answer(await store_service.set_asleep(tenant, store_id, asleep=False))
+        return _answer(await self.stores.set_asleep(tenant, store_id, asleep=False))
 
     @get(
         "/{store_id:str}/events",
@@ -188,10 +189,9 @@ class StoreController(Controller):
         self,
         store_id: FromPath[str],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> EventList:
-        return EventList(items=await store_service.events(tenant, store_id, limit))
+        return EventList(items=await self.stores.events(tenant, store_id, limit))
 
     @delete(
         "/{store_id:str}",
@@ -204,10 +204,9 @@ class StoreController(Controller):
         request: AnyRequest,
         store_id: FromPath[str],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> StoreView:
         request.state.audit_target = store_id
-        return await store_service.delete(tenant, store_id)
+        return await self.stores.delete(tenant, store_id)
 
     @get(
         "/{store_id:str}/credentials",
@@ -219,11 +218,15 @@ class StoreController(Controller):
         request: AnyRequest,
         store_id: FromPath[str],
         tenant: NamedDependency[TenantView],
-        store_service: NamedDependency[StoreService],
     ) -> Response[Credentials]:
         request.state.audit_target = store_id
-        reply = await store_service.credentials(tenant, store_id)
+        reply = await self.stores.credentials(tenant, store_id)
         body = Credentials(
             username=reply.username, password=reply.password, admin_url=reply.admin_url
         )
         return Response(body, headers={"Cache-Control": "no-store"})
+
+
+def store_controller(stores: StoreService) -> type[StoreController]:
+    """`StoreController` serving `stores`."""
+    return type(StoreController.__name__, (StoreController,), {"stores": stores})
