@@ -4,7 +4,9 @@ a change (pure, no I/O).
 Every store once per `period_s`, each at its own offset in the period (from a
 hash of its name, so a fleet spreads evenly and a restart keeps the spread), and
 never more than `per_s` a second (a burst of `per_s` at most), so the provisioner
-and the API server feel a steady trickle, not a wave.
+and the API server feel a steady trickle, not a wave. A store that appears
+later (a new one, just applied) waits a whole period: a resync then would only
+queue a second command behind the first apply.
 """
 
 import zlib
@@ -18,6 +20,7 @@ class ResyncSchedule:
         self._next: dict[str, float] = {}
         self._tokens = 0.0
         self._last: float | None = None
+        self._started = False
 
     def offset(self, store: str) -> float:
         return zlib.crc32(store.encode()) / 2**32 * self.period_s
@@ -28,7 +31,9 @@ class ResyncSchedule:
         for gone in set(self._next) - present:
             del self._next[gone]
         for store in present - set(self._next):
-            self._next[store] = now + self.offset(store)
+            wait = self.period_s if self._started else self.offset(store)
+            self._next[store] = now + wait
+        self._started = True
         self._refill(now)
         ready = sorted((at, s) for s, at in self._next.items() if at <= now)
         taken = [s for _, s in ready[: int(self._tokens)]]

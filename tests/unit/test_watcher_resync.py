@@ -40,3 +40,14 @@ def test_a_store_that_left_is_not_asked_for() -> None:
     schedule = ResyncSchedule(period_s=10, per_s=100)
     schedule.due(["store-a", "store-b"], 0.0)
     assert schedule.due(["store-a"], 20.0) == ["store-a"]
+
+
+def test_a_new_store_waits_a_whole_period() -> None:
+    """A store created after the watcher started was just applied: no resync
+    for a period, whatever its offset (it would queue a second command)."""
+    schedule = ResyncSchedule(period_s=100, per_s=100)
+    schedule.due(["store-old"], 0.0)
+    new = next(s for s in STORES if schedule.offset(s) < 10)
+    asked = [s for now in range(1, 100) for s in schedule.due(["store-old", new], float(now))]
+    assert new not in asked
+    assert schedule.due(["store-old", new], 101.0).count(new) == 1
