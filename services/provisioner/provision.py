@@ -26,7 +26,7 @@ from services.provisioner.engines import (
     generate_secret,
 )
 from services.provisioner.errors import PermanentError, TransientError
-from services.provisioner.ordering import Manifest, apply_order
+from services.provisioner.ordering import Manifest, apply_order, stages
 from services.provisioner.progress import Progress, utcnow
 from services.provisioner.release_values import (
     dumped_first,
@@ -140,9 +140,11 @@ class Provisioner:
         )
         if self.storage.bucket:
             await self.applier.server_side_apply(storage_secret(spec, self.settings))
-        for manifest in manifests[1:]:
-            await self.applier.server_side_apply(manifest)
-            await self.progress.step(cmd, "apply", StepState.SUCCEEDED, describe(manifest))
+        for stage, objects in stages(manifests[1:]):
+            for manifest in objects:
+                await self.applier.server_side_apply(manifest)
+            said = ", ".join(describe(manifest) for manifest in objects)
+            await self.progress.step(cmd, "apply", StepState.SUCCEEDED, f"{stage}: {said}")
         # A namespace this command made holds only what it just applied: nothing
         # to prune, and no listing of every kind.
         pruned = await self.applier.prune(ns, spec.id, manifests) if live else []

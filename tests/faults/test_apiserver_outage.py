@@ -42,7 +42,7 @@ async def test_api_server_refuses_for_thirty_seconds(
         await asyncio.gather(*(p.create(s) for s in stores))
 
         async def under_way() -> bool:
-            return sum(1 for e in log.events if e.step == "apply") >= 6
+            return sum(1 for e in log.events if e.step == "apply") >= 2
 
         await eventually(under_way, 60, interval=0.5, what="provisioning under way")
         await proxy.stop()

@@ -46,7 +46,7 @@ async def test_stores_deleted_while_provisioning(
     await p.create(mid_apply)
 
     async def applying() -> bool:
-        return sum(1 for e in log.of(mid_apply) if e.step == "apply") >= 3
+        return sum(1 for e in log.of(mid_apply) if e.step == "apply") >= 1
 
     await eventually(applying, 60, interval=0.05, what=f"{mid_apply} half applied")
     await p.delete(mid_apply)

@@ -47,7 +47,7 @@ async def test_active_watcher_sigkilled_during_provisioning(platform: PlatformHa
     await asyncio.gather(*(p.create(s) for s in stores))
 
     async def under_way() -> bool:
-        return sum(1 for e in log.events if e.step == "apply") >= 10
+        return sum(1 for e in log.events if e.step == "apply") >= 3
 
     await eventually(under_way, 60, interval=0.5, what="provisioning under way")
     assert not any(phase == "ready" for phase in (await p.phases()).values())
