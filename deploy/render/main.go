@@ -55,11 +55,12 @@ type loaded struct {
 }
 
 type renderer struct {
-	charts map[string]loaded
+	charts  map[string]loaded
+	schemas schemas
 }
 
 func main() {
-	r := &renderer{charts: map[string]loaded{}}
+	r := &renderer{charts: map[string]loaded{}, schemas: schemas{}}
 	in := json.NewDecoder(bufio.NewReaderSize(os.Stdin, 1<<16))
 	out := json.NewEncoder(os.Stdout)
 	out.SetEscapeHTML(false)
@@ -92,7 +93,11 @@ func (r *renderer) render(req request) ([]json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	// What `helm template NAME CHART --namespace NS` sets (cmd/helm/template.go).
+	if err := r.schemas.validate(chrt, vals); err != nil {
+		return nil, err
+	}
+	// What `helm template NAME CHART --namespace NS` sets (cmd/helm/template.go),
+	// but the schema: validated above, compiled once.
 	install := action.NewInstall(&action.Configuration{Log: func(string, ...interface{}) {}})
 	install.DryRun = true
 	install.DryRunOption = "true"
@@ -100,6 +105,7 @@ func (r *renderer) render(req request) ([]json.RawMessage, error) {
 	install.Replace = true
 	install.ReleaseName = req.Release
 	install.Namespace = req.Namespace
+	install.SkipSchemaValidation = true
 	rel, err := install.Run(chrt, vals)
 	if err != nil {
 		return nil, err
@@ -138,6 +144,9 @@ func (r *renderer) chart(dir string) (*chart.Chart, error) {
 	chrt, err := loader.Load(dir)
 	if err != nil {
 		return nil, err
+	}
+	if known, ok := r.charts[dir]; ok {
+		delete(r.schemas, known.chart)
 	}
 	r.charts[dir] = loaded{stamp: stamp, chart: chrt}
 	return chrt, nil

@@ -67,6 +67,15 @@ def helm_template(
     return [doc for doc in yaml.safe_load_all(out) if isinstance(doc, dict) and doc.get("kind")]
 
 
+def helm_refusal(helm: str, chart: Path, store: str, values: Values) -> str:
+    args = [helm, "template", store, str(chart), "--namespace", f"store-{store}"]
+    out = subprocess.run(
+        [*args, "--values", "-"], input=json.dumps(values), capture_output=True, text=True
+    )
+    assert out.returncode != 0, "helm template took values it should refuse"
+    return out.stderr.removeprefix("Error: ")
+
+
 @pytest.mark.parametrize("engine", list(Engine))
 async def test_the_objects_are_helm_templates(
     renderer: Renderer, helm: str, engine: Engine, tmp_path: Path
@@ -88,13 +97,19 @@ def _containers(m: Manifest) -> list[dict[str, object]]:
     return [*pod.get("initContainers", []), *pod.get("containers", [])]
 
 
-async def test_a_refusal_is_helms_naming_the_value(renderer: Renderer) -> None:
+async def test_a_refusal_is_helms_naming_the_value(renderer: Renderer, helm: str) -> None:
+    """The schema is compiled once per chart, not per render as Helm does: its
+    refusals stay Helm's, word for word, and a good store after a bad one renders."""
     values = store_values(Engine.WOOCOMMERCE, SPECS[0][0], PLAIN, None)
     values["store"]["id"] = "ab"
+    values["store"]["plan"] = "huge"
+    chart = DEFAULT_CHARTS / "woocommerce"
     with pytest.raises(
         PermanentError, match=r"woocommerce rejected its values: .*'/store/id': minLength"
-    ):
-        await renderer.render(DEFAULT_CHARTS / "woocommerce", "ab", "store-ab", values)
+    ) as refused:
+        await renderer.render(chart, "ab", "store-ab", values)
+    said = helm_refusal(helm, chart, "ab", values).splitlines()
+    assert str(refused.value).endswith(" ".join(x.strip() for x in said if x.strip()))
     # And the next store renders: a refusal is an answer, not a broken renderer.
     good = store_values(Engine.WOOCOMMERCE, SPECS[0][0], PLAIN, None)
     assert await renderer.render(
