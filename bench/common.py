@@ -438,9 +438,10 @@ def _frame_name(frame: str) -> str:
     return f"{func} ({short})"
 
 
-def cpu_seconds(pid: int, children: bool = False) -> float:
+def cpu_seconds(pid: int, tree: bool = False) -> float:
     """User + system CPU time a process has used so far (/proc/<pid>/stat);
-    with `children`, plus that of its reaped children (the provisioner's helm runs)."""
+    with `tree`, plus that of its children, reaped or still running (the
+    provisioner's urumi-render, PostgreSQL's backends), and theirs."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
@@ -448,9 +449,13 @@ def cpu_seconds(pid: int, children: bool = False) -> float:
         return math.nan
     # after the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17
     ticks = int(fields[11]) + int(fields[12])
-    if children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    if not tree:
+        return ticks / os.sysconf("SC_CLK_TCK")
+    ticks += int(fields[13]) + int(fields[14])
+    # A child that exits between listing and reading counts as nothing here: its
+    # time is in this process's cutime by the next reading.
+    running = (cpu_seconds(child, tree=True) for child in children(pid))
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(s for s in running if not math.isnan(s))
 
 
 def children(parent: int) -> list[int]:

@@ -20,7 +20,7 @@ import time
 
 import httpx
 
-from bench.common import children, cpu_seconds, header, loadavg, ms, platform, summarize, table
+from bench.common import cpu_seconds, header, loadavg, ms, platform, summarize, table
 from tests.fixtures.postgres import PostgresServer
 
 Row = list[object]
@@ -35,11 +35,6 @@ COLUMNS = (
     "postgres CPU ms/create",
     "load after",
 )
-
-
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of `pid` and its live children (PostgreSQL's backends)."""
-    return cpu_seconds(pid, children=True) + sum(map(cpu_seconds, children(pid)))
 
 
 async def burst(
@@ -92,10 +87,10 @@ def measure(replicas: int, clients: int, seconds: float) -> Row:
         pids = [p.proc.pid for p in gateways if p.proc is not None]
         pg_pid = server.pid
         asyncio.run(burst(apis, plat.token, clients, 2.0, "warm"))  # warm-up: connections, caches
-        gw0, pg0 = sum(map(cpu_seconds, pids)), tree_cpu(pg_pid)
+        gw0, pg0 = sum(map(cpu_seconds, pids)), cpu_seconds(pg_pid, tree=True)
         created, latencies, errors = asyncio.run(burst(apis, plat.token, clients, seconds, "run"))
         gw_ms = (sum(map(cpu_seconds, pids)) - gw0) * 1000 / max(created, 1)
-        pg_ms = (tree_cpu(pg_pid) - pg0) * 1000 / max(created, 1)
+        pg_ms = (cpu_seconds(pg_pid, tree=True) - pg0) * 1000 / max(created, 1)
     s = summarize(latencies)
     row: Row = [
         replicas,

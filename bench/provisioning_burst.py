@@ -115,7 +115,7 @@ async def burst(
     metrics = ClusterMetrics(plat.root / "devcluster", plat.proxy.url if plat.proxy else "")
     # Scrapes sit outside the CPU windows: the API server's work for them is not the stores'.
     before = await metrics.scrape()
-    cpu0 = {n: cpu_seconds(p, children=True) for n, p in procs.items()}
+    cpu0 = {n: cpu_seconds(p, tree=True) for n, p in procs.items()}
     sent: dict[str, float] = {}
     post_s: list[float] = []
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
@@ -142,7 +142,7 @@ async def burst(
         done = [t for t in ready.values() if t is not None]
         whole = (max(done) - min(sent.values())) if done else math.nan
         load = loadavg()
-        cpu1 = {n: cpu_seconds(p, children=True) for n, p in procs.items()}
+        cpu1 = {n: cpu_seconds(p, tree=True) for n, p in procs.items()}
         created = await metrics.scrape()
 
         # Clean up so the next burst starts from the same place.
@@ -151,7 +151,7 @@ async def burst(
         await tracker.wait_all(ids, {"deleted"}, within)
         deleted_s = time.perf_counter() - t0
         await asyncio.sleep(SETTLE_S)
-        cpu2 = {n: cpu_seconds(p, children=True) for n, p in procs.items()}
+        cpu2 = {n: cpu_seconds(p, tree=True) for n, p in procs.items()}
         settled = await metrics.scrape()
     return BurstResult(
         size,
