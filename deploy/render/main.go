@@ -9,10 +9,12 @@
 //
 // Protocol, one JSON document per line each way:
 //
-//	request: {"chart": DIR, "release": NAME, "namespace": NS, "valueFiles": [FILE...], "values": {...}}
+//	request: {"chart": DIR, "release": NAME, "namespace": NS, "baseValues": {...}, "valueFiles": [FILE...], "values": {...}}
 //	answer:  {"objects": [OBJECT...]} in the chart's output order, or {"error": MESSAGE}
 //
-// The values win over the files; an error is helm's own message.
+// Layered as helm's --values flags in this order: the base values (a release's
+// pins), the files (an operator's), the values (the store's own), each over the
+// one before; an error is helm's own message.
 package main
 
 import (
@@ -36,6 +38,7 @@ type request struct {
 	Chart      string          `json:"chart"`
 	Release    string          `json:"release"`
 	Namespace  string          `json:"namespace"`
+	BaseValues json.RawMessage `json:"baseValues"`
 	ValueFiles []string        `json:"valueFiles"`
 	Values     json.RawMessage `json:"values"`
 }
@@ -89,7 +92,7 @@ func (r *renderer) render(req request) ([]json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, err := mergedValues(req.ValueFiles, req.Values)
+	vals, err := mergedValues(req.BaseValues, req.ValueFiles, req.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -169,29 +172,35 @@ func stampOf(dir string) (string, error) {
 	return fmt.Sprintf("%x", digest.Sum(nil)), err
 }
 
-// mergedValues layers the files, then the request's own values, as helm's
-// `--values` flags do: each read as YAML (JSON is YAML), maps merged deeply.
-func mergedValues(files []string, own json.RawMessage) (map[string]interface{}, error) {
-	base := map[string]interface{}{}
+// mergedValues layers the base, the files, then the request's own values, as
+// helm's `--values` flags do: each read as YAML (JSON is YAML), maps merged deeply.
+func mergedValues(base json.RawMessage, files []string, own json.RawMessage) (map[string]interface{}, error) {
+	vals, err := layer(map[string]interface{}{}, base, "the base values")
+	if err != nil {
+		return nil, err
+	}
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return nil, err
 		}
-		layer := map[string]interface{}{}
-		if err := yaml.Unmarshal(data, &layer); err != nil {
-			return nil, fmt.Errorf("failed to parse %s: %w", file, err)
+		if vals, err = layer(vals, data, file); err != nil {
+			return nil, err
 		}
-		base = merge(base, layer)
 	}
-	if len(own) > 0 {
-		layer := map[string]interface{}{}
-		if err := yaml.Unmarshal(own, &layer); err != nil {
-			return nil, fmt.Errorf("failed to parse the store's values: %w", err)
-		}
-		base = merge(base, layer)
+	return layer(vals, own, "the store's values")
+}
+
+// layer merges the YAML document data, if any, over vals.
+func layer(vals map[string]interface{}, data []byte, what string) (map[string]interface{}, error) {
+	if len(data) == 0 {
+		return vals, nil
 	}
-	return base, nil
+	over := map[string]interface{}{}
+	if err := yaml.Unmarshal(data, &over); err != nil {
+		return nil, fmt.Errorf("failed to parse %s: %w", what, err)
+	}
+	return merge(vals, over), nil
 }
 
 // merge is b over a: nested maps merged, anything else replaced.

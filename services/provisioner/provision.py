@@ -28,13 +28,7 @@ from services.provisioner.engines import (
 from services.provisioner.errors import PermanentError, TransientError
 from services.provisioner.ordering import Manifest, apply_order, stages
 from services.provisioner.progress import Progress, utcnow
-from services.provisioner.release_values import (
-    dumped_first,
-    labelled,
-    layers,
-    release_file,
-    store_release,
-)
+from services.provisioner.release_values import dumped_first, labelled, store_release
 from services.provisioner.render import Renderer, check_manifests, operator_values
 from services.provisioner.settings import ProvisionerSettings
 from services.provisioner.values import StoreIngress, explain
@@ -172,10 +166,9 @@ class Provisioner:
         chart = chart_path(self.settings, engine)
         operator = operator_values(self.settings.store_values_dir, engine.chart)
         try:
-            async with release_file(release) as pinned:
-                rendered = await self.renderer.render(
-                    chart, spec.id, ns, values, layers(pinned, operator)
-                )
+            rendered = await self.renderer.render(
+                chart, spec.id, ns, values, operator, base=release.values
+            )
         except PermanentError as exc:
             raise PermanentError(explain(str(exc))) from exc
         manifests = apply_order(rendered)

@@ -1,6 +1,6 @@
 """A store's engine release as chart values.
 
-Helm layers values files in the order given, each over the one before:
+The renderer layers values as Helm's --values flags, each over the one before:
 
     chart defaults < the release's values < the operator's (all.yaml, <engine>.yaml)
                    < the store's own (plan, identity, routing)
@@ -8,13 +8,6 @@ Helm layers values files in the order given, each over the one before:
 so a release pins the software, an operator can still point its images at a
 mirror or turn the setup Job off, and the store's values always win.
 """
-
-import asyncio
-import contextlib
-import json
-import tempfile
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 
 from services.contracts.store import StoreSpec
 from services.provisioner.errors import PermanentError
@@ -47,19 +40,3 @@ def dumped_first(values: Values, release: Release, release_changed: bool) -> Val
     if not release_changed:
         return values
     return {**values, "backup": {**values.get("backup", {}), "dumpBefore": release.name}}
-
-
-def layers(release_file: Path, operator_files: Sequence[Path]) -> list[Path]:
-    """The values files under the store's own, first (lowest) first."""
-    return [release_file, *operator_files]
-
-
-@contextlib.asynccontextmanager
-async def release_file(release: Release) -> AsyncIterator[Path]:
-    """The release's values as a file for `helm template --values` (the store's
-    own values take stdin), removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="urumi-release-") as directory:
-        path = Path(directory) / f"{release.name}.json"
-        # JSON is YAML.
-        await asyncio.to_thread(path.write_text, json.dumps(release.values))
-        yield path

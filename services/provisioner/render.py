@@ -42,13 +42,16 @@ class Renderer:
         namespace: str,
         values: Values,
         overrides: Sequence[Path] = (),
+        base: Values | None = None,
     ) -> list[Manifest]:
-        """Render `chart`; operator `overrides` first, so the store's own values win."""
+        """Render `chart` with `base` (a release's pins) under the operator's
+        `overrides` files, under the store's own `values`."""
         request = msgspec.json.encode(
             {
                 "chart": str(chart),
                 "release": release,
                 "namespace": namespace,
+                "baseValues": base or {},
                 "valueFiles": [str(path) for path in overrides],
                 "values": values,
             }

@@ -12,7 +12,7 @@ from services.contracts.store import Engine, StoreSpec
 from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.medusa_values import medusa_values
 from services.provisioner.ordering import Manifest
-from services.provisioner.release_values import dumped_first, labelled, release_file, store_release
+from services.provisioner.release_values import dumped_first, labelled, store_release
 from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress, woocommerce_values
 from services.runtime.releases import Catalog, load_catalog
@@ -37,11 +37,8 @@ async def _render(
     release = store_release(catalog, spec)
     make = woocommerce_values if spec.engine is Engine.WOOCOMMERCE else medusa_values
     values = dumped_first(labelled(make(spec, 4, AT, INGRESS), release), release, changed)
-    async with release_file(release) as pinned:
-        return await renderer.render(
-            DEFAULT_CHARTS / spec.engine.value, "shop", "store-shop", values,
-            [pinned, *operator],
-        )  # fmt: skip
+    chart = DEFAULT_CHARTS / spec.engine.value
+    return await renderer.render(chart, "shop", "store-shop", values, operator, release.values)
 
 
 def _setup(manifests: list[Manifest]) -> dict[str, Any]:

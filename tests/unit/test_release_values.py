@@ -10,7 +10,7 @@ from services.contracts.store import Engine, StoreSpec
 from services.provisioner.engines import DEFAULT_CHARTS
 from services.provisioner.errors import PermanentError
 from services.provisioner.ordering import Manifest
-from services.provisioner.release_values import labelled, layers, release_file, store_release
+from services.provisioner.release_values import labelled, store_release
 from services.provisioner.render import Renderer
 from services.provisioner.values import StoreIngress, woocommerce_values
 from services.runtime.releases import Catalog, load_catalog
@@ -51,14 +51,6 @@ def test_a_release_the_catalog_lacks_fails_the_store_naming_it(catalog: Catalog)
         store_release(catalog, spec)
 
 
-def test_layers_put_the_release_under_the_operators_files() -> None:
-    assert layers(Path("r.json"), [Path("all.yaml"), Path("woocommerce.yaml")]) == [
-        Path("r.json"),
-        Path("all.yaml"),
-        Path("woocommerce.yaml"),
-    ]
-
-
 async def test_helm_layers_chart_release_operator_and_store_values(
     renderer: Renderer, catalog: Catalog, tmp_path: Path
 ) -> None:
@@ -72,12 +64,9 @@ async def test_helm_layers_chart_release_operator_and_store_values(
     spec = StoreSpec(id="shop", tenant="acme", release="woo-2026.05")
     release = store_release(catalog, spec)
     values = labelled(woocommerce_values(spec, 3, AT, INGRESS), release)
-    async with release_file(release) as pinned:
-        manifests = await renderer.render(
-            DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [pinned, operator]
-        )
-        assert pinned.read_text().startswith('{"images"')
-    assert not pinned.exists()
+    manifests = await renderer.render(
+        DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [operator], release.values
+    )
     web = _image(manifests, "Deployment", "wordpress")
     assert web == "mirror.example/wordpress:6.7-php8.3-apache"
     assert _image(manifests, "Job", "wp-cli") == "wordpress:cli-operator"
@@ -104,10 +93,9 @@ async def test_an_upgrade_runs_the_database_updates_after_the_new_code(
     spec = StoreSpec(id="shop", tenant="acme", release="woo-2026.11")
     release = store_release(catalog, spec)
     values = labelled(woocommerce_values(spec, 4, AT, INGRESS), release)
-    async with release_file(release) as pinned:
-        manifests = await renderer.render(
-            DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, [pinned]
-        )
+    manifests = await renderer.render(
+        DEFAULT_CHARTS / "woocommerce", "shop", "store-shop", values, base=release.values
+    )
     script = _setup_script(manifests)
     steps = [
         "wp core update --version='6.8'",

@@ -80,15 +80,20 @@ def helm_refusal(helm: str, chart: Path, store: str, values: Values) -> str:
 async def test_the_objects_are_helm_templates(
     renderer: Renderer, helm: str, engine: Engine, tmp_path: Path
 ) -> None:
-    """Every kind of store (plans, TLS, asleep, own domains, a restore), with an
-    operator's values file under the store's: the same objects, in the same order."""
+    """Every kind of store (plans, TLS, asleep, own domains, a restore), with a
+    release's values under an operator's file under the store's: the same
+    objects, in the same order."""
+    base: Values = {"images": {"pullPolicy": "Always"}}
+    pinned = tmp_path / "release.json"
+    pinned.write_text(json.dumps(base))
     operator = tmp_path / "all.yaml"
     operator.write_text("images:\n  pullPolicy: Never\n")
     chart = DEFAULT_CHARTS / ENGINES[engine].chart
     for spec, ingress, restore in SPECS:
         values = store_values(engine, spec, ingress, restore)
-        ours = await renderer.render(chart, spec.id, f"store-{spec.id}", values, [operator])
-        assert ours == helm_template(helm, chart, spec.id, values, [operator]), spec.id
+        name, ns = spec.id, f"store-{spec.id}"
+        ours = await renderer.render(chart, name, ns, values, [operator], base)
+        assert ours == helm_template(helm, chart, name, values, [pinned, operator]), spec.id
         assert {c.get("imagePullPolicy") for m in ours for c in _containers(m)} <= {"Never"}
 
 
