@@ -8,8 +8,10 @@ read them, an Event's source and metadata). The parsers (`observed.py`,
 that is missing here would read as absent, so the unit tests decode real-shaped
 objects through these schemas (tests/unit/test_watcher_schemas.py).
 
-Leaves are `Any`: a value of an unexpected type must reach the parsers (which
-check types), not fail the whole watch. A Urumi Apply entry's `fieldsV1` stays
+Leaves are `Any`, and every list, map and nested object may be null (an empty
+PartialObjectMetadataList's `items` is): a value of an unexpected type must
+reach the parsers (which check types and read null as absent), not fail the
+whole watch. A Urumi Apply entry's `fieldsV1` stays
 raw JSON (`msgspec.Raw`): drift only compares it, and the API server writes it
 the same way each time (structured-merge-diff's sorted field set).
 """
@@ -44,15 +46,15 @@ class Meta(TypedDict, total=False):
     generation: Any
     creationTimestamp: Any
     deletionTimestamp: Any
-    labels: dict[str, Any]
-    annotations: dict[str, Any]
-    ownerReferences: list[OwnerRef]
+    labels: dict[str, Any] | None
+    annotations: dict[str, Any] | None
+    ownerReferences: list[OwnerRef] | None
 
 
 class ManagedMeta(Meta, total=False):
     """Metadata of kinds that drift watches (services/watcher/drift.py)."""
 
-    managedFields: list[ManagedEntry]
+    managedFields: list[ManagedEntry] | None
 
 
 class Condition(TypedDict, total=False):
@@ -71,8 +73,8 @@ class NamespaceStatus(TypedDict, total=False):
 
 
 class NamespaceObj(TypedDict, total=False):
-    metadata: ManagedMeta
-    status: NamespaceStatus
+    metadata: ManagedMeta | None
+    status: NamespaceStatus | None
 
 
 class WorkloadSpec(TypedDict, total=False):
@@ -88,17 +90,17 @@ class WorkloadStatus(TypedDict, total=False):
     observedGeneration: Any
     currentRevision: Any
     updateRevision: Any
-    conditions: list[Condition]
+    conditions: list[Condition] | None
 
 
 class WorkloadObj(TypedDict, total=False):
-    metadata: ManagedMeta
-    spec: WorkloadSpec
-    status: WorkloadStatus
+    metadata: ManagedMeta | None
+    spec: WorkloadSpec | None
+    status: WorkloadStatus | None
 
 
 class JobStatus(TypedDict, total=False):
-    conditions: list[Condition]
+    conditions: list[Condition] | None
     active: Any
     failed: Any
     startTime: Any
@@ -106,8 +108,8 @@ class JobStatus(TypedDict, total=False):
 
 
 class JobObj(TypedDict, total=False):
-    metadata: ManagedMeta
-    status: JobStatus
+    metadata: ManagedMeta | None
+    status: JobStatus | None
 
 
 class ContainerSpec(TypedDict, total=False):
@@ -116,8 +118,8 @@ class ContainerSpec(TypedDict, total=False):
 
 
 class PodSpec(TypedDict, total=False):
-    initContainers: list[ContainerSpec]
-    containers: list[ContainerSpec]
+    initContainers: list[ContainerSpec] | None
+    containers: list[ContainerSpec] | None
 
 
 class ContainerStatus(TypedDict, total=False):
@@ -125,21 +127,21 @@ class ContainerStatus(TypedDict, total=False):
     image: Any
     ready: Any
     restartCount: Any
-    state: dict[str, Any]
-    lastState: dict[str, Any]
+    state: dict[str, Any] | None
+    lastState: dict[str, Any] | None
 
 
 class PodStatus(TypedDict, total=False):
     phase: Any
-    conditions: list[Condition]
-    initContainerStatuses: list[ContainerStatus]
-    containerStatuses: list[ContainerStatus]
+    conditions: list[Condition] | None
+    initContainerStatuses: list[ContainerStatus] | None
+    containerStatuses: list[ContainerStatus] | None
 
 
 class PodObj(TypedDict, total=False):
-    metadata: Meta
-    spec: PodSpec
-    status: PodStatus
+    metadata: Meta | None
+    spec: PodSpec | None
+    status: PodStatus | None
 
 
 class IngressRule(TypedDict, total=False):
@@ -152,13 +154,13 @@ class IngressTLS(TypedDict, total=False):
 
 
 class IngressSpec(TypedDict, total=False):
-    rules: list[IngressRule]
-    tls: list[IngressTLS]
+    rules: list[IngressRule] | None
+    tls: list[IngressTLS] | None
 
 
 class IngressObj(TypedDict, total=False):
-    metadata: ManagedMeta
-    spec: IngressSpec
+    metadata: ManagedMeta | None
+    spec: IngressSpec | None
 
 
 class ReferenceObj(TypedDict, total=False):
@@ -174,15 +176,15 @@ class EventSeries(TypedDict, total=False):
 class EventObj(TypedDict, total=False):
     """core/v1 or events.k8s.io/v1 Event (services/watcher/events.py)."""
 
-    metadata: Meta
-    involvedObject: ReferenceObj
-    regarding: ReferenceObj
+    metadata: Meta | None
+    involvedObject: ReferenceObj | None
+    regarding: ReferenceObj | None
     type: Any
     reason: Any
     message: Any
     note: Any
     count: Any
-    series: EventSeries
+    series: EventSeries | None
     lastTimestamp: Any
     eventTime: Any
 
@@ -190,7 +192,7 @@ class EventObj(TypedDict, total=False):
 class MetadataObj(TypedDict, total=False):
     """A drift-only kind, watched as PartialObjectMetadata (services/watcher/kinds.py)."""
 
-    metadata: ManagedMeta
+    metadata: ManagedMeta | None
 
 
 SCHEMAS: Final[dict[str, type]] = {
@@ -221,8 +223,8 @@ class WatchLine(TypedDict, total=False):
 
 
 class Page(TypedDict, total=False):
-    metadata: ListMeta
-    items: list[msgspec.Raw]  # decoded by kind
+    metadata: ListMeta | None
+    items: list[msgspec.Raw] | None  # decoded by kind
 
 
 # Typed as returning Any: mypy takes a TypedDict for no dict[str, Any], which the

@@ -254,3 +254,19 @@ def test_a_value_of_an_unexpected_type_reaches_the_parser() -> None:
     """A leaf of another type than the API documents must not fail the watch."""
     odd = {"metadata": {"name": 7, "labels": {"a": 1}}, "status": {"phase": None}}
     assert through("Pod", odd) == odd
+
+
+@pytest.mark.parametrize("kind", ["Pod", "Deployment", "Job", "Ingress", "Namespace", "Event"])
+def test_null_lists_maps_and_objects_read_as_absent(kind: str) -> None:
+    """JSON null where a list, map or object goes (an empty metadata list's
+    `items` is null) must not fail the watch."""
+    nulls = {
+        "metadata": {"labels": None, "annotations": None, "ownerReferences": None,
+                     "managedFields": None},
+        "spec": {"containers": None, "rules": None, "tls": None},
+        "status": {"conditions": None, "containerStatuses": None},
+    }  # fmt: skip
+    assert through(kind, nulls)["metadata"]["labels"] is None
+    assert through(kind, {"metadata": None, "spec": None, "status": None})["metadata"] is None
+    page = Decoders(kind).page(b'{"metadata": {"resourceVersion": "1"}, "items": null}')
+    assert page["items"] == []
