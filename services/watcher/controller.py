@@ -7,7 +7,6 @@ rules (grace periods, the provisioning deadline).
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +27,7 @@ from services.watcher.lease import Lease
 from services.watcher.observed import NamespaceObs, StoreObjects
 from services.watcher.publisher import Publisher
 from services.watcher.status import Policy, evaluate
+from services.watcher.wake import wake_or_timeout
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,7 @@ class Controller:
         """Evaluate and publish until `stop`; idle until every informer has listed."""
         last_full = 0.0
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            await wake_or_timeout(self._wake, 1.0)
             self._wake.clear()
             if not synced():
                 continue
