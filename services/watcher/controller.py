@@ -38,6 +38,11 @@ Clock = Callable[[], datetime]
 # Order within a store is kept: a store has one status in each round, and the
 # client sends in the order called.
 BATCH = 64
+# Kubernetes Events trickle in one by one; waiting this long after the first one
+# lets those of the moment (a burst of stores, a pod's Scheduled, Pulled,
+# Created, Started) go out together. Invisible next to an Event's own delay (the
+# recording component aggregates and batches them); statuses never wait.
+KUBE_LINGER_S = 0.1
 
 
 def utc_now() -> datetime:
@@ -185,6 +190,8 @@ class Controller:
     async def forward_kube_events(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             batch = [await self._kube.get()]
+            if self._kube.qsize() < BATCH - 1:
+                await asyncio.sleep(KUBE_LINGER_S)
             while len(batch) < BATCH and not self._kube.empty():
                 batch.append(self._kube.get_nowait())
             if not self.lease.active():
