@@ -53,15 +53,24 @@ class StoreCache:
         self._objects: dict[str, Objects] = {kind: {} for kind in PARSERS}
 
     def record_watch_event(self, kind: str, event_type: str, raw: Raw) -> set[str]:
-        """One watch event; returns the namespaces whose store may have changed."""
+        """One watch event; returns the namespaces whose store may have changed.
+
+        An object whose parsed form did not change (most updates: a quota
+        recount, a kubelet heartbeat of a pod's status, a workload's status
+        catching up with fields the status does not read) changes no store:
+        nothing to re-evaluate."""
         if kind == NAMESPACE:
             return self._record_namespace(event_type, raw)
         ns, name = _where(raw)
         by_ns = self._objects[kind]
         if event_type == "DELETED":
             by_ns.get(ns, {}).pop(name, None)
-        else:
-            by_ns.setdefault(ns, {})[name] = PARSERS[kind](raw)
+            return {ns}
+        objects = by_ns.setdefault(ns, {})
+        obs = PARSERS[kind](raw)
+        if objects.get(name) == obs:
+            return set()
+        objects[name] = obs
         return {ns}
 
     def _record_namespace(self, event_type: str, raw: Raw) -> set[str]:
@@ -71,6 +80,8 @@ class StoreCache:
             return {name}
         obs = parse_namespace(raw)
         if obs is None:
+            return set()
+        if self._namespaces.get(name) == obs:
             return set()
         self._namespaces[name] = obs
         self._gone.pop(name, None)  # re-created under the same name
@@ -97,7 +108,9 @@ class StoreCache:
     def _replace_namespaces(self, items: Iterable[Raw]) -> set[str]:
         seen = set()
         for raw in items:
-            seen |= self._record_namespace("ADDED", raw)
+            self._record_namespace("ADDED", raw)
+            if (name := _where(raw)[1]) in self._namespaces:
+                seen.add(name)  # changed or not: a relist re-evaluates every store
         vanished = set(self._namespaces) - seen
         for name in vanished:
             self._mark_gone(name, None)

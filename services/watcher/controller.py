@@ -7,7 +7,6 @@ rules (grace periods, the provisioning deadline).
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -25,13 +24,25 @@ from services.watcher.events import RateLimiter, dedupe_id, to_kube_event
 from services.watcher.history import last_statuses
 from services.watcher.kinds import EVENT
 from services.watcher.lease import Lease
-from services.watcher.observed import NamespaceObs
+from services.watcher.observed import NamespaceObs, StoreObjects
 from services.watcher.publisher import Publisher
 from services.watcher.status import Policy, evaluate
+from services.watcher.wake import wake_or_timeout
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Publishes in flight at once. One at a time, each JetStream publish is a socket
+# write and a wait for its ack (≈ 0.15 to 0.2 ms of CPU); in flight together, the
+# client writes them in one go and the acks come back together (≈ 0.05 ms each).
+# Order within a store is kept: a store has one status in each round, and the
+# client sends in the order called.
+BATCH = 64
+# Kubernetes Events trickle in one by one; waiting this long after the first one
+# lets those of the moment (a burst of stores, a pod's Scheduled, Pulled,
+# Created, Started) go out together. Invisible next to an Event's own delay (the
+# recording component aggregates and batches them); statuses never wait.
+KUBE_LINGER_S = 0.1
 
 
 def utc_now() -> datetime:
@@ -97,8 +108,7 @@ class Controller:
         """Evaluate and publish until `stop`; idle until every informer has listed."""
         last_full = 0.0
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            await wake_or_timeout(self._wake, 1.0)
             self._wake.clear()
             if not synced():
                 continue
@@ -138,37 +148,63 @@ class Controller:
 
     async def reconcile(self, names: Iterable[str], stop: asyncio.Event) -> None:
         now = self.clock()
-        pending = sorted(names)
-        for i, name in enumerate(pending):
+        pending = []
+        for name in sorted(names):
             objs = self.cache.snapshot(name)
             if objs is None:
                 self._force.discard(name)
                 continue
             status = evaluate(objs, self.publisher.previous(name), now, self.policy)
-            try:
-                await self.publisher.status(name, status, force=name in self._force)
-                await self.publisher.backups(backup_reports(objs, now))
-            except Exception as exc:  # NATS away: keep the rest for the next round
-                log.warning(
-                    "publish failed", extra={"store": objs.namespace.store, "error": str(exc)}
-                )
-                self._mark(pending[i:])
+            pending.append((name, objs, status))
+        for start in range(0, len(pending), BATCH):
+            batch = pending[start : start + BATCH]
+            results = await asyncio.gather(
+                *(self._publish(name, objs, status, now) for name, objs, status in batch),
+                return_exceptions=True,
+            )
+            failed = []
+            for (name, objs, _), result in zip(batch, results, strict=True):
+                if isinstance(result, BaseException):  # NATS away: again next round
+                    failed.append(name)
+                    log.warning(
+                        "publish failed",
+                        extra={"store": objs.namespace.store, "error": str(result)},
+                    )
+            if failed:
+                self._mark(failed + [name for name, _, _ in pending[start + BATCH :]])
                 await sleep_or_stop(stop, 1.0)
-                return
-            self._force.discard(name)
-            if status.phase == Phase.DELETED:
-                self.cache.forget(name)
-                self.limiter.forget(name)
+                break
         metrics.STORES.set(len(self.cache.stores()))
+
+    async def _publish(
+        self, name: str, objs: StoreObjects, status: StoreStatus, now: datetime
+    ) -> None:
+        """One store's status and backup reports, in that order."""
+        await self.publisher.status(name, status, force=name in self._force)
+        await self.publisher.backups(backup_reports(objs, now))
+        self._force.discard(name)
+        if status.phase == Phase.DELETED:
+            self.cache.forget(name)
+            self.limiter.forget(name)
 
     async def forward_kube_events(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            event, msg_id = await self._kube.get()
+            batch = [await self._kube.get()]
+            if self._kube.qsize() < BATCH - 1:
+                await asyncio.sleep(KUBE_LINGER_S)
+            while len(batch) < BATCH and not self._kube.empty():
+                batch.append(self._kube.get_nowait())
             if not self.lease.active():
                 continue
-            try:
-                await self.publisher.kube_event(event, msg_id)
-                metrics.KUBE_EVENTS.labels("published").inc()
-            except Exception as exc:
-                metrics.KUBE_EVENTS.labels("publish_failed").inc()
-                log.warning("kube event not published", extra={"error": str(exc)})
+            results = await asyncio.gather(
+                *(self.publisher.kube_event(event, msg_id) for event, msg_id in batch),
+                return_exceptions=True,
+            )
+            errors = [r for r in results if isinstance(r, BaseException)]
+            metrics.KUBE_EVENTS.labels("published").inc(len(results) - len(errors))
+            if errors:
+                metrics.KUBE_EVENTS.labels("publish_failed").inc(len(errors))
+                log.warning(
+                    "kube events not published",
+                    extra={"events": len(errors), "error": str(errors[0])},
+                )

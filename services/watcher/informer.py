@@ -11,20 +11,19 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-import msgspec
 from kubernetes_asyncio.client import ApiClient
 
 from services.runtime.backoff import Backoff, BackoffPolicy
 from services.runtime.shutdown import sleep_or_stop
 from services.watcher import metrics
 from services.watcher.kinds import KindSpec
+from services.watcher.schemas import Decoders, decode_status
 
 log = logging.getLogger(__name__)
 
 PAGE: int = 500
 # Jittered: every informer of every watcher replica fails together when the API server does.
 RECONNECT = BackoffPolicy(base_s=1.0, cap_s=30.0)
-_decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 
 class Sink(Protocol):
@@ -66,6 +65,8 @@ class Informer:
         self.watch_timeout_s = watch_timeout_s
         self.resource_version = resume_from
         self.absent_retry_s = absent_retry_s
+        # Only what the sink reads of the kind (services/watcher/schemas.py).
+        self.decode = Decoders(spec.kind)
         self.synced = asyncio.Event()  # set once a full list reached the sink
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -117,7 +118,7 @@ class Informer:
             resp = await self.list_call(
                 **self._params(), **extra, limit=PAGE, _request_timeout=(10, 60)
             )
-            page = await self._read(resp)
+            page = self.decode.page(await self._read(resp))
             items.extend(page.get("items") or [])
             meta = page.get("metadata") or {}
             version = version or meta.get("resourceVersion")  # every page shares the first's
@@ -143,25 +144,27 @@ class Informer:
             if resp.status != 200:
                 await self._read(resp)  # raises with the server's answer
             async for line in _lines(resp.content):
-                self._handle(_decode(line))
+                self._handle(self.decode.line(line))
         finally:
             resp.release()
 
-    async def _read(self, resp: Any) -> dict[str, Any]:
+    async def _read(self, resp: Any) -> bytes:
         try:
-            return await _json(resp)
+            return await _body(resp)
         except ApiError as exc:
             if exc.status == 404 and self.spec.optional:
                 raise KindAbsentError(str(exc)) from exc
             raise
 
     def _handle(self, event: dict[str, Any]) -> None:
-        kind, obj = event.get("type", ""), event.get("object") or {}
+        kind, raw = event.get("type", ""), event.get("object")
         if kind == "ERROR":
-            code = obj.get("code", 0)
+            status = decode_status(raw) if raw is not None else {}
+            code = status.get("code", 0)
             if code == 410:
-                raise ResourceExpiredError(obj.get("message", ""))
-            raise ApiError(code, obj.get("message", ""))
+                raise ResourceExpiredError(status.get("message", ""))
+            raise ApiError(code, status.get("message", ""))
+        obj = self.decode.object(raw) if raw is not None else {}
         version = (obj.get("metadata") or {}).get("resourceVersion")
         if kind != "BOOKMARK":
             self.sink.event(self.spec.kind, kind, obj)
@@ -169,7 +172,7 @@ class Informer:
             self.resource_version = version
 
 
-async def _json(resp: Any) -> dict[str, Any]:
+async def _body(resp: Any) -> bytes:
     """The body of a list response; 410 Gone → ResourceExpiredError, other non-2xx → ApiError."""
     try:
         body = await resp.read()
@@ -179,7 +182,7 @@ async def _json(resp: Any) -> dict[str, Any]:
         raise ResourceExpiredError(body.decode(errors="replace"))
     if not 200 <= resp.status < 300:
         raise ApiError(resp.status, body.decode(errors="replace"))
-    return _decode(body)
+    return bytes(body)
 
 
 async def _lines(stream: Any) -> AsyncIterator[bytes]:

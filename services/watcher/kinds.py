@@ -17,6 +17,55 @@ from services.contracts.labels import MANAGED_SELECTOR
 
 ListCall = Callable[..., Awaitable[Any]]
 
+# The metadata of each object only (`PartialObjectMetadata`), as client-go's
+# metadata informers ask for it: no spec, no status. The API server still sends
+# an event for every change (a quota's status is rewritten on each pod, claim or
+# service change), but each is a fraction of the object, to send and to decode.
+METADATA_LIST: Final = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+METADATA_WATCH: Final = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+# The generated list functions' keyword arguments → the API's query parameters.
+_QUERY: Final = {
+    "label_selector": "labelSelector",
+    "field_selector": "fieldSelector",
+    "_continue": "continue",
+    "limit": "limit",
+    "watch": "watch",
+    "resource_version": "resourceVersion",
+    "allow_watch_bookmarks": "allowWatchBookmarks",
+    "timeout_seconds": "timeoutSeconds",
+}
+
+
+def metadata_list(group: str, resource: str) -> Callable[[ApiClient], ListCall]:
+    """A cluster-wide list (and watch) of `resource`'s metadata, called like the
+    generated list functions (which fix `Accept` to plain JSON)."""
+    path = f"/api/v1/{resource}" if not group else f"/apis/{group}/v1/{resource}"
+
+    def bind(api: ApiClient) -> ListCall:
+        async def call(
+            *, _preload_content: bool = False, _request_timeout: Any = None, **params: Any
+        ) -> Any:
+            query = [(_QUERY[k], _query_value(v)) for k, v in params.items() if v is not None]
+            accept = METADATA_WATCH if params.get("watch") else METADATA_LIST
+            return await api.call_api(
+                path,
+                "GET",
+                query_params=query,
+                header_params={"Accept": accept},
+                auth_settings=["BearerToken"],
+                _preload_content=_preload_content,
+                _request_timeout=_request_timeout,
+                _return_http_data_only=True,
+            )
+
+        return call
+
+    return bind
+
+
+def _query_value(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
 
 class KindSpec(NamedTuple):
     kind: str
@@ -62,18 +111,19 @@ KINDS: Final = (
 
 
 # Kinds a store chart renders that the status ignores: watched for drift only
-# (services/watcher/drift.py), like the applied kinds of KINDS above.
+# (services/watcher/drift.py), like the applied kinds of KINDS above. Drift reads
+# only metadata (uid, managedFields), so only metadata is watched.
 DRIFT_KINDS: Final = (
     KindSpec("ResourceQuota", "", "resourcequotas", MANAGED_SELECTOR,
-             lambda api: CoreV1Api(api).list_resource_quota_for_all_namespaces),
+             metadata_list("", "resourcequotas")),
     KindSpec("LimitRange", "", "limitranges", MANAGED_SELECTOR,
-             lambda api: CoreV1Api(api).list_limit_range_for_all_namespaces),
+             metadata_list("", "limitranges")),
     KindSpec("NetworkPolicy", "networking.k8s.io", "networkpolicies", MANAGED_SELECTOR,
-             lambda api: NetworkingV1Api(api).list_network_policy_for_all_namespaces),
+             metadata_list("networking.k8s.io", "networkpolicies")),
     KindSpec("Service", "", "services", MANAGED_SELECTOR,
-             lambda api: CoreV1Api(api).list_service_for_all_namespaces),
+             metadata_list("", "services")),
     KindSpec("PersistentVolumeClaim", "", "persistentvolumeclaims", MANAGED_SELECTOR,
-             lambda api: CoreV1Api(api).list_persistent_volume_claim_for_all_namespaces),
+             metadata_list("", "persistentvolumeclaims")),
 )  # fmt: skip
 # Kinds of KINDS that the provisioner applies: watched for drift too.
 APPLIED_STATUS_KINDS: Final = frozenset(

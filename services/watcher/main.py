@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 
+import uvloop
 from nats.aio.client import Client
 
 from services.contracts.streams import WATCHER_LEASE
@@ -106,6 +107,12 @@ async def main(settings: WatcherSettings, stop: asyncio.Event) -> None:
         await api.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(nc.drain(), timeout=5)  # NATS may be gone already
+
+
+# uvloop: the watcher's own work is mostly the event loop's — reading and
+# decrypting watch streams, callbacks, the NATS socket's writes — which uvloop
+# does in C (see docs/benchmarks.md, "Issue 18: the watcher's CPU per store").
+loop_factory = uvloop.new_event_loop
 
 
 async def _until_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:

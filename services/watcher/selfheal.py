@@ -7,7 +7,6 @@ namespace is live (a store being deleted or gone is never re-applied).
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -26,6 +25,7 @@ from services.watcher.drift import Drift, DriftTracker
 from services.watcher.informer import Sink
 from services.watcher.lease import Lease
 from services.watcher.resync import ResyncSchedule
+from services.watcher.wake import wake_or_timeout
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,7 @@ class SelfHeal:
 
     async def run(self, synced: Callable[[], bool], stop: asyncio.Event) -> None:
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            await wake_or_timeout(self._wake, 1.0)
             self._wake.clear()
             if not synced() or not self.lease.active():
                 self._pending.clear()  # the active watcher asks; a standby only tracks

@@ -26,7 +26,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from services.devtools.devcluster import DevCluster
 from services.watcher import metrics
 from services.watcher.informer import Informer
-from services.watcher.kinds import EVENT, KINDS, rbac_rules
+from services.watcher.kinds import DRIFT_KINDS, EVENT, KINDS, rbac_rules
 from tests.fixtures.waiting import eventually
 
 EVENTS = next(k for k in KINDS if k.kind == EVENT)
@@ -41,12 +41,16 @@ class Recorder:
     def __init__(self) -> None:
         self.lists: list[int] = []
         self.events: list[tuple[str, str]] = []
+        self.items: list[dict[str, Any]] = []  # every object listed or watched
+        self.objects: list[dict[str, Any]] = []  # every object watched
 
     def synced(self, kind: str, items: list[dict[str, Any]]) -> None:
         self.lists.append(len(items))
+        self.items += items
 
     def event(self, kind: str, event_type: str, obj: dict[str, Any]) -> None:
         self.events.append((event_type, obj["metadata"]["name"]))
+        self.objects.append(obj)
 
 
 def _etcd_url(cluster: DevCluster) -> str:
@@ -137,7 +141,9 @@ async def test_read_only_rbac_is_enough_and_nothing_more(kube: ApiClient) -> Non
     name = f"watcher-{uuid.uuid4().hex[:8]}"
     limited = await _service_account_client(kube, name)
     try:
-        informers = [Informer(limited, spec, Recorder(), watch_timeout_s=1) for spec in KINDS]
+        informers = [
+            Informer(limited, spec, Recorder(), watch_timeout_s=1) for spec in KINDS + DRIFT_KINDS
+        ]
         # A list and a whole (short) watch request of every kind; a 403 would raise.
         await asyncio.gather(*(i._list("start") for i in informers))
         await asyncio.gather(*(i._watch() for i in informers))
@@ -176,3 +182,37 @@ async def test_a_kind_whose_crd_is_missing_lists_empty_and_looks_again(kube: Api
     finally:
         stop.set()
         await task
+
+
+async def test_drift_kinds_are_watched_as_metadata_only(kube: ApiClient) -> None:
+    """A drift-only kind (here ResourceQuota, whose status the quota controller
+    rewrites on every pod, claim or Service change) arrives without spec or status,
+    with what drift reads: uid and managedFields."""
+    core = client.CoreV1Api(kube)
+    namespace = await _namespace(core)
+    quotas = next(k for k in DRIFT_KINDS if k.kind == "ResourceQuota")._replace(selector="")
+    recorder, stop = Recorder(), asyncio.Event()
+    informer = Informer(kube, quotas, recorder, watch_timeout_s=30)
+    await core.create_namespaced_resource_quota(
+        namespace, body({"metadata": {"name": "listed"}, "spec": {"hard": {"pods": "3"}}})
+    )
+    task = asyncio.create_task(informer.run(stop))
+    try:
+        await eventually(lambda: _true(informer.synced.is_set()), what="first list")
+        await core.create_namespaced_resource_quota(
+            namespace, body({"metadata": {"name": "watched"}, "spec": {"hard": {"pods": "3"}}})
+        )
+        await eventually(
+            lambda: _true(("ADDED", "watched") in recorder.events), what="the watched quota"
+        )
+        listed = [i for i in recorder.items if i["metadata"]["name"] == "listed"]
+        watched = [o for o in recorder.objects if o["metadata"]["name"] == "watched"]
+        assert listed and watched
+        for obj in listed + watched:
+            assert "spec" not in obj and "status" not in obj
+            assert obj["metadata"]["uid"] and obj["metadata"]["managedFields"]
+            assert obj["metadata"]["namespace"] == namespace
+    finally:
+        stop.set()
+        task.cancel()
+        await core.delete_namespace(namespace)

@@ -383,3 +383,21 @@ def test_rbac_is_read_only_and_covers_every_kind() -> None:
     assert all(r["verbs"] == ["get", "list", "watch"] for r in rules)
     covered = {(g, res) for r in rules for g in r["apiGroups"] for res in r["resources"]}
     assert covered == {(k.group, k.resource) for k in KINDS + DRIFT_KINDS}
+
+
+def test_an_update_that_changes_nothing_the_status_reads_changes_no_store() -> None:
+    """A quota recount, a status heartbeat: the cache says no store changed, so
+    the controller does not re-evaluate one for it."""
+    cache = StoreCache()
+    assert cache.record_watch_event("Namespace", "ADDED", namespace()) == {"store-shop"}
+    assert cache.record_watch_event("Deployment", "ADDED", deployment()) == {"store-shop"}
+    again = deployment()
+    again["metadata"]["resourceVersion"] = "43"
+    again["status"]["collisionCount"] = 1
+    assert cache.record_watch_event("Deployment", "MODIFIED", again) == set()
+    assert cache.record_watch_event("Namespace", "MODIFIED", namespace()) == set()
+    assert cache.record_watch_event("Deployment", "MODIFIED", deployment("False")) == {"store-shop"}
+    # A relist still re-evaluates every store it lists, and finds none vanished.
+    assert cache.replace("Namespace", [namespace()]) == {"store-shop"}
+    assert cache.namespace("store-shop") is not None
+    assert cache.record_watch_event("Deployment", "DELETED", deployment()) == {"store-shop"}
