@@ -1,6 +1,7 @@
 """Live latency: a Kubernetes object change → every websocket client has the status.
 
     .venv/bin/python -m bench.live_latency [--sockets 1 100 1000 10000] [--changes 20]
+        [--clients 2] [--notifier-workers 2] [--from-nats]
 
 One store is created through the API and provisioned on a devcluster. Then, for
 each socket count (sockets are added, never re-opened), the store's web pod is
@@ -8,8 +9,12 @@ flipped through the pods/status subresource, as a kubelet reports it: not ready
 (CrashLoopBackOff) → the watcher says `degraded`; Ready again → `ready`. Latency
 per socket and change: just before the PATCH is sent → the `store-status` frame
 with the expected phase is read on that socket. The path measured is API server
-write → watch → watcher → NATS → notifier (one shared feed per process) → websocket →
-this process's read loop, which serves every socket on one core.
+write → watch → watcher → NATS → notifier (one shared feed per process, and
+`--notifier-workers` processes on its one port, as `urumi dev` runs it) → websocket →
+the read loops of `--clients` client processes (``bench/live_pool.py``: one
+process reading all 10,000 sockets on one core was its own bottleneck). With
+`--from-nats` there is no devcluster: each change is a status published to NATS as
+the watcher publishes it, so the path is NATS → notifier → sockets alone.
 
 Ready again is one status: the watcher counts the web pod's own Ready condition,
 so it says `ready` on the pod's update. (Until issue 18 it waited for the
@@ -28,7 +33,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from statistics import median
@@ -59,7 +66,9 @@ from bench.common import (
 from bench.live import Socket, socket_url, ticket_url
 from bench.live_pool import ClientPool
 from bench.provisioning_burst import Tracker
-from services.contracts import subjects
+from services.contracts import subjects, wire
+from services.contracts.events import Condition, StoreStatus
+from services.contracts.phases import Phase
 from services.contracts.subjects import EventKind
 
 STORE = "live-bench"
@@ -168,6 +177,63 @@ class Level:
     failed: int  # sockets that did not open
 
 
+Trigger = Callable[[str], Awaitable[None]]
+Closer = Callable[[], Awaitable[None]]
+
+
+async def patcher(plat: BenchPlatform, base: str) -> tuple[Trigger, Closer]:
+    """Provision the store; then each change flips its web pod through pods/status."""
+    tracker = Tracker()
+    first = Socket(socket_url(base, plat.stack.ticket_secret, TENANT), tracker)
+    await first.open()
+    await provision(plat, tracker)
+    await first.close()
+    kube = await config.new_client_from_config(config_file=plat.kubeconfig)
+    core = client.CoreV1Api(kube)
+    ns = f"store-{STORE}"
+    pods = await core.list_namespaced_pod(ns, label_selector=f"{COMPONENT_LABEL}=web")
+    pod = next(p for p in pods.items if not p.metadata.deletion_timestamp)
+    name, container = pod.metadata.name, pod.spec.containers[0]
+
+    async def trigger(phase: str) -> None:
+        body = not_ready if phase == "degraded" else ready
+        await core.patch_namespaced_pod_status(
+            name, ns, {"status": body(container.name, container.image)}
+        )
+
+    return trigger, kube.close
+
+
+def status_event(phase: Phase) -> StoreStatus:
+    """A status as the watcher publishes one (its five conditions), for --from-nats."""
+    now = datetime.now(UTC)
+    up = phase == Phase.READY
+    why = ("Ready", "web: 1/1 ready") if up else ("NotReady", "web: 0/1 ready (CrashLoopBackOff)")
+    conditions = [
+        Condition("NamespaceReady", "True", "Active", f"namespace store-{STORE} is active", now),
+        Condition("DatabaseReady", "True", "Ready", "db: 1/1 ready", now),
+        Condition("WebReady", "True" if up else "False", why[0], why[1], now),
+        Condition("StoreConfigured", "True", "Succeeded", "setup job completed", now),
+        Condition("Routable", "True", "Admitted", f"{STORE}.example.test", now),
+    ]
+    reason = "" if up else "CrashLoopBackOff"
+    url = f"http://{STORE}.example.test" if up else ""
+    return StoreStatus(TENANT, STORE, phase, 1, now, conditions, url, reason)
+
+
+async def publisher(plat: BenchPlatform) -> tuple[Trigger, Closer]:
+    """Each change is a status published to JetStream as the watcher would: the
+    path measured is NATS → notifier → sockets alone (no devcluster, no watcher)."""
+    nc = await nats.connect(plat.stack.nats.url)
+    js = nc.jetstream()
+    subject = subjects.event_subject(TENANT, STORE, EventKind.STATUS)
+
+    async def trigger(phase: str) -> None:
+        await js.publish(subject, wire.encode(status_event(Phase(phase))))
+
+    return trigger, nc.close
+
+
 def notifier_pids(pids: dict[str, int]) -> list[int]:
     """Every notifier process: the replicas, and the workers each one started."""
     out: list[int] = []
@@ -177,29 +243,38 @@ def notifier_pids(pids: dict[str, int]) -> list[int]:
     return out
 
 
+def system_seconds(pid: int) -> float:
+    """CPU time the process has spent in the kernel (its `send`s): stime in /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return math.nan
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
 async def _cpu(pids: dict[str, int], notifiers: list[int], pool: ClientPool) -> dict[str, float]:
     out = {"notifier": sum(cpu_seconds(p) for p in notifiers)}
-    out |= {name: cpu_seconds(pids[name]) for name in ("nats-server", "watcher")}
+    out["notifier in kernel"] = sum(system_seconds(p) for p in notifiers)
+    out |= {name: cpu_seconds(pids[name]) for name in ("nats-server", "watcher") if name in pids}
     out["client"] = await pool.cpu_seconds() + time.process_time()
     return out
 
 
 async def run(
-    plat: BenchPlatform, counts: list[int], changes: int, within: float, profile: bool, clients: int
+    plat: BenchPlatform,
+    counts: list[int],
+    changes: int,
+    within: float,
+    profile: bool,
+    clients: int,
+    from_nats: bool,
 ) -> list[Level]:
     base = ticket_url(plat.api, plat.token)
-    tracker = Tracker()
-    first = Socket(socket_url(base, plat.stack.ticket_secret, TENANT), tracker)
-    await first.open()
-    await provision(plat, tracker)
-    await first.close()
-
-    kube = await config.new_client_from_config(config_file=plat.kubeconfig)
-    core = client.CoreV1Api(kube)
-    ns = f"store-{STORE}"
-    pods = await core.list_namespaced_pod(ns, label_selector=f"{COMPONENT_LABEL}=web")
-    pod = next(p for p in pods.items if not p.metadata.deletion_timestamp)
-    name, container = pod.metadata.name, pod.spec.containers[0]
+    if from_nats:
+        trigger, closer = await publisher(plat)
+    else:
+        trigger, closer = await patcher(plat, base)
     pids = plat.pids()
     notifiers = notifier_pids(pids)
     print(f"    notifier processes {len(notifiers)}, client processes {clients}", flush=True)
@@ -234,14 +309,11 @@ async def run(
             cpu0 = await _cpu(pids, notifiers, pool)
             for i in range(changes):
                 phase = "degraded" if i % 2 == 0 else "ready"
-                body = not_ready if phase == "degraded" else ready
                 await pool.expect(phase, i)
                 change.phase = phase
                 change.published = math.nan
                 change.t0 = time.perf_counter()
-                await core.patch_namespaced_pod_status(
-                    name, ns, {"status": body(container.name, container.image)}
-                )
+                await trigger(phase)
                 # The API server has written it: the rest of `published` is its watch,
                 # the watcher and NATS.
                 patched.append(time.perf_counter() - change.t0)
@@ -295,7 +367,7 @@ async def run(
             )
     finally:
         await pool.close()
-        await kube.close()
+        await closer()
         await nc.close()
     return levels
 
@@ -365,6 +437,11 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20, help="status flips per level")
     parser.add_argument("--within", type=float, default=30.0, help="seconds to wait per flip")
     parser.add_argument("--keep", action="store_true", help="keep logs and state")
+    parser.add_argument(
+        "--from-nats",
+        action="store_true",
+        help="no devcluster: publish each status to NATS (measures NATS → sockets only)",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the notifier (top level)")
     parser.add_argument(
         "--clients", type=int, default=2, help="client processes the sockets are spread over"
@@ -372,8 +449,8 @@ def main() -> None:
     parser.add_argument(
         "--notifier-workers",
         type=int,
-        default=None,
-        help="URUMI_NOTIFIER_WORKERS: notifier processes on the one port (default: the service's)",
+        default=2,
+        help="URUMI_NOTIFIER_WORKERS: notifier processes on the one port (as `urumi dev`)",
     )
     args = parser.parse_args()
     # One fd per socket here and one in the notifier (a child: it inherits the limit).
@@ -386,10 +463,18 @@ def main() -> None:
         if args.notifier_workers is None
         else {"URUMI_NOTIFIER_WORKERS": str(args.notifier_workers)}
     )
-    with platform(cluster=True, keep=args.keep, env=env) as plat:
+    with platform(cluster=not args.from_nats, keep=args.keep, env=env) as plat:
         counts = sorted(args.sockets)
         levels = asyncio.run(
-            run(plat, counts, args.changes, args.within, args.profile, args.clients)
+            run(
+                plat,
+                counts,
+                args.changes,
+                args.within,
+                args.profile,
+                args.clients,
+                args.from_nats,
+            )
         )
     print()
     print(render(levels))
