@@ -330,7 +330,8 @@ async def run(
                     f"    change {i:2} →{phase:8} patched {ms(patched[-1])} "
                     f"published {ms(published[-1])} "
                     f"first socket {ms(firsts[-1])} p50 {ms(p50)} last {ms(lasts[-1])} ms, "
-                    f"frames per socket {got.frames / max(pool.sockets, 1):.2f}",
+                    f"frames per socket {got.frames / max(pool.sockets, 1):.2f} "
+                    f"(and pings {got.pings / max(pool.sockets, 1):.2f})",
                     flush=True,
                 )
                 await asyncio.sleep(0.3)

@@ -61,6 +61,7 @@ class Collected:
     arrivals: list[float]
     frames: int
     closed: list[str]
+    pings: int
 
 
 class _Child:
@@ -97,14 +98,15 @@ class _Child:
             exp.phase, exp.index = args
             exp.arrivals, exp.wanted = [], len(self.sockets)
             exp.all_in.clear()
-            return (sum(s.frames for s in self.sockets),)
+            return (sum(s.frames for s in self.sockets), sum(s.pings for s in self.sockets))
         if name == "collect":
             (within,) = args
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.expected.all_in.wait(), within)
             frames = sum(s.frames for s in self.sockets)
+            pings = sum(s.pings for s in self.sockets)
             closed = [s.closed for s in self.sockets if s.closed]
-            return (self.expected.arrivals, frames, closed)
+            return (self.expected.arrivals, frames, closed, pings)
         if name == "cpu":
             return (time.process_time(),)
         if name == "close":
@@ -135,6 +137,7 @@ class ClientPool:
             self._procs.append(proc)
         self.sockets = 0
         self._frames_before = 0
+        self._pings_before = 0
 
     @property
     def pids(self) -> list[int]:
@@ -168,13 +171,15 @@ class ClientPool:
         """Every client waits for ``phase`` from now on (returns once all know)."""
         replies = await self._all("expect", phase, index)
         self._frames_before = sum(r[0] for r in replies)
+        self._pings_before = sum(r[1] for r in replies)
 
     async def collect(self, within: float) -> Collected:
         """Each socket's arrival time of the expected frame (waiting up to ``within``)."""
         replies = await self._all("collect", within)
         arrivals = [a for r in replies for a in r[0]]
         frames = sum(r[1] for r in replies) - self._frames_before
-        return Collected(arrivals, frames, [c for r in replies for c in r[2]])
+        pings = sum(r[3] for r in replies) - self._pings_before
+        return Collected(arrivals, frames, [c for r in replies for c in r[2]], pings)
 
     async def cpu_seconds(self) -> float:
         """CPU time all the client processes have used so far."""
