@@ -155,7 +155,8 @@ class Socket:
 
     url: str
     sink: StatusSink
-    frames: int = 0
+    frames: int = 0  # event frames since the socket went live
+    pings: int = 0  # the notifier's ping frames (sent after an interval without events)
     closed: str = ""
     _client: _Client | None = field(default=None, repr=False)
     _live: asyncio.Future[None] | None = field(default=None, repr=False)
@@ -186,6 +187,9 @@ class Socket:
         if self._live is not None and not self._live.done():
             if frame.type == "snapshot" or frame.type == "error":
                 self._live.set_result(None)
+            return
+        if frame.type == "ping":
+            self.pings += 1
             return
         self.frames += 1
         ev = frame.event

@@ -22,6 +22,9 @@ from services.devtools.stack import Stack
 
 STATE = Path(".urumi")
 PORTS = {"gateway": 8080, "notifier": 8082, "provisioner": 8083, "watcher": 8084}
+# Notifier processes on its one port: a change's fan-out uses two cores
+# (services/notifier/workers.py, docs/benchmarks.md "Live latency").
+NOTIFIER_WORKERS = min(2, os.cpu_count() or 1)
 
 
 def _port(preferred: int) -> int:
@@ -110,7 +113,7 @@ def run_dev(args: argparse.Namespace) -> int:
         ports={name: _port(port) for name, port in PORTS.items()},
         admin_token=keys["admin_token"],
         ticket_secret=keys["ticket_secret"],
-        extra_env=node_env,
+        extra_env={"URUMI_NOTIFIER_WORKERS": str(NOTIFIER_WORKERS), **node_env},
     )
     stopped = threading.Event()
     # Both handled explicitly: a shell that starts us in the background ignores SIGINT.

@@ -4,6 +4,7 @@ import asyncio
 import logging
 import re
 
+from services.notifier import workers
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
 from services.runtime import bus
@@ -39,7 +40,16 @@ async def main(settings: NotifierSettings, stop: asyncio.Event) -> None:
         health = Health()
         health.add("nats", lambda: nc.is_connected)
         app = create_app(settings, js, health, stop)
-        log.info("notifier listening", extra={"port": settings.http_port})
-        await serve(app, settings.http_host, settings.http_port, stop)
+        more = settings.notifier_workers - 1
+        if more == 0 and not settings.notifier_reuse_port:
+            log.info("notifier listening", extra={"port": settings.http_port})
+            await serve(app, settings.http_host, settings.http_port, stop)
+            return
+        # Bound before the others start: with port 0 they learn the real one.
+        sock = workers.bind(settings.http_host, settings.http_port, reuse_port=True)
+        port = sock.getsockname()[1]
+        log.info("notifier listening", extra={"port": port, "workers": more + 1})
+        async with workers.started(more, port, stop, settings.shutdown_grace_s):
+            await workers.serve_socket(app, sock, stop)
     finally:
         await nc.drain()

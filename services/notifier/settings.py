@@ -12,3 +12,8 @@ class NotifierSettings(Settings, frozen=True):
     ticket_secret: str = ""
     socket_queue: Positive = 256  # frames a socket may fall behind before it is cut
     ping_interval_s: Seconds = 20.0
+    # Processes serving the one port (workers.py): each fans out on its own core.
+    notifier_workers: Positive = 1
+    # Bind the port with SO_REUSEPORT, sharing it with other notifier processes
+    # (set for the further processes of notifier_workers; or to run several by hand).
+    notifier_reuse_port: bool = False

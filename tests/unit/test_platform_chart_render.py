@@ -781,3 +781,14 @@ def test_the_plans_whose_stores_wake_on_a_visit_reach_the_gateway() -> None:
     bad = [helm_path(), "template", "x", str(CHART), "--set", "gateway.wakeOnVisitPlans=huge"]
     proc = subprocess.run(bad, capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "wakeOnVisitPlans" in proc.stderr, proc.stderr
+
+
+def test_notifier_runs_the_workers_asked_for() -> None:
+    """`notifier.workers` processes share the pod's port (URUMI_NOTIFIER_WORKERS)."""
+
+    def workers(manifests: list[Manifest]) -> object:
+        pod = deployment(manifests, "notifier")["spec"]["template"]["spec"]
+        return env_of(pod["containers"][0])["URUMI_NOTIFIER_WORKERS"]
+
+    assert workers(render_chart()) == "1"
+    assert workers(render_chart(sets=["notifier.workers=2"])) == "2"
