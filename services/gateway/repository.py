@@ -280,14 +280,13 @@ async def add_own_event(conn: Conn, event: StoreProgress) -> None:
     )
 
 
-async def newer_event_folded(conn: Conn, store_id: str, stream_seq: int) -> bool:
-    """Whether a later status or progress of this store was already folded: with
-    several replicas sharing the consumer, events can arrive out of order."""
-    sql = (
-        "SELECT 1 FROM store_events WHERE store_id = ? AND stream_seq > ? AND type != 'kube' "
-        "LIMIT 1"
-    )
-    return await conn.fetchone(sql, store_id, stream_seq) is not None
+async def newest_event_seq(conn: Conn, store_id: str) -> int:
+    """The newest stream sequence of the store's status, progress or backup
+    entries (0: none): with several replicas sharing the consumer, events can
+    arrive out of order, and one older than this is not folded."""
+    sql = "SELECT MAX(stream_seq) FROM store_events WHERE store_id = ? AND type != 'kube'"
+    row = await conn.fetchone(sql, store_id)
+    return int(row[0]) if row is not None and row[0] is not None else 0
 
 
 async def list_events(
