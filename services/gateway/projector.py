@@ -218,24 +218,9 @@ async def _merge(
         # store folds onto exactly the row a read would return.
         said = msgspec.structs.replace(said, updated_at=said.updated_at or repo.now())
         await repo.save_projection(conn, current.id, said)
-        batch.saved(_with(current, said))
+        batch.saved(repo.with_projection(current, said))
     if merged.phase is Phase.READY and await repo.mark_first_ready(conn, current.id, at):
         batch.done.first_ready.append((current, at))
-
-
-def _with(view: StoreView, p: StoreState) -> StoreView:
-    """`view` as `repo.save_projection(p)` leaves its row."""
-    assert p.updated_at is not None
-    return msgspec.structs.replace(
-        view,
-        phase=p.phase,
-        generation=p.generation,
-        url=p.url,
-        reason=p.reason,
-        message=p.message,
-        conditions=p.conditions,
-        updated_at=p.updated_at,
-    )
 
 
 async def _visited(batch: _Batch, event: StoreActivity) -> None:

@@ -61,6 +61,21 @@ def projected_from_view(view: StoreView) -> StoreState:
     )
 
 
+def with_projection(view: StoreView, p: StoreState) -> StoreView:
+    """`view` as `save_projection(p)` leaves its row (the inverse of the above)."""
+    assert p.updated_at is not None
+    return msgspec.structs.replace(
+        view,
+        phase=p.phase,
+        generation=p.generation,
+        url=p.url,
+        reason=p.reason,
+        message=p.message,
+        conditions=p.conditions,
+        updated_at=p.updated_at,
+    )
+
+
 async def get_store(conn: Conn, store_id: str) -> StoreView | None:
     row = await conn.fetchone("SELECT * FROM stores WHERE id = ?", store_id)
     return store_from_row(row) if row else None
