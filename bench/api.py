@@ -84,7 +84,7 @@ async def create_at_rate(
         f"create at {rate:.0f}/s for {seconds:.0f}s",
         s.n,
         f"{total / took:.0f}",
-        f"{cpu_ms:.1f}",
+        f"{cpu_ms:.2f}",
         ms(s.p50),
         ms(s.p99),
         ms(s.max),
