@@ -9,7 +9,7 @@ from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
 from services.runtime import bus
 from services.runtime.health import Health
-from services.runtime.http import serve
+from services.runtime.http import serve, serve_socket
 
 log = logging.getLogger(__name__)
 _TICKET = re.compile(r"ticket=[^&\s\"]+")
@@ -50,6 +50,6 @@ async def main(settings: NotifierSettings, stop: asyncio.Event) -> None:
         port = sock.getsockname()[1]
         log.info("notifier listening", extra={"port": port, "workers": more + 1})
         async with workers.started(more, port, stop, settings.shutdown_grace_s):
-            await workers.serve_socket(app, sock, stop)
+            await serve_socket(app, sock, stop)
     finally:
         await nc.drain()

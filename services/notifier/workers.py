@@ -23,11 +23,8 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-
-import uvicorn
-from litestar import Litestar
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
@@ -106,26 +103,6 @@ def _wait_all(procs: Sequence["subprocess.Popen[bytes]"], grace_s: float) -> Non
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the service owns SIGTERM."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-async def serve_socket(app: Litestar, sock: socket.socket, stop: asyncio.Event) -> None:
-    """``services.runtime.http.serve`` on a socket bound here (to share the port)."""
-    config = uvicorn.Config(app, log_config=None, lifespan="on", ws_per_message_deflate=False)
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    stopper = asyncio.create_task(stop.wait())
-    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    stopper.cancel()
-    await task
 
 
 @asynccontextmanager

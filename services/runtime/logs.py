@@ -38,9 +38,6 @@ def setup_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Access logs would repeat every request path with tokens in headers unseen;
-    # keep uvicorn's own errors only.
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # At DEBUG the Kubernetes client logs every response body, and a Secret's body
     # is its data: keep it at INFO whatever the level (the secret-leak scan checks).
     logging.getLogger("kubernetes_asyncio.client.rest").setLevel(logging.INFO)
