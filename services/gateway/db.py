@@ -97,8 +97,9 @@ def _connect(path: str, autocheckpoint: bool) -> sqlite3.Connection:
 
 
 class Database:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, checkpoint_every_s: float = CHECKPOINT_EVERY_S) -> None:
         self.path = path
+        self.checkpoint_every_s = checkpoint_every_s
         self._writer: SqliteConn | None = None
         self._reader: ThreadedConn | None = None
         self._checkpointer: sqlite3.Connection | None = None
@@ -128,7 +129,7 @@ class Database:
         wait on the loop; nothing blocks it): a few milliseconds a second."""
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(CHECKPOINT_EVERY_S)
+            await asyncio.sleep(self.checkpoint_every_s)
             try:
                 await loop.run_in_executor(thread, self._checkpoint)
                 async with self._lock:

@@ -6,9 +6,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
-from services.gateway import db as sqlite_db
 from services.gateway import repository as repo
 from services.gateway.db import Database
 
@@ -29,11 +26,8 @@ async def _write_steadily(db: Database) -> int:
     return written
 
 
-async def test_the_wal_stays_small_while_writes_never_pause(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sqlite_db, "CHECKPOINT_EVERY_S", 0.2)
-    db = Database(str(tmp_path / "g.db"))
+async def test_the_wal_stays_small_while_writes_never_pause(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "g.db"), checkpoint_every_s=0.2)
     await db.open()
     try:
         written = await _write_steadily(db)
